@@ -1,0 +1,18 @@
+//! Tessera's wire vocabulary: everything that crosses the wire or a trust boundary, with no I/O.
+//!
+//! - [`error`]: RFC error codes with their exact strings, and the public/private split of an error.
+//! - [`secret`]: newtypes for secrets and their hashes (redacted `Debug`, constant-time equality).
+//! - [`token_string`]: the prefixed, checksummed `tsr_<kind>_…` format shared by every Tessera secret.
+//! - [`metadata`] and [`response`]: RFC 8414 metadata and the JSON bodies of the token, introspection
+//!   and error responses.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod metadata;
+pub mod response;
+pub mod secret;
+pub mod token_string;
+
+pub use error::{ErrorCode, OAuthError};
+pub use secret::{Secret, SecretHash};
+pub use token_string::{TokenKind, TokenString, TokenStringError};

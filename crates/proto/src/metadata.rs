@@ -1,0 +1,32 @@
+//! RFC 8414 authorization server metadata, served at `/.well-known/oauth-authorization-server`.
+use serde::Serialize;
+
+/// The metadata document. Optional members are omitted when absent.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuthorizationServerMetadata {
+    /// RFC 8414 §2: the issuer identifier, an https URL (http only on loopback).
+    pub issuer: String,
+    /// RFC 8414 §2: the token endpoint.
+    pub token_endpoint: String,
+    /// RFC 8414 §2: the JWK Set document with the signing keys.
+    pub jwks_uri: String,
+    /// RFC 8414 §2: REQUIRED even without an authorization endpoint; then it is empty.
+    pub response_types_supported: Vec<&'static str>,
+    /// RFC 8414 §2: grant types this server accepts.
+    pub grant_types_supported: Vec<&'static str>,
+    /// RFC 8414 §2: client authentication methods at the token endpoint.
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 8414 §2: scopes known to the server (the union of every client's allowed scopes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes_supported: Vec<String>,
+    /// RFC 8414 §2 / RFC 7009: the revocation endpoint.
+    pub revocation_endpoint: String,
+    /// RFC 8414 §2: client authentication methods at the revocation endpoint.
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 8414 §2 / RFC 7662: the introspection endpoint.
+    pub introspection_endpoint: String,
+    /// RFC 8414 §2: client authentication methods at the introspection endpoint.
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 9068 / RFC 7515: algorithms used to sign JWT access tokens.
+    pub access_token_signing_alg_values_supported: Vec<&'static str>,
+}

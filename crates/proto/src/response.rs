@@ -1,0 +1,89 @@
+//! JSON bodies of the token (RFC 6749 §5.1), introspection (RFC 7662 §2.2) and error
+//! (RFC 6749 §5.2) responses.
+use serde::Serialize;
+
+use crate::error::OAuthError;
+
+/// RFC 6749 §5.1 successful token response. Holds the raw token: build it only to serialise it.
+#[derive(Serialize)]
+pub struct TokenResponse {
+    /// The access token, raw: this is the one place it leaves the server.
+    pub access_token: String,
+    /// `Bearer` (RFC 6750) or `DPoP` (RFC 9449).
+    pub token_type: &'static str,
+    /// Lifetime in seconds.
+    pub expires_in: u64,
+    /// The granted scope (always sent: it may differ from the request).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// RFC 7662 §2.2 introspection response. `active: false` serialises alone.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct IntrospectionResponse {
+    /// Whether the token is currently active.
+    pub active: bool,
+    /// Space-separated scopes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The client the token was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `Bearer` or `DPoP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    /// Expiry, seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+    /// Issue time, seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// Not-before, seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Subject (the client itself for client_credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// The one audience (RFC 8707 resource) the token is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// The issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// The token's identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+impl IntrospectionResponse {
+    /// RFC 7662 §2.2: for a token that is not active, only `active: false` is returned.
+    pub fn inactive() -> Self {
+        Self::default()
+    }
+}
+
+/// RFC 6749 §5.2 error response body.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    /// The RFC error code.
+    pub error: &'static str,
+    /// The public description.
+    pub error_description: &'a str,
+}
+
+impl<'a> From<&'a OAuthError> for ErrorBody<'a> {
+    fn from(e: &'a OAuthError) -> Self {
+        Self { error: e.code.as_str(), error_description: &e.description }
+    }
+}

@@ -1,0 +1,112 @@
+//! Types that hold secrets: a raw secret and the hash stored in its place.
+//!
+//! `Debug` prints `[redacted]`, there is no `Display`, the raw value is reached only through
+//! [`Secret::expose_secret`], and hashes compare in constant time (oauth2-rs and kanidm do the same).
+use std::fmt;
+
+use aws_lc_rs::digest;
+use subtle::ConstantTimeEq;
+
+/// A raw secret: a client secret, an opaque token, a private key's encoding.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a raw secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The raw value: call it only where the secret must leave the process (a response body).
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The SHA-256 of the secret, the only form in which it is stored.
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::of(self.0.as_bytes())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The SHA-256 hash of a high-entropy secret. A slow hash would buy nothing: the secrets carry
+/// ≥256 bits of randomness, so one SHA-256 is as strong as any password hash here and far faster.
+#[derive(Clone, Copy)]
+pub struct SecretHash([u8; 32]);
+
+impl SecretHash {
+    /// Hashes the given bytes.
+    pub fn of(bytes: &[u8]) -> Self {
+        let d = digest::digest(&digest::SHA256, bytes);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        Self(out)
+    }
+
+    /// Rebuilds a stored hash; `None` unless exactly 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        Some(Self(bytes.try_into().ok()?))
+    }
+
+    /// The hash bytes, for storage.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lower-case hex, for the scanner's lookup API and logs (a hash is not a secret).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parses lower- or upper-case hex of 32 bytes.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self(out))
+    }
+}
+
+impl PartialEq for SecretHash {
+    /// Constant time: comparing a presented secret's hash must not leak how much of it matched.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for SecretHash {}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretHash({}…)", &self.to_hex()[..8])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let s = Secret::new("tsr_cs_supersecret");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+    }
+
+    #[test]
+    fn hashes_compare_by_value_and_round_trip_hex() {
+        let a = Secret::new("one").hash();
+        assert_eq!(a, Secret::new("one").hash());
+        assert_ne!(a, Secret::new("two").hash());
+        assert_eq!(SecretHash::from_hex(&a.to_hex()), Some(a));
+        assert_eq!(SecretHash::from_hex("zz"), None);
+    }
+}

@@ -1,0 +1,259 @@
+//! The one string format of every Tessera secret: `tsr_<kind>_<body><checksum>`.
+//!
+//! `body` is 54 base62 characters encoding 40 bytes: an 8-byte big-endian *selector* followed by
+//! 32 random bytes (256 bits). `checksum` is 6 base62 characters of the CRC32 (IEEE) of everything
+//! before it, prefix included. So a scanner recognises a real Tessera secret with no database
+//! (a random string passes the checksum with probability 2⁻³²) and tells a typo from a token.
+//!
+//! The selector lets the store find a token's row by a sequential key (fast, ordered B-tree inserts)
+//! while only the SHA-256 of the whole string is stored and compared in constant time. For client
+//! secrets the selector is random too: the client id already names the row. docs/token-format.md
+//! is the specification.
+use std::fmt;
+
+use crate::secret::{Secret, SecretHash};
+
+/// Which kind of secret a token string is; its tag is the `<kind>` in `tsr_<kind>_`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// `tsr_at_`: an opaque access token.
+    AccessToken,
+    /// `tsr_rt_`: a refresh token.
+    RefreshToken,
+    /// `tsr_cs_`: a client secret.
+    ClientSecret,
+    /// `tsr_ac_`: an authorization code.
+    AuthorizationCode,
+    /// `tsr_rat_`: a registration access token (RFC 7592).
+    RegistrationToken,
+}
+
+impl TokenKind {
+    /// Every kind, in a fixed order (the scanner's list of prefixes).
+    pub const ALL: [TokenKind; 5] = [
+        Self::AccessToken,
+        Self::RefreshToken,
+        Self::ClientSecret,
+        Self::AuthorizationCode,
+        Self::RegistrationToken,
+    ];
+
+    /// The tag between `tsr_` and the body.
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Self::AccessToken => "at",
+            Self::RefreshToken => "rt",
+            Self::ClientSecret => "cs",
+            Self::AuthorizationCode => "ac",
+            Self::RegistrationToken => "rat",
+        }
+    }
+
+    /// The full prefix, e.g. `tsr_at_`.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Self::AccessToken => "tsr_at_",
+            Self::RefreshToken => "tsr_rt_",
+            Self::ClientSecret => "tsr_cs_",
+            Self::AuthorizationCode => "tsr_ac_",
+            Self::RegistrationToken => "tsr_rat_",
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.tag() == tag)
+    }
+}
+
+/// Length of the base62 body (40 bytes).
+pub const BODY_LEN: usize = 54;
+/// Length of the base62 checksum (a CRC32).
+pub const CHECKSUM_LEN: usize = 6;
+const PAYLOAD_BYTES: usize = 40;
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Why a string is not a valid Tessera token string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenStringError {
+    /// It does not start with `tsr_<known kind>_`.
+    #[error("not a Tessera token string")]
+    NotTessera,
+    /// The prefix is right but the length is not.
+    #[error("wrong length")]
+    Length,
+    /// A character outside base62.
+    #[error("invalid character")]
+    Character,
+    /// The checksum does not match: a typo, a truncation or a forgery.
+    #[error("checksum mismatch")]
+    Checksum,
+}
+
+/// A parsed, checksum-verified token string. Holds the selector and the hash, never the raw string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenString {
+    /// The kind named by the prefix.
+    pub kind: TokenKind,
+    /// The 64-bit selector (a row id for tokens; random for client secrets).
+    pub selector: u64,
+    /// SHA-256 of the whole string, the stored form.
+    pub hash: SecretHash,
+}
+
+impl TokenString {
+    /// Generates a fresh token string of `kind` carrying `selector` and 256 random bits.
+    pub fn generate(kind: TokenKind, selector: u64) -> Secret {
+        let mut payload = [0u8; PAYLOAD_BYTES];
+        payload[..8].copy_from_slice(&selector.to_be_bytes());
+        aws_lc_rs::rand::fill(&mut payload[8..]).expect("the system RNG failed");
+        Secret::new(encode(kind, &payload))
+    }
+
+    /// Generates a token string whose selector is random too (client secrets).
+    pub fn generate_random(kind: TokenKind) -> Secret {
+        let mut selector = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut selector).expect("the system RNG failed");
+        Self::generate(kind, u64::from_be_bytes(selector))
+    }
+
+    /// Parses and verifies a token string (prefix, length, alphabet, checksum).
+    pub fn parse(s: &str) -> Result<Self, TokenStringError> {
+        let rest = s.strip_prefix("tsr_").ok_or(TokenStringError::NotTessera)?;
+        let (tag, tail) = rest.split_once('_').ok_or(TokenStringError::NotTessera)?;
+        let kind = TokenKind::from_tag(tag).ok_or(TokenStringError::NotTessera)?;
+        if tail.len() != BODY_LEN + CHECKSUM_LEN {
+            return Err(TokenStringError::Length);
+        }
+        let (body, check) = tail.split_at(BODY_LEN);
+        let payload = base62_decode::<PAYLOAD_BYTES>(body.as_bytes())?;
+        let expected = checksum(&s[..s.len() - CHECKSUM_LEN]);
+        if check.as_bytes() != expected {
+            return Err(TokenStringError::Checksum);
+        }
+        let selector = u64::from_be_bytes(payload[..8].try_into().expect("8 bytes"));
+        Ok(Self { kind, selector, hash: SecretHash::of(s.as_bytes()) })
+    }
+
+    /// Parses a string that must be of `kind`.
+    pub fn parse_kind(s: &str, kind: TokenKind) -> Result<Self, TokenStringError> {
+        let parsed = Self::parse(s)?;
+        if parsed.kind != kind {
+            return Err(TokenStringError::NotTessera);
+        }
+        Ok(parsed)
+    }
+}
+
+impl fmt::Display for TokenKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.prefix())
+    }
+}
+
+fn encode(kind: TokenKind, payload: &[u8; PAYLOAD_BYTES]) -> String {
+    let mut out = String::with_capacity(kind.prefix().len() + BODY_LEN + CHECKSUM_LEN);
+    out.push_str(kind.prefix());
+    out.push_str(&base62_encode(payload, BODY_LEN));
+    let check = checksum(&out);
+    out.push_str(std::str::from_utf8(&check).expect("base62 is ASCII"));
+    out
+}
+
+/// CRC32 (IEEE) of `text`, as 6 base62 characters.
+fn checksum(text: &str) -> [u8; CHECKSUM_LEN] {
+    let crc = crc32fast::hash(text.as_bytes());
+    let encoded = base62_encode(&crc.to_be_bytes(), CHECKSUM_LEN);
+    encoded.as_bytes().try_into().expect("fixed width")
+}
+
+/// Big-endian base62 of `bytes`, left-padded with `0` to `width` characters.
+fn base62_encode(bytes: &[u8], width: usize) -> String {
+    let mut num = bytes.to_vec();
+    let mut digits = Vec::with_capacity(width);
+    while num.iter().any(|&b| b != 0) {
+        let mut rem = 0u32;
+        for byte in num.iter_mut() {
+            let acc = (rem << 8) | u32::from(*byte);
+            *byte = (acc / 62) as u8;
+            rem = acc % 62;
+        }
+        digits.push(ALPHABET[rem as usize]);
+    }
+    debug_assert!(digits.len() <= width, "base62 width too small");
+    digits.resize(width, b'0');
+    digits.reverse();
+    String::from_utf8(digits).expect("base62 is ASCII")
+}
+
+/// Inverse of [`base62_encode`]; rejects characters outside the alphabet and overflow.
+fn base62_decode<const N: usize>(text: &[u8]) -> Result<[u8; N], TokenStringError> {
+    let mut out = [0u8; N];
+    for &c in text {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'A'..=b'Z' => c - b'A' + 10,
+            b'a'..=b'z' => c - b'a' + 36,
+            _ => return Err(TokenStringError::Character),
+        };
+        let mut carry = u32::from(digit);
+        for byte in out.iter_mut().rev() {
+            let acc = u32::from(*byte) * 62 + carry;
+            *byte = acc as u8;
+            carry = acc >> 8;
+        }
+        if carry != 0 {
+            return Err(TokenStringError::Length);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_strings_parse_back_with_their_selector() {
+        for kind in TokenKind::ALL {
+            let s = TokenString::generate(kind, 42);
+            let raw = s.expose_secret();
+            assert!(raw.starts_with(kind.prefix()));
+            assert_eq!(raw.len(), kind.prefix().len() + BODY_LEN + CHECKSUM_LEN);
+            let parsed = TokenString::parse(raw).unwrap();
+            assert_eq!(parsed.kind, kind);
+            assert_eq!(parsed.selector, 42);
+            assert_eq!(parsed.hash, s.hash());
+        }
+        let max = TokenString::generate(TokenKind::AccessToken, u64::MAX);
+        assert_eq!(TokenString::parse(max.expose_secret()).unwrap().selector, u64::MAX);
+    }
+
+    #[test]
+    fn every_single_character_typo_is_caught() {
+        let s = TokenString::generate(TokenKind::ClientSecret, 7);
+        let raw = s.expose_secret();
+        let start = TokenKind::ClientSecret.prefix().len();
+        for i in start..raw.len() {
+            let mut bytes = raw.as_bytes().to_vec();
+            bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
+            let typo = String::from_utf8(bytes).unwrap();
+            assert!(TokenString::parse(&typo).is_err(), "typo at {i} accepted");
+        }
+    }
+
+    #[test]
+    fn malformed_strings_are_refused_with_the_reason() {
+        let s = TokenString::generate(TokenKind::AccessToken, 1);
+        let raw = s.expose_secret();
+        assert_eq!(TokenString::parse("ghp_abc"), Err(TokenStringError::NotTessera));
+        assert_eq!(TokenString::parse("tsr_zz_abc"), Err(TokenStringError::NotTessera));
+        assert_eq!(TokenString::parse(&raw[..raw.len() - 1]), Err(TokenStringError::Length));
+        let bad = format!("{}!{}", &raw[..10], &raw[11..]);
+        assert_eq!(TokenString::parse(&bad), Err(TokenStringError::Character));
+        let other_kind = raw.replacen("tsr_at_", "tsr_rt_", 1);
+        assert_eq!(TokenString::parse(&other_kind), Err(TokenStringError::Checksum));
+        assert!(TokenString::parse_kind(raw, TokenKind::RefreshToken).is_err());
+        let overflow = format!("tsr_at_{}", "z".repeat(BODY_LEN + CHECKSUM_LEN));
+        assert_eq!(TokenString::parse(&overflow), Err(TokenStringError::Length));
+    }
+}

@@ -1,0 +1,1 @@
+//! Leaked-token scanner (placeholder until its issue lands).
