@@ -1,1 +1,28 @@
-//! placeholder
+//! The Tessera authorization server without HTTP or SQL.
+//!
+//! A request flows: `client_auth` (who is calling) → `grant` (what is asked) → `policy` (scope,
+//! audience, lifetime) → `mint` (JWT or opaque) → `store` (traits; backends in `tessera-store`) →
+//! `audit` (typed events). `introspect` and `revoke` resolve presented tokens via `resolve`.
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod authority;
+pub mod client;
+pub mod client_auth;
+pub mod client_cache;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod grant;
+pub mod introspect;
+pub mod keys;
+pub mod mint;
+pub mod params;
+pub mod policy;
+pub mod resolve;
+pub mod revoke;
+pub mod store;
+pub mod token;
+
+pub use authority::Authority;
+pub use config::Config;

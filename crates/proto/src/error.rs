@@ -83,7 +83,11 @@ pub struct OAuthError {
 impl OAuthError {
     /// An error with a public description and no private detail.
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, description: description.into(), detail: None }
+        Self {
+            code,
+            description: description.into(),
+            detail: None,
+        }
     }
 
     /// Attaches a private detail for the logs.
@@ -105,14 +109,20 @@ impl OAuthError {
 
     /// `server_error`; the cause goes to the private detail.
     pub fn server_error(detail: impl Into<String>) -> Self {
-        Self::new(ErrorCode::ServerError, "the server could not handle the request")
-            .with_detail(detail)
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not handle the request",
+        )
+        .with_detail(detail)
     }
 
     /// `temporarily_unavailable`; the cause goes to the private detail.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(ErrorCode::TemporarilyUnavailable, "the server is temporarily unavailable")
-            .with_detail(detail)
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the server is temporarily unavailable",
+        )
+        .with_detail(detail)
     }
 }
 
@@ -132,6 +142,9 @@ mod tests {
     fn codes_print_their_rfc_strings() {
         assert_eq!(ErrorCode::InvalidTarget.to_string(), "invalid_target");
         assert_eq!(ErrorCode::InvalidDpopProof.as_str(), "invalid_dpop_proof");
-        assert_eq!(ErrorCode::UnsupportedGrantType.as_str(), "unsupported_grant_type");
+        assert_eq!(
+            ErrorCode::UnsupportedGrantType.as_str(),
+            "unsupported_grant_type"
+        );
     }
 }

@@ -84,6 +84,9 @@ pub struct ErrorBody<'a> {
 
 impl<'a> From<&'a OAuthError> for ErrorBody<'a> {
     fn from(e: &'a OAuthError) -> Self {
-        Self { error: e.code.as_str(), error_description: &e.description }
+        Self {
+            error: e.code.as_str(),
+            error_description: &e.description,
+        }
     }
 }

@@ -131,7 +131,11 @@ impl TokenString {
             return Err(TokenStringError::Checksum);
         }
         let selector = u64::from_be_bytes(payload[..8].try_into().expect("8 bytes"));
-        Ok(Self { kind, selector, hash: SecretHash::of(s.as_bytes()) })
+        Ok(Self {
+            kind,
+            selector,
+            hash: SecretHash::of(s.as_bytes()),
+        })
     }
 
     /// Parses a string that must be of `kind`.
@@ -225,7 +229,10 @@ mod tests {
             assert_eq!(parsed.hash, s.hash());
         }
         let max = TokenString::generate(TokenKind::AccessToken, u64::MAX);
-        assert_eq!(TokenString::parse(max.expose_secret()).unwrap().selector, u64::MAX);
+        assert_eq!(
+            TokenString::parse(max.expose_secret()).unwrap().selector,
+            u64::MAX
+        );
     }
 
     #[test]
@@ -245,13 +252,25 @@ mod tests {
     fn malformed_strings_are_refused_with_the_reason() {
         let s = TokenString::generate(TokenKind::AccessToken, 1);
         let raw = s.expose_secret();
-        assert_eq!(TokenString::parse("ghp_abc"), Err(TokenStringError::NotTessera));
-        assert_eq!(TokenString::parse("tsr_zz_abc"), Err(TokenStringError::NotTessera));
-        assert_eq!(TokenString::parse(&raw[..raw.len() - 1]), Err(TokenStringError::Length));
+        assert_eq!(
+            TokenString::parse("ghp_abc"),
+            Err(TokenStringError::NotTessera)
+        );
+        assert_eq!(
+            TokenString::parse("tsr_zz_abc"),
+            Err(TokenStringError::NotTessera)
+        );
+        assert_eq!(
+            TokenString::parse(&raw[..raw.len() - 1]),
+            Err(TokenStringError::Length)
+        );
         let bad = format!("{}!{}", &raw[..10], &raw[11..]);
         assert_eq!(TokenString::parse(&bad), Err(TokenStringError::Character));
         let other_kind = raw.replacen("tsr_at_", "tsr_rt_", 1);
-        assert_eq!(TokenString::parse(&other_kind), Err(TokenStringError::Checksum));
+        assert_eq!(
+            TokenString::parse(&other_kind),
+            Err(TokenStringError::Checksum)
+        );
         assert!(TokenString::parse_kind(raw, TokenKind::RefreshToken).is_err());
         let overflow = format!("tsr_at_{}", "z".repeat(BODY_LEN + CHECKSUM_LEN));
         assert_eq!(TokenString::parse(&overflow), Err(TokenStringError::Length));

@@ -1,1 +1,86 @@
-//! placeholder
+//! Tessera's HTTP edge (axum). It makes no protocol decisions: `routes/` extract and respond,
+//! `tessera-core` decides. `admin/` serves health and metrics on a separate listener.
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod extract;
+pub mod listen;
+pub mod respond;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tessera_core::clock::{Clock, SystemClock};
+use tessera_core::store::Store;
+use tessera_core::{Authority, Config};
+
+use crate::admin::metrics::Metrics;
+use crate::state::App;
+
+/// A running server: its bound addresses; dropping it stops it.
+pub struct Running {
+    /// Where the OAuth endpoints listen.
+    pub addr: SocketAddr,
+    /// Where `/healthz` and `/metrics` listen.
+    pub admin_addr: SocketAddr,
+    /// The authority (for tests and the CLI).
+    pub authority: Arc<Authority>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Starts the server on the system clock.
+pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<Running, String> {
+    start_with_clock(config, store, Arc::new(SystemClock)).await
+}
+
+/// Starts the server: binds both listeners, opens the authority, spawns the change watcher.
+/// With `listen` port 0 the issuer defaults to the bound address.
+pub async fn start_with_clock(
+    mut config: Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<Running, String> {
+    config.check()?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(listen::tls_acceptor(cert, key)?),
+        _ => None,
+    };
+    let listener = listen::bind(config.listen).await?;
+    let admin_listener = listen::bind(config.admin_listen).await?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin_addr = admin_listener.local_addr().map_err(|e| e.to_string())?;
+    config.listen = addr;
+    let authority = Authority::open(config, store, clock).await?;
+    if !authority.keys_sealed() {
+        tracing::warn!(
+            "signing keys are stored UNENCRYPTED in the database: set keys.encryption_key \
+             (TESSERA_KEY_ENCRYPTION_KEY) to seal them"
+        );
+    }
+    let app = App {
+        authority: authority.clone(),
+        metrics: Arc::new(Metrics::default()),
+    };
+    let tasks = vec![
+        authority.spawn_change_watcher(),
+        tokio::spawn(listen::serve(listener, routes::router(app.clone()), tls)),
+        tokio::spawn(listen::serve(admin_listener, admin::router(app), None)),
+    ];
+    tracing::info!(%addr, %admin_addr, issuer = authority.issuer(), "tessera listening");
+    Ok(Running {
+        addr,
+        admin_addr,
+        authority,
+        tasks,
+    })
+}

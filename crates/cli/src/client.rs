@@ -1,0 +1,345 @@
+//! `tessera client create|list|show|update|disable|enable|delete|rotate-secret`: client
+//! administration straight on the database. Running servers notice every change within
+//! `change_poll_ms` (the store's change counter), so a deleted client's secret stops working.
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+use tessera_core::audit::{AuditEvent, EventKind};
+use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::clock::{Clock, SystemClock};
+use tessera_core::keys::SigningAlg;
+use tessera_core::policy::{audience, scope};
+use tessera_core::store::Store;
+use tessera_proto::{TokenKind, TokenString};
+
+use crate::duration::parse_secs;
+use crate::settings::{self, StoreArgs};
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its id and secret (the secret is shown once).
+    Create(CreateArgs),
+    /// List clients.
+    List(ListArgs),
+    /// Show one client.
+    Show(IdArgs),
+    /// Disable a client: it can no longer authenticate and its tokens stop introspecting active.
+    Disable(IdArgs),
+    /// Enable a disabled client.
+    Enable(IdArgs),
+    /// Delete a client.
+    Delete(IdArgs),
+    /// Issue a new secret; the old one keeps working for --grace, then only the new one does.
+    RotateSecret(RotateArgs),
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Human name
+    #[arg(long)]
+    name: String,
+    /// Grant types it may use (repeatable)
+    #[arg(long = "grant-type", default_value = "client_credentials")]
+    grant_types: Vec<String>,
+    /// Space-separated scopes it may be granted
+    #[arg(long, default_value = "")]
+    scope: String,
+    /// Space-separated scopes granted when a request names none [default: all of --scope]
+    #[arg(long)]
+    default_scope: Option<String>,
+    /// RFC 8707 resource (audience) it may request tokens for (repeatable)
+    #[arg(long = "audience")]
+    audiences: Vec<String>,
+    /// Access-token format: jwt or opaque
+    #[arg(long, default_value = "jwt")]
+    token_format: String,
+    /// JWT signing algorithm: ES256, EdDSA or RS256
+    #[arg(long, default_value = "ES256")]
+    jwt_alg: String,
+    /// Client authentication: client_secret_basic or client_secret_post
+    #[arg(long, default_value = "client_secret_basic")]
+    auth_method: String,
+    /// Access-token lifetime in seconds (capped by the server maximum)
+    #[arg(long)]
+    access_token_ttl: Option<u64>,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct IdArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The client id
+    client_id: String,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The client id
+    client_id: String,
+    /// How long the old secret keeps working, e.g. 0, 90s, 15m, 24h
+    #[arg(long, default_value = "0")]
+    grace: String,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
+}
+
+async fn open(store: &StoreArgs) -> Result<Arc<dyn Store>, String> {
+    let config = settings::load(store)?;
+    tessera_store::open(&config.database).await
+}
+
+fn new_client_id() -> String {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system RNG failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
+    let grant_types = args
+        .grant_types
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or_else(|| format!("unknown grant type {g:?}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scopes = words(&args.scope);
+    if let Some(bad) = scopes.iter().find(|s| !scope::is_scope_token(s)) {
+        return Err(format!("invalid scope {bad:?} (RFC 6749 §3.3)"));
+    }
+    let default_scopes = args
+        .default_scope
+        .as_deref()
+        .map(words)
+        .unwrap_or_else(|| scopes.clone());
+    if let Some(extra) = default_scopes.iter().find(|s| !scopes.contains(s)) {
+        return Err(format!("default scope {extra:?} is not in --scope"));
+    }
+    if let Some(bad) = args
+        .audiences
+        .iter()
+        .find(|a| !audience::is_valid_resource(a))
+    {
+        return Err(format!(
+            "audience {bad:?} must be an absolute URI without a fragment"
+        ));
+    }
+    Ok(Client {
+        id: new_client_id(),
+        name: args.name.clone(),
+        secrets: ClientSecrets {
+            current: tessera_proto::SecretHash::of(b""),
+            previous: None,
+        },
+        grant_types,
+        scopes,
+        default_scopes,
+        audiences: args.audiences.clone(),
+        token_format: TokenFormat::parse(&args.token_format).ok_or_else(|| {
+            format!(
+                "unknown token format {:?}: jwt or opaque",
+                args.token_format
+            )
+        })?,
+        jwt_alg: SigningAlg::parse(&args.jwt_alg).ok_or_else(|| {
+            format!(
+                "unknown algorithm {:?}: ES256, EdDSA or RS256",
+                args.jwt_alg
+            )
+        })?,
+        auth_method: AuthMethod::parse(&args.auth_method).ok_or_else(|| {
+            format!(
+                "unknown auth method {:?}: client_secret_basic or client_secret_post",
+                args.auth_method
+            )
+        })?,
+        access_token_ttl: args.access_token_ttl,
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+fn describe(c: &Client) -> serde_json::Value {
+    json!({
+        "client_id": c.id,
+        "name": c.name,
+        "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "scope": c.scopes.join(" "),
+        "default_scope": c.default_scopes.join(" "),
+        "audiences": c.audiences,
+        "token_format": c.token_format.as_str(),
+        "jwt_alg": c.jwt_alg.as_str(),
+        "auth_method": c.auth_method.as_str(),
+        "access_token_ttl": c.access_token_ttl,
+        "disabled": c.disabled,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "previous_secret_expires_at": c.secrets.previous.map(|(_, e)| e),
+    })
+}
+
+async fn audit(store: &dyn Store, kind: EventKind, client_id: &str) -> Result<(), String> {
+    let mut event = AuditEvent::new(kind, SystemClock.now_ms());
+    event.client_id = Some(client_id.to_string());
+    event.reason = Some("cli".into());
+    store.record_event(event).await;
+    store.flush_events().await.map_err(|e| e.to_string())
+}
+
+async fn get(store: &dyn Store, id: &str) -> Result<Client, String> {
+    store
+        .get_client(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no client {id:?}"))
+}
+
+pub async fn run(cmd: ClientCommand) -> Result<(), String> {
+    let now = SystemClock.now();
+    match cmd {
+        ClientCommand::Create(args) => {
+            let store = open(&args.store).await?;
+            let mut client = build(&args, now)?;
+            let secret = TokenString::generate_random(TokenKind::ClientSecret);
+            client.secrets.current = secret.hash();
+            store
+                .create_client(&client)
+                .await
+                .map_err(|e| e.to_string())?;
+            audit(store.as_ref(), EventKind::ClientCreated, &client.id).await?;
+            if args.json {
+                println!(
+                    "{}",
+                    json!({"client_id": client.id, "client_secret": secret.expose_secret()})
+                );
+            } else {
+                println!(
+                    "client_id:     {}\nclient_secret: {}",
+                    client.id,
+                    secret.expose_secret()
+                );
+                eprintln!("The secret is shown once; only its hash is stored.");
+            }
+        }
+        ClientCommand::List(args) => {
+            let store = open(&args.store).await?;
+            let clients = store.list_clients().await.map_err(|e| e.to_string())?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(clients.iter().map(describe).collect())
+                );
+            } else {
+                for c in clients {
+                    let state = if c.disabled { " (disabled)" } else { "" };
+                    println!(
+                        "{}  {}{}  [{}]  {}",
+                        c.id,
+                        c.name,
+                        state,
+                        c.scopes.join(" "),
+                        c.audiences.join(" ")
+                    );
+                }
+            }
+        }
+        ClientCommand::Show(args) => {
+            let store = open(&args.store).await?;
+            let c = get(store.as_ref(), &args.client_id).await?;
+            let text = if args.json {
+                describe(&c).to_string()
+            } else {
+                serde_json::to_string_pretty(&describe(&c)).expect("json")
+            };
+            println!("{text}");
+        }
+        ClientCommand::Disable(args) => set_disabled(args, true, now).await?,
+        ClientCommand::Enable(args) => set_disabled(args, false, now).await?,
+        ClientCommand::Delete(args) => {
+            let store = open(&args.store).await?;
+            if !store
+                .delete_client(&args.client_id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no client {:?}", args.client_id));
+            }
+            audit(store.as_ref(), EventKind::ClientDeleted, &args.client_id).await?;
+            if args.json {
+                println!("{}", json!({"client_id": args.client_id, "deleted": true}));
+            }
+        }
+        ClientCommand::RotateSecret(args) => {
+            let store = open(&args.store).await?;
+            let grace = parse_secs(&args.grace)?;
+            let secret = TokenString::generate_random(TokenKind::ClientSecret);
+            let expires = now + grace;
+            if !store
+                .rotate_client_secret(&args.client_id, secret.hash(), expires, now)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no client {:?}", args.client_id));
+            }
+            audit(
+                store.as_ref(),
+                EventKind::ClientSecretRotated,
+                &args.client_id,
+            )
+            .await?;
+            if args.json {
+                println!(
+                    "{}",
+                    json!({"client_id": args.client_id, "client_secret": secret.expose_secret(), "previous_secret_expires_at": expires})
+                );
+            } else {
+                println!(
+                    "client_id:     {}\nclient_secret: {}",
+                    args.client_id,
+                    secret.expose_secret()
+                );
+                eprintln!("The previous secret works until {expires} (unix time).");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn set_disabled(args: IdArgs, disabled: bool, now: u64) -> Result<(), String> {
+    let store = open(&args.store).await?;
+    let mut c = get(store.as_ref(), &args.client_id).await?;
+    c.disabled = disabled;
+    c.updated_at = now;
+    store.update_client(&c).await.map_err(|e| e.to_string())?;
+    audit(store.as_ref(), EventKind::ClientUpdated, &c.id).await?;
+    if args.json {
+        println!("{}", describe(&c));
+    }
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Building the configuration: defaults, then the TOML file, then `TESSERA_*` environment
+//! variables and flags (clap reads each flag's environment variable itself; a flag wins).
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use tessera_core::Config;
+
+/// Options shared by every subcommand that opens the database.
+#[derive(Args, Clone, Debug, Default)]
+pub struct StoreArgs {
+    /// Store URL, e.g. sqlite:tessera.db [default: sqlite:tessera.db, or the config file's]
+    #[arg(long, env = "TESSERA_DATABASE")]
+    pub database: Option<String>,
+    /// TOML configuration file.
+    #[arg(long, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Loads the file (if any) and applies the store flag and environment-only settings.
+pub fn load(store: &StoreArgs) -> Result<Config, String> {
+    let mut config = match &store.config {
+        Some(path) => read_file(path)?,
+        None => Config::default(),
+    };
+    if let Some(db) = &store.database {
+        config.database = db.clone();
+    }
+    if let Ok(key) = std::env::var("TESSERA_KEY_ENCRYPTION_KEY") {
+        if !key.is_empty() {
+            config.keys.encryption_key = Some(key);
+        }
+    }
+    if let Ok(v) = std::env::var("TESSERA_BEHIND_TLS_PROXY") {
+        config.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
+    }
+    Ok(config)
+}
+
+fn read_file(path: &Path) -> Result<Config, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,174 @@
+//! The audit trail: every issuance, introspection, revocation and failed authentication is a
+//! typed [`AuditEvent`] with a `noun.verb` name. Events are the monitor's input too; their JSON
+//! schema is documented in docs/events.md.
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// What happened, named `noun.verb`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    /// An access token was issued.
+    #[serde(rename = "token.issued")]
+    TokenIssued,
+    /// A token was introspected (whatever the answer).
+    #[serde(rename = "token.introspected")]
+    TokenIntrospected,
+    /// A token was revoked.
+    #[serde(rename = "token.revoked")]
+    TokenRevoked,
+    /// A client failed to authenticate.
+    #[serde(rename = "client.authentication_failed")]
+    ClientAuthenticationFailed,
+    /// A client was registered.
+    #[serde(rename = "client.created")]
+    ClientCreated,
+    /// A client was changed (enabled, disabled, settings).
+    #[serde(rename = "client.updated")]
+    ClientUpdated,
+    /// A client was deleted.
+    #[serde(rename = "client.deleted")]
+    ClientDeleted,
+    /// A client's secret was rotated.
+    #[serde(rename = "client.secret_rotated")]
+    ClientSecretRotated,
+    /// A signing key was generated, rotated in or retired.
+    #[serde(rename = "key.rotated")]
+    KeyRotated,
+}
+
+impl EventKind {
+    /// The `noun.verb` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TokenIssued => "token.issued",
+            Self::TokenIntrospected => "token.introspected",
+            Self::TokenRevoked => "token.revoked",
+            Self::ClientAuthenticationFailed => "client.authentication_failed",
+            Self::ClientCreated => "client.created",
+            Self::ClientUpdated => "client.updated",
+            Self::ClientDeleted => "client.deleted",
+            Self::ClientSecretRotated => "client.secret_rotated",
+            Self::KeyRotated => "key.rotated",
+        }
+    }
+}
+
+/// One audit event. Never holds a token or a secret: tokens are named by `token_id` (the JWT's
+/// `jti`, or an opaque token's selector), never by value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// The event's `noun.verb` name.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// When it happened, milliseconds since the epoch (serialised as RFC 3339 in `time`).
+    #[serde(rename = "time", with = "rfc3339_ms")]
+    pub time_ms: u64,
+    /// The client the event is about: the token's owner, or the client that failed to authenticate.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_id: Option<String>,
+    /// The authenticated client that made the request, when it is not `client_id` (an
+    /// introspection by a resource server, say).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub caller_id: Option<String>,
+    /// The token's identifier (JWT `jti` or opaque selector); never the token itself.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub token_id: Option<String>,
+    /// Space-separated scope.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scope: Option<String>,
+    /// The RFC 8707 resource (audience) of the token.
+    #[serde(skip_serializing_if = "Option::is_none", default, alias = "audience")]
+    pub resource: Option<String>,
+    /// The caller's IP address.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ip: Option<IpAddr>,
+    /// The caller's User-Agent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user_agent: Option<String>,
+    /// The outcome or reason, short and machine-readable (e.g. `unknown_client`, `active`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// Token format (`jwt` or `opaque`) or key algorithm, where it applies.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub format: Option<String>,
+}
+
+impl AuditEvent {
+    /// An event of `kind` at `time_ms` with every optional field empty.
+    pub fn new(kind: EventKind, time_ms: u64) -> Self {
+        Self {
+            kind,
+            time_ms,
+            client_id: None,
+            caller_id: None,
+            token_id: None,
+            scope: None,
+            resource: None,
+            ip: None,
+            user_agent: None,
+            reason: None,
+            format: None,
+        }
+    }
+
+    /// The event as one JSON line.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an AuditEvent always serialises")
+    }
+}
+
+/// Who made a request, as far as the edge could tell: recorded on every event.
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    /// The caller's IP address.
+    pub ip: Option<IpAddr>,
+    /// The caller's User-Agent header.
+    pub user_agent: Option<String>,
+}
+
+impl RequestContext {
+    /// Builds an event of `kind` at `time_ms` carrying this caller's ip and user agent.
+    pub fn event(&self, kind: EventKind, time_ms: u64) -> AuditEvent {
+        let mut e = AuditEvent::new(kind, time_ms);
+        e.ip = self.ip;
+        e.user_agent = self.user_agent.clone();
+        e
+    }
+}
+
+mod rfc3339_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+
+    pub fn serialize<S: Serializer>(ms: &u64, s: S) -> Result<S::Ok, S::Error> {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(*ms) * 1_000_000)
+            .map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&t.format(&Rfc3339).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(d)?;
+        let t = OffsetDateTime::parse(&text, &Rfc3339).map_err(serde::de::Error::custom)?;
+        u64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialise_with_noun_verb_names_and_rfc3339_time() {
+        let mut e = AuditEvent::new(EventKind::TokenIssued, 1_700_000_000_123);
+        e.client_id = Some("c1".into());
+        let json = e.to_json();
+        assert_eq!(
+            json,
+            r#"{"type":"token.issued","time":"2023-11-14T22:13:20.123Z","client_id":"c1"}"#
+        );
+        let back: AuditEvent = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+    }
+}

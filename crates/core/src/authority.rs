@@ -1,0 +1,241 @@
+//! The authorization server's state, shared by every request: configuration, store, clock,
+//! keys and caches. Endpoints are free functions in their own modules taking `&Authority`.
+use std::ops::Range;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tessera_proto::OAuthError;
+use tessera_proto::metadata::AuthorizationServerMetadata;
+
+use crate::audit::{AuditEvent, EventKind};
+use crate::client::{AuthMethod, Client, GrantType};
+use crate::client_cache::ClientCache;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::StoreError;
+use crate::keys::{KeyRing, KeyState, Sealer, SigningAlg, generate_key};
+use crate::store::{ChangeVersions, Store};
+
+/// How many opaque-token selectors a node reserves from the store at a time.
+const SELECTOR_BLOCK: u64 = 4096;
+
+/// The authorization server.
+pub struct Authority {
+    config: Config,
+    issuer: String,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    sealer: Option<Sealer>,
+    keys: RwLock<Arc<KeyRing>>,
+    clients: ClientCache,
+    selectors: tokio::sync::Mutex<Range<u64>>,
+    versions: Mutex<ChangeVersions>,
+}
+
+impl Authority {
+    /// Opens the authority: checks the configuration, makes sure every algorithm has a current
+    /// signing key (generating the missing ones), and loads the key ring.
+    pub async fn open(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, String> {
+        let sealer = config
+            .keys
+            .encryption_key
+            .as_deref()
+            .map(Sealer::from_base64)
+            .transpose()?;
+        ensure_current_keys(store.as_ref(), sealer.as_ref(), clock.now()).await?;
+        let versions = store.change_versions().await.map_err(|e| e.to_string())?;
+        let keys = load_keys(
+            store.as_ref(),
+            sealer.as_ref(),
+            clock.now(),
+            config.tokens.max_ttl,
+        )
+        .await?;
+        Ok(Arc::new(Self {
+            issuer: config.issuer(),
+            config,
+            store,
+            clock,
+            sealer,
+            keys: RwLock::new(Arc::new(keys)),
+            clients: ClientCache::default(),
+            selectors: tokio::sync::Mutex::new(0..0),
+            versions: Mutex::new(versions),
+        }))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// The current key ring.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.read().expect("key ring lock poisoned").clone()
+    }
+
+    /// Whether private keys are sealed at rest.
+    pub fn keys_sealed(&self) -> bool {
+        self.sealer.is_some()
+    }
+
+    /// A client by id, from the cache or the store.
+    pub async fn client(&self, id: &str) -> Result<Option<Arc<Client>>, OAuthError> {
+        if let Some(c) = self.clients.get(id) {
+            return Ok(Some(c));
+        }
+        let generation = self.clients.generation();
+        let Some(client) = self.store.get_client(id).await? else {
+            return Ok(None);
+        };
+        let client = Arc::new(client);
+        self.clients.insert(client.clone(), generation);
+        Ok(Some(client))
+    }
+
+    /// Queues an audit event (written in batches by the store).
+    pub async fn record(&self, event: AuditEvent) {
+        self.store.record_event(event).await;
+    }
+
+    /// A fresh opaque-token selector, from a block reserved in the store.
+    pub async fn next_selector(&self) -> Result<u64, OAuthError> {
+        let mut block = self.selectors.lock().await;
+        if block.is_empty() {
+            *block = self.store.reserve_selectors(SELECTOR_BLOCK).await?;
+        }
+        Ok(block.next().expect("a fresh block is not empty"))
+    }
+
+    /// Polls the store's change versions once; drops the client cache or reloads keys if another
+    /// process changed them.
+    pub async fn sync_changes(&self) -> Result<(), StoreError> {
+        let now = self.store.change_versions().await?;
+        let before = *self.versions.lock().expect("versions lock poisoned");
+        if now.clients != before.clients {
+            self.clients.invalidate();
+        }
+        if now.keys != before.keys {
+            let ring = load_keys(
+                self.store.as_ref(),
+                self.sealer.as_ref(),
+                self.clock.now(),
+                self.config.tokens.max_ttl,
+            )
+            .await
+            .map_err(StoreError::Backend)?;
+            *self.keys.write().expect("key ring lock poisoned") = Arc::new(ring);
+        }
+        *self.versions.lock().expect("versions lock poisoned") = now;
+        Ok(())
+    }
+
+    /// Runs [`Authority::sync_changes`] every `change_poll_ms` until the task is dropped.
+    pub fn spawn_change_watcher(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = Arc::downgrade(self);
+        let period = Duration::from_millis(self.config.change_poll_ms.max(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(this) = this.upgrade() else { return };
+                if let Err(e) = this.sync_changes().await {
+                    tracing::warn!(error = %e, "polling the store for changes failed");
+                }
+            }
+        })
+    }
+
+    /// RFC 8414 metadata.
+    pub fn metadata(&self) -> AuthorizationServerMetadata {
+        let methods: Vec<&'static str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+        let url = |path: &str| format!("{}{path}", self.issuer);
+        AuthorizationServerMetadata {
+            issuer: self.issuer.clone(),
+            token_endpoint: url("/token"),
+            jwks_uri: url("/jwks"),
+            response_types_supported: Vec::new(),
+            grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
+            token_endpoint_auth_methods_supported: methods.clone(),
+            scopes_supported: Vec::new(),
+            revocation_endpoint: url("/revoke"),
+            revocation_endpoint_auth_methods_supported: methods.clone(),
+            introspection_endpoint: url("/introspect"),
+            introspection_endpoint_auth_methods_supported: methods,
+            access_token_signing_alg_values_supported: self
+                .keys()
+                .algorithms()
+                .into_iter()
+                .map(SigningAlg::as_str)
+                .collect(),
+        }
+    }
+}
+
+async fn load_keys(
+    store: &dyn Store,
+    sealer: Option<&Sealer>,
+    now: u64,
+    max_ttl: u64,
+) -> Result<KeyRing, String> {
+    let stored = store.list_keys().await.map_err(|e| e.to_string())?;
+    KeyRing::load(&stored, sealer, now, max_ttl)
+}
+
+/// Generates a current key for every algorithm that has none (first start).
+async fn ensure_current_keys(
+    store: &dyn Store,
+    sealer: Option<&Sealer>,
+    now: u64,
+) -> Result<(), String> {
+    let stored = store.list_keys().await.map_err(|e| e.to_string())?;
+    for alg in SigningAlg::ALL {
+        if !stored
+            .iter()
+            .any(|k| k.alg == alg && k.state == KeyState::Current)
+        {
+            rotate_key(store, alg, sealer, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Generates a new current key of `alg`, retiring the previous one (`tessera keys rotate`).
+pub async fn rotate_key(
+    store: &dyn Store,
+    alg: SigningAlg,
+    sealer: Option<&Sealer>,
+    now: u64,
+) -> Result<String, String> {
+    let key = generate_key(alg, KeyState::Current, sealer, now)?;
+    let kid = key.kid.clone();
+    store
+        .rotate_in_key(key, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut event = AuditEvent::new(EventKind::KeyRotated, now * 1000);
+    event.token_id = Some(kid.clone());
+    event.format = Some(alg.as_str().to_string());
+    store.record_event(event).await;
+    Ok(kid)
+}

@@ -1,0 +1,95 @@
+//! Token introspection (RFC 7662) for authenticated clients, for opaque tokens and JWTs alike.
+use tessera_proto::OAuthError;
+use tessera_proto::response::IntrospectionResponse;
+
+use crate::audit::{EventKind, RequestContext};
+use crate::authority::Authority;
+use crate::client_auth::{self, PresentedCredentials};
+use crate::params::Params;
+use crate::resolve::{Resolved, resolve};
+
+/// Handles one introspection request.
+#[tracing::instrument(skip_all, fields(client_id))]
+pub async fn introspect(
+    authority: &Authority,
+    presented: &PresentedCredentials,
+    params: &Params,
+    ctx: &RequestContext,
+) -> Result<IntrospectionResponse, OAuthError> {
+    // RFC 7662 §2.1: the token is required; token_type_hint is optional and may be ignored.
+    let token = params.require("token")?;
+    params.get("token_type_hint")?;
+    let caller = client_auth::authenticate(authority, presented, ctx).await?;
+    tracing::Span::current().record("client_id", caller.id.as_str());
+
+    let now = authority.clock().now();
+    let (response, token_id) = match resolve(authority, token).await? {
+        Resolved::Opaque(t) => {
+            let active = t.revoked_at.is_none() && now < t.expires_at;
+            let response = IntrospectionResponse {
+                active,
+                scope: Some(t.scope),
+                client_id: Some(t.client_id),
+                token_type: Some("Bearer"),
+                exp: Some(t.expires_at),
+                iat: Some(t.issued_at),
+                nbf: Some(t.issued_at),
+                sub: Some(t.subject),
+                aud: t.audience,
+                iss: Some(authority.issuer().to_string()),
+                jti: Some(t.id.to_string()),
+            };
+            (response, Some(t.id.to_string()))
+        }
+        Resolved::Jwt(c) => {
+            let active =
+                now < c.exp && c.nbf <= now && !authority.store().is_jti_revoked(&c.jti).await?;
+            let jti = c.jti.clone();
+            let response = IntrospectionResponse {
+                active,
+                scope: Some(c.scope),
+                client_id: Some(c.client_id),
+                token_type: Some("Bearer"),
+                exp: Some(c.exp),
+                iat: Some(c.iat),
+                nbf: Some(c.nbf),
+                sub: Some(c.sub),
+                aud: Some(c.aud),
+                iss: Some(c.iss),
+                jti: Some(c.jti),
+            };
+            (response, Some(jti))
+        }
+        Resolved::Unknown => (IntrospectionResponse::inactive(), None),
+    };
+    // A token of a deleted or disabled client is no longer active.
+    let response = match &response.client_id {
+        Some(owner) if response.active => match authority.client(owner).await? {
+            Some(c) if !c.disabled => response,
+            _ => IntrospectionResponse::inactive(),
+        },
+        _ => response,
+    };
+
+    let mut event = ctx.event(EventKind::TokenIntrospected, authority.clock().now_ms());
+    event.client_id = response.client_id.clone();
+    event.caller_id = Some(caller.id.clone());
+    event.token_id = token_id;
+    event.scope = response.scope.clone();
+    event.resource = response.aud.clone();
+    event.reason = Some(
+        if response.active {
+            "active"
+        } else {
+            "inactive"
+        }
+        .to_string(),
+    );
+    authority.record(event).await;
+
+    Ok(if response.active {
+        response
+    } else {
+        IntrospectionResponse::inactive()
+    })
+}

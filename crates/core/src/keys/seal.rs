@@ -1,0 +1,76 @@
+//! Private keys at rest: AES-256-GCM under a key-encryption key from the configuration
+//! (`keys.encryption_key` / `TESSERA_KEY_ENCRYPTION_KEY`). Without one, keys are stored plain and
+//! the server says so at start-up.
+use std::fmt;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// Seals and opens private keys.
+pub struct Sealer(LessSafeKey);
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sealer([redacted])")
+    }
+}
+
+impl Sealer {
+    /// Builds a sealer from a base64 (standard alphabet) 32-byte key.
+    pub fn from_base64(b64: &str) -> Result<Self, String> {
+        let bytes = STANDARD
+            .decode(b64.trim())
+            .map_err(|_| "the key-encryption key is not valid base64".to_string())?;
+        if bytes.len() != 32 {
+            return Err(
+                "the key-encryption key must be 32 bytes (base64 of 32 random bytes)".into(),
+            );
+        }
+        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| "bad AES key".to_string())?;
+        Ok(Self(LessSafeKey::new(key)))
+    }
+
+    /// `nonce || ciphertext || tag`.
+    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| "RNG failed".to_string())?;
+        let mut buf = plaintext.to_vec();
+        self.0
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf)
+            .map_err(|_| "sealing failed".to_string())?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        Ok(out)
+    }
+
+    /// Opens what [`Sealer::seal`] produced; fails on a wrong key or tampering.
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
+        if sealed.len() < NONCE_LEN {
+            return Err("sealed key too short".into());
+        }
+        let (nonce, rest) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce".to_string())?;
+        let mut buf = rest.to_vec();
+        let plain = self
+            .0
+            .open_in_place(nonce, Aad::empty(), &mut buf)
+            .map_err(|_| "cannot open a private key: wrong key-encryption key?".to_string())?;
+        Ok(plain.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_round_trips_and_detects_the_wrong_key() {
+        let a = Sealer::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
+        let b = Sealer::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
+        let sealed = a.seal(b"pkcs8").unwrap();
+        assert_eq!(a.open(&sealed).unwrap(), b"pkcs8");
+        assert!(b.open(&sealed).is_err());
+        assert!(Sealer::from_base64("short").is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! RFC 9068 JWT access tokens: `typ: at+jwt`, signed with the current key of the client's
+//! algorithm; nothing is stored (revocation records the `jti`).
+use serde::{Deserialize, Serialize};
+use tessera_proto::{OAuthError, Secret};
+
+use super::{IssuedToken, TokenSpec};
+use crate::authority::Authority;
+use crate::client::TokenFormat;
+
+/// RFC 9068 §2.2 claims.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessTokenClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Subject.
+    pub sub: String,
+    /// The one audience.
+    pub aud: String,
+    /// Expiry.
+    pub exp: u64,
+    /// Issued at.
+    pub iat: u64,
+    /// Not before (= `iat`).
+    pub nbf: u64,
+    /// Unique id, for revocation.
+    pub jti: String,
+    /// The client the token was issued to.
+    pub client_id: String,
+    /// Space-separated scope (RFC 9068 §2.2.3); omitted when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+}
+
+/// A 128-bit random `jti` in base64url.
+fn new_jti() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system RNG failed");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Signs a JWT access token for `spec`.
+pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuthError> {
+    let now = authority.clock().now();
+    let claims = AccessTokenClaims {
+        iss: authority.issuer().to_string(),
+        sub: spec.subject,
+        aud: spec.audience.clone(),
+        exp: now + spec.ttl,
+        iat: now,
+        nbf: now,
+        jti: new_jti(),
+        client_id: spec.client_id.clone(),
+        scope: spec.scope.clone(),
+    };
+    let token = authority
+        .keys()
+        .sign(spec.alg, &claims)
+        .map_err(|e| OAuthError::server_error(format!("JWT signing failed: {e}")))?;
+    Ok(IssuedToken {
+        client_id: spec.client_id,
+        access_token: Secret::new(token),
+        token_id: claims.jti,
+        token_type: "Bearer",
+        expires_in: spec.ttl,
+        scope: spec.scope,
+        audience: spec.audience,
+        format: TokenFormat::Jwt,
+    })
+}

@@ -1,0 +1,123 @@
+//! The storage traits: narrow, one method per use case, each one atomic. Backends live in the
+//! `tessera-store` crate (SQLite, the embedded default) and share one conformance suite.
+use std::ops::Range;
+
+use async_trait::async_trait;
+use tessera_proto::SecretHash;
+
+use crate::audit::AuditEvent;
+use crate::client::Client;
+use crate::error::StoreError;
+use crate::keys::StoredKey;
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A stored opaque access token. Only the SHA-256 of the token string is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessTokenRecord {
+    /// The selector carried in the token string: the row's key.
+    pub id: u64,
+    /// SHA-256 of the whole token string.
+    pub hash: SecretHash,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// Its subject (the client itself for client_credentials).
+    pub subject: String,
+    /// Space-separated granted scope.
+    pub scope: String,
+    /// Its one audience.
+    pub audience: Option<String>,
+    /// Issue time, seconds since the epoch.
+    pub issued_at: u64,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: u64,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<u64>,
+}
+
+/// Clients: registration and lookup.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Registers a client; `Conflict` if the id is taken.
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    /// One client by id.
+    async fn get_client(&self, id: &str) -> StoreResult<Option<Client>>;
+    /// Every client, ordered by creation.
+    async fn list_clients(&self) -> StoreResult<Vec<Client>>;
+    /// Replaces a client's settings (not its secrets); `false` if it does not exist.
+    async fn update_client(&self, client: &Client) -> StoreResult<bool>;
+    /// Deletes a client; `false` if it did not exist.
+    async fn delete_client(&self, id: &str) -> StoreResult<bool>;
+    /// Installs `new` as the current secret; the old current secret keeps working until
+    /// `previous_expires_at` (seconds since the epoch; ≤ now means at once). `false` if unknown.
+    async fn rotate_client_secret(
+        &self,
+        id: &str,
+        new: SecretHash,
+        previous_expires_at: u64,
+        now: u64,
+    ) -> StoreResult<bool>;
+}
+
+/// Access tokens and revocation records.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Reserves `count` fresh, never-reused selectors (shared safely by every node on the store).
+    async fn reserve_selectors(&self, count: u64) -> StoreResult<Range<u64>>;
+    /// Stores an opaque token; returns only once the row is durable.
+    async fn insert_access_token(&self, token: AccessTokenRecord) -> StoreResult<()>;
+    /// An opaque token by selector.
+    async fn get_access_token(&self, id: u64) -> StoreResult<Option<AccessTokenRecord>>;
+    /// Marks an opaque token revoked at `now`; `false` if unknown or already revoked.
+    async fn revoke_access_token(&self, id: u64, now: u64) -> StoreResult<bool>;
+    /// Records a JWT's `jti` as revoked until `expires_at`; idempotent.
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: u64,
+        now: u64,
+    ) -> StoreResult<()>;
+    /// Whether a JWT's `jti` was revoked.
+    async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every key not yet removed, oldest first.
+    async fn list_keys(&self) -> StoreResult<Vec<StoredKey>>;
+    /// Makes `new` the current key of its algorithm and retires the previous current key of that
+    /// algorithm, in one transaction.
+    async fn rotate_in_key(&self, new: StoredKey, now: u64) -> StoreResult<()>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Queues an event; batches are written without holding up the caller.
+    async fn record_event(&self, event: AuditEvent);
+    /// Events with id greater than `after`, oldest first, at most `limit`.
+    async fn list_events(&self, after: i64, limit: u32) -> StoreResult<Vec<(i64, AuditEvent)>>;
+    /// Waits until every event queued before this call is written.
+    async fn flush_events(&self) -> StoreResult<()>;
+}
+
+/// Version counters bumped by every change to a topic, so nodes know when to drop caches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChangeVersions {
+    /// Bumped by any client insert, update or delete.
+    pub clients: i64,
+    /// Bumped by any signing-key change.
+    pub keys: i64,
+}
+
+/// The whole store.
+#[async_trait]
+pub trait Store: ClientStore + TokenStore + KeyStore + EventStore {
+    /// Current change counters (cheap: polled several times a second).
+    async fn change_versions(&self) -> StoreResult<ChangeVersions>;
+    /// Whether the store answers (for `/healthz`).
+    async fn ping(&self) -> StoreResult<()>;
+}

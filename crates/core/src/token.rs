@@ -1,0 +1,47 @@
+//! The token endpoint (RFC 6749 §3.2): authenticate the client, dispatch on `grant_type`, mint,
+//! record `token.issued`.
+use tessera_proto::{ErrorCode, OAuthError};
+
+use crate::audit::{EventKind, RequestContext};
+use crate::authority::Authority;
+use crate::client_auth::{self, PresentedCredentials};
+use crate::grant;
+use crate::mint::IssuedToken;
+use crate::params::Params;
+
+/// Handles one token request; the result is the response body or the RFC error.
+#[tracing::instrument(skip_all, fields(grant_type, client_id))]
+pub async fn token(
+    authority: &Authority,
+    presented: &PresentedCredentials,
+    params: &Params,
+    ctx: &RequestContext,
+) -> Result<IssuedToken, OAuthError> {
+    let grant_type = params.require("grant_type")?;
+    tracing::Span::current().record("grant_type", grant_type);
+    let client = client_auth::authenticate(authority, presented, ctx).await?;
+    tracing::Span::current().record("client_id", client.id.as_str());
+    let grant = grant::find(grant_type).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "this grant type is not supported",
+        )
+    })?;
+    if !client.allows_grant(grant.grant_type()) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use this grant type",
+        ));
+    }
+    let issued = grant.issue(authority, &client, params, ctx).await?;
+
+    let mut event = ctx.event(EventKind::TokenIssued, authority.clock().now_ms());
+    event.client_id = Some(client.id.clone());
+    event.token_id = Some(issued.token_id.clone());
+    event.scope = Some(issued.scope.clone());
+    event.resource = Some(issued.audience.clone());
+    event.format = Some(issued.format.as_str().to_string());
+    authority.record(event).await;
+
+    Ok(issued)
+}

@@ -1,0 +1,96 @@
+//! The OAuth endpoints. Handlers are thin: extract, call the core, respond.
+mod discovery;
+mod introspect;
+mod revoke;
+mod token;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::response::Response;
+use axum::routing::{get, post};
+use tessera_core::audit::RequestContext;
+use tessera_core::client_auth::PresentedCredentials;
+use tessera_core::params::Params;
+use tessera_proto::OAuthError;
+
+use crate::extract::{self, PeerAddr};
+use crate::respond::{error_response, no_store};
+use crate::state::App;
+
+/// The protocol router.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/token", post(token::handle))
+        .route("/introspect", post(introspect::handle))
+        .route("/revoke", post(revoke::handle))
+        .route("/jwks", get(discovery::jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::metadata),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
+}
+
+async fn not_found() -> Response {
+    let mut r = error_response(&OAuthError::invalid_request("no such endpoint"), false);
+    *r.status_mut() = axum::http::StatusCode::NOT_FOUND;
+    r
+}
+
+async fn method_not_allowed() -> Response {
+    let mut r = error_response(
+        &OAuthError::invalid_request("method not allowed on this endpoint"),
+        false,
+    );
+    *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
+/// What every form-posting, client-authenticated endpoint starts with.
+pub(crate) struct Authenticated {
+    pub params: Params,
+    pub credentials: PresentedCredentials,
+    pub context: RequestContext,
+}
+
+/// Reads the form and the presented credentials; `Err` is the finished error response.
+pub(crate) async fn read_request(
+    app: &App,
+    req: Request<Body>,
+) -> Result<Authenticated, OAuthError> {
+    let peer = req.extensions().get::<PeerAddr>().copied();
+    let (parts, params) =
+        extract::form::read_form(req, app.authority.config().limits.max_body_bytes).await?;
+    let credentials = extract::client_credentials::extract(&parts.headers, &params)?;
+    let context = extract::context(peer, &parts.headers);
+    Ok(Authenticated {
+        params,
+        credentials,
+        context,
+    })
+}
+
+/// Finishes a protocol response: metrics, no-store, the RFC error form.
+pub(crate) fn finish(
+    app: &App,
+    endpoint: &'static str,
+    started: Instant,
+    basic: bool,
+    result: Result<Response, OAuthError>,
+) -> Response {
+    match result {
+        Ok(r) => {
+            app.metrics.observe(endpoint, "ok", started);
+            no_store(r)
+        }
+        Err(e) => {
+            app.metrics.observe(endpoint, e.code.as_str(), started);
+            error_response(&e, basic)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! `ClientStore` on SQLite.
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, Row, params};
+use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::error::StoreError;
+use tessera_core::keys::SigningAlg;
+use tessera_core::store::{ClientStore, StoreResult};
+use tessera_proto::SecretHash;
+
+use super::SqliteStore;
+
+const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
+    grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
+    access_token_ttl, disabled, created_at, updated_at";
+
+fn json_list(v: &[String]) -> String {
+    serde_json::to_string(v).expect("a string list serialises")
+}
+
+fn bad(what: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(0, what.to_string(), rusqlite::types::Type::Text)
+}
+
+fn list(text: String) -> rusqlite::Result<Vec<String>> {
+    serde_json::from_str(&text).map_err(|_| bad("list"))
+}
+
+fn hash(bytes: Vec<u8>) -> rusqlite::Result<SecretHash> {
+    SecretHash::from_bytes(&bytes).ok_or_else(|| bad("secret_hash"))
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
+    let previous = match (r.get::<_, Option<Vec<u8>>>(3)?, r.get::<_, Option<i64>>(4)?) {
+        (Some(h), Some(exp)) => Some((hash(h)?, exp as u64)),
+        _ => None,
+    };
+    let grant_types = list(r.get(5)?)?
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or_else(|| bad("grant_type")))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Client {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        secrets: ClientSecrets {
+            current: hash(r.get(2)?)?,
+            previous,
+        },
+        grant_types,
+        scopes: list(r.get(6)?)?,
+        default_scopes: list(r.get(7)?)?,
+        audiences: list(r.get(8)?)?,
+        token_format: TokenFormat::parse(&r.get::<_, String>(9)?)
+            .ok_or_else(|| bad("token_format"))?,
+        jwt_alg: SigningAlg::parse(&r.get::<_, String>(10)?).ok_or_else(|| bad("jwt_alg"))?,
+        auth_method: AuthMethod::parse(&r.get::<_, String>(11)?)
+            .ok_or_else(|| bad("auth_method"))?,
+        access_token_ttl: r.get::<_, Option<i64>>(12)?.map(|t| t as u64),
+        disabled: r.get(13)?,
+        created_at: r.get::<_, i64>(14)? as u64,
+        updated_at: r.get::<_, i64>(15)? as u64,
+    })
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn create_client(&self, c: &Client) -> StoreResult<()> {
+        let c = c.clone();
+        self.writer
+            .run(move |conn| {
+                let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
+                conn.prepare_cached(&format!(
+                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                ))?
+                .execute(params![
+                    c.id,
+                    c.name,
+                    c.secrets.current.as_bytes().as_slice(),
+                    c.secrets.previous.map(|(h, _)| h.as_bytes().to_vec()),
+                    c.secrets.previous.map(|(_, e)| e as i64),
+                    json_list(&grants),
+                    json_list(&c.scopes),
+                    json_list(&c.default_scopes),
+                    json_list(&c.audiences),
+                    c.token_format.as_str(),
+                    c.jwt_alg.as_str(),
+                    c.auth_method.as_str(),
+                    c.access_token_ttl.map(|t| t as i64),
+                    c.disabled,
+                    c.created_at as i64,
+                    c.updated_at as i64,
+                ])?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => StoreError::Conflict("client id already exists".into()),
+                other => other,
+            })
+    }
+
+    async fn get_client(&self, id: &str) -> StoreResult<Option<Client>> {
+        self.readers.with(|conn| {
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM clients WHERE id = ?1"))?
+                .query_row([id], from_row)
+                .optional()
+        })
+    }
+
+    async fn list_clients(&self) -> StoreResult<Vec<Client>> {
+        self.readers.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM clients ORDER BY created_at, id"
+            ))?;
+            stmt.query_map([], from_row)?.collect()
+        })
+    }
+
+    async fn update_client(&self, c: &Client) -> StoreResult<bool> {
+        let c = c.clone();
+        self.writer
+            .run(move |conn| {
+                let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, default_scopes = ?5, \
+                         audiences = ?6, token_format = ?7, jwt_alg = ?8, auth_method = ?9, \
+                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        c.id,
+                        c.name,
+                        json_list(&grants),
+                        json_list(&c.scopes),
+                        json_list(&c.default_scopes),
+                        json_list(&c.audiences),
+                        c.token_format.as_str(),
+                        c.jwt_alg.as_str(),
+                        c.auth_method.as_str(),
+                        c.access_token_ttl.map(|t| t as i64),
+                        c.disabled,
+                        c.updated_at as i64,
+                    ])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| {
+                Ok(conn
+                    .prepare_cached("DELETE FROM clients WHERE id = ?1")?
+                    .execute([id])?
+                    == 1)
+            })
+            .await
+    }
+
+    async fn rotate_client_secret(
+        &self,
+        id: &str,
+        new: SecretHash,
+        previous_expires_at: u64,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| {
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE clients SET previous_secret_hash = secret_hash, \
+                         previous_secret_expires_at = ?3, secret_hash = ?2, updated_at = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![id, new.as_bytes().as_slice(), previous_expires_at as i64, now as i64])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+}

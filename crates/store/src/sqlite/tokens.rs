@@ -1,0 +1,112 @@
+//! `TokenStore` on SQLite.
+use std::ops::Range;
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+use tessera_core::store::{AccessTokenRecord, StoreResult, TokenStore};
+use tessera_proto::SecretHash;
+
+use super::SqliteStore;
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn reserve_selectors(&self, count: u64) -> StoreResult<Range<u64>> {
+        self.writer
+            .run(move |conn| {
+                let end: i64 = conn
+                    .prepare_cached("UPDATE selectors SET next = next + ?1 WHERE name = 'access_token' RETURNING next")?
+                    .query_row([count as i64], |r| r.get(0))?;
+                Ok((end as u64 - count)..end as u64)
+            })
+            .await
+    }
+
+    async fn insert_access_token(&self, t: AccessTokenRecord) -> StoreResult<()> {
+        self.writer
+            .run(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
+                    t.id as i64,
+                    t.hash.as_bytes().as_slice(),
+                    t.client_id,
+                    t.subject,
+                    t.scope,
+                    t.audience,
+                    t.issued_at as i64,
+                    t.expires_at as i64,
+                ])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get_access_token(&self, id: u64) -> StoreResult<Option<AccessTokenRecord>> {
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        self.readers.with(|conn| {
+            conn.prepare_cached(
+                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at \
+                 FROM access_tokens WHERE id = ?1",
+            )?
+            .query_row([key], |r| {
+                let hash: Vec<u8> = r.get(0)?;
+                Ok(AccessTokenRecord {
+                    id,
+                    hash: SecretHash::from_bytes(&hash).unwrap_or(SecretHash::of(b"corrupt")),
+                    client_id: r.get(1)?,
+                    subject: r.get(2)?,
+                    scope: r.get(3)?,
+                    audience: r.get(4)?,
+                    issued_at: r.get::<_, i64>(5)? as u64,
+                    expires_at: r.get::<_, i64>(6)? as u64,
+                    revoked_at: r.get::<_, Option<i64>>(7)?.map(|t| t as u64),
+                })
+            })
+            .optional()
+        })
+    }
+
+    async fn revoke_access_token(&self, id: u64, now: u64) -> StoreResult<bool> {
+        self.writer
+            .run(move |conn| {
+                let n = conn
+                    .prepare_cached("UPDATE access_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
+                    .execute(params![id as i64, now as i64])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: u64,
+        now: u64,
+    ) -> StoreResult<()> {
+        let (jti, client_id) = (jti.to_string(), client_id.to_string());
+        self.writer
+            .run(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (jti) DO NOTHING",
+                )?
+                .execute(params![jti, client_id, expires_at as i64, now as i64])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool> {
+        self.readers.with(|conn| {
+            conn.prepare_cached("SELECT 1 FROM revoked_jtis WHERE jti = ?1")?
+                .query_row([jti], |_| Ok(()))
+                .optional()
+                .map(|r| r.is_some())
+        })
+    }
+}
