@@ -35,6 +35,18 @@ pub enum EventKind {
     /// A signing key was generated, rotated in or retired.
     #[serde(rename = "key.rotated")]
     KeyRotated,
+    /// A resource server accepted or refused a token (reported by `tessera-validate` / the proxy).
+    #[serde(rename = "token.used")]
+    TokenUsed,
+    /// A refresh token was presented again after rotation (a theft signal).
+    #[serde(rename = "refresh_token.reused")]
+    RefreshTokenReused,
+    /// A token or secret was found leaked (by `tessera scan`).
+    #[serde(rename = "token.leaked")]
+    TokenLeaked,
+    /// The monitor raised an alert.
+    #[serde(rename = "alert.raised")]
+    AlertRaised,
 }
 
 impl EventKind {
@@ -50,6 +62,10 @@ impl EventKind {
             Self::ClientDeleted => "client.deleted",
             Self::ClientSecretRotated => "client.secret_rotated",
             Self::KeyRotated => "key.rotated",
+            Self::TokenUsed => "token.used",
+            Self::RefreshTokenReused => "refresh_token.reused",
+            Self::TokenLeaked => "token.leaked",
+            Self::AlertRaised => "alert.raised",
         }
     }
 }
@@ -92,6 +108,12 @@ pub struct AuditEvent {
     /// Token format (`jwt` or `opaque`) or key algorithm, where it applies.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub format: Option<String>,
+    /// HTTP method of a `token.used` request.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub method: Option<String>,
+    /// Path (template) of a `token.used` request, or a leak's location for `token.leaked`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
 }
 
 impl AuditEvent {
@@ -109,6 +131,8 @@ impl AuditEvent {
             user_agent: None,
             reason: None,
             format: None,
+            method: None,
+            path: None,
         }
     }
 
