@@ -25,10 +25,10 @@ pub fn load(store: &StoreArgs) -> Result<Config, String> {
     if let Some(db) = &store.database {
         config.database = db.clone();
     }
-    if let Ok(key) = std::env::var("TESSERA_KEY_ENCRYPTION_KEY") {
-        if !key.is_empty() {
-            config.keys.encryption_key = Some(key);
-        }
+    if let Ok(key) = std::env::var("TESSERA_KEY_ENCRYPTION_KEY")
+        && !key.is_empty()
+    {
+        config.keys.encryption_key = Some(key);
     }
     if let Ok(v) = std::env::var("TESSERA_BEHIND_TLS_PROXY") {
         config.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");

@@ -33,13 +33,12 @@ pub async fn resolve(authority: &Authority, token: &str) -> Result<Resolved, OAu
             Resolved::Unknown
         });
     }
-    if token.bytes().filter(|&b| b == b'.').count() == 2 {
-        if let Ok(claims) = authority
+    if token.bytes().filter(|&b| b == b'.').count() == 2
+        && let Ok(claims) = authority
             .keys()
             .verify::<AccessTokenClaims>(token, authority.issuer())
-        {
-            return Ok(Resolved::Jwt(claims));
-        }
+    {
+        return Ok(Resolved::Jwt(claims));
     }
     Ok(Resolved::Unknown)
 }

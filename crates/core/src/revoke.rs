@@ -50,8 +50,7 @@ pub async fn revoke(
             authority
                 .store()
                 .revoke_jti(&token_id, &owner, exp, now)
-                .await?;
-            true
+                .await?
         }
         Target::Jti(_) => false,
     };

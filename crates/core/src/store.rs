@@ -71,14 +71,14 @@ pub trait TokenStore: Send + Sync {
     async fn get_access_token(&self, id: u64) -> StoreResult<Option<AccessTokenRecord>>;
     /// Marks an opaque token revoked at `now`; `false` if unknown or already revoked.
     async fn revoke_access_token(&self, id: u64, now: u64) -> StoreResult<bool>;
-    /// Records a JWT's `jti` as revoked until `expires_at`; idempotent.
+    /// Records a JWT's `jti` as revoked until `expires_at`; idempotent: `false` if it already was.
     async fn revoke_jti(
         &self,
         jti: &str,
         client_id: &str,
         expires_at: u64,
         now: u64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// Whether a JWT's `jti` was revoked.
     async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool>;
 }

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use serde_json::json;
 
+use super::provider::install_crypto_provider;
 use super::{KeyState, Sealer, SigningAlg, StoredKey};
 
 /// Generates a fresh key of `alg` in state `state`, sealed by `sealer` if one is given.
@@ -58,6 +59,9 @@ pub fn generate_key(
 
 /// The `kid` and public JWK (JSON text) of a PKCS#8 private key.
 pub(super) fn public_jwk(alg: SigningAlg, pkcs8: &[u8]) -> Result<(String, String), String> {
+    // Before any jsonwebtoken call: the thumbprint below would otherwise fix the crate's default
+    // provider for the whole process.
+    install_crypto_provider();
     let mut jwk = match alg {
         SigningAlg::ES256 => {
             let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)

@@ -99,3 +99,19 @@ pub fn install_crypto_provider() {
         let _ = PROVIDER.install_default();
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_pkcs8_signs() {
+        use aws_lc_rs::encoding::AsDer;
+        let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let der = pair.as_der().unwrap().as_ref().to_vec();
+        let parsed = RsaKeyPair::from_pkcs8(&der).unwrap();
+        let mut sig = vec![0; parsed.public_modulus_len()];
+        let r = parsed.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), b"msg", &mut sig);
+        assert!(r.is_ok(), "{r:?}");
+    }
+}

@@ -167,3 +167,27 @@ impl KeyRing {
         &self.jwks
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::generate_key;
+
+    #[test]
+    fn every_algorithm_signs_and_verifies() {
+        for alg in SigningAlg::ALL {
+            let key = generate_key(alg, KeyState::Current, None, 1000).unwrap();
+            let ring = KeyRing::load(&[key], None, 1000, 60).unwrap();
+            let claims = serde_json::json!({"iss": "https://as", "sub": "s"});
+            let jwt = ring
+                .sign(alg, &claims)
+                .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            let back: serde_json::Value = ring.verify(&jwt, "https://as").unwrap();
+            assert_eq!(back["sub"], "s", "{alg:?}");
+            assert!(
+                ring.verify::<serde_json::Value>(&jwt, "https://other")
+                    .is_err()
+            );
+        }
+    }
+}

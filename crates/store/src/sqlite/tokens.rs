@@ -87,7 +87,7 @@ impl TokenStore for SqliteStore {
         client_id: &str,
         expires_at: u64,
         now: u64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let (jti, client_id) = (jti.to_string(), client_id.to_string());
         self.writer
             .run(move |conn| {
@@ -95,8 +95,8 @@ impl TokenStore for SqliteStore {
                     "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) \
                      ON CONFLICT (jti) DO NOTHING",
                 )?
-                .execute(params![jti, client_id, expires_at as i64, now as i64])?;
-                Ok(())
+                .execute(params![jti, client_id, expires_at as i64, now as i64])
+                .map(|n| n == 1)
             })
             .await
     }

@@ -1,0 +1,242 @@
+//! The `tessera` binary end to end: `serve` on a fresh SQLite file, `client create` as a separate
+//! process sharing the file, a token over HTTP, then `client delete` and `rotate-secret` taking
+//! effect on the running server.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &str, extra: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--database",
+            db,
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("tessera listening on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
+
+fn tessera(args: &[&str]) -> serde_json::Value {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "tessera {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn token(base: &str, id: &str, secret: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "deploy:read"),
+            ("resource", "https://api.example.com"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn eventually(mut f: impl AsyncFnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn cli_clients_take_effect_on_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let server = serve(&db, &[]);
+    let created = tessera(&[
+        "client",
+        "create",
+        "--database",
+        &db,
+        "--name",
+        "ci-deploy",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "deploy:read deploy:write",
+        "--audience",
+        "https://api.example.com",
+        "--json",
+    ]);
+    let id = created["client_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("tsr_cs_"));
+    assert_eq!(token(&server.base, &id, &secret).await, 200);
+
+    let listed = tessera(&["client", "list", "--database", &db, "--json"]);
+    assert_eq!(listed[0]["client_id"], id.as_str());
+    assert!(!listed.to_string().contains(&secret));
+
+    // Rotation with a grace period: both work; with none, only the new one.
+    let rotated = tessera(&[
+        "client",
+        "rotate-secret",
+        "--database",
+        &db,
+        &id,
+        "--grace",
+        "1h",
+        "--json",
+    ]);
+    let second = rotated["client_secret"].as_str().unwrap().to_string();
+    assert!(eventually(async || token(&server.base, &id, &second).await == 200).await);
+    assert_eq!(token(&server.base, &id, &secret).await, 200);
+    let rotated = tessera(&["client", "rotate-secret", "--database", &db, &id, "--json"]);
+    let third = rotated["client_secret"].as_str().unwrap().to_string();
+    assert!(eventually(async || token(&server.base, &id, &second).await == 401).await);
+    assert_eq!(token(&server.base, &id, &third).await, 200);
+
+    tessera(&["client", "delete", "--database", &db, &id, "--json"]);
+    assert!(
+        eventually(async || token(&server.base, &id, &third).await == 401).await,
+        "deleted client still works"
+    );
+}
+
+#[tokio::test]
+async fn database_comes_from_the_environment_and_keys_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("env.db").display());
+    let out = Command::new(BIN)
+        .args(["client", "create", "--name", "x", "--scope", "a", "--json"])
+        .env("TESSERA_DATABASE", &db)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let keys_before = tessera(&["keys", "list", "--database", &db, "--json"]);
+    assert_eq!(keys_before, serde_json::json!([]));
+    let server = serve(&db, &[]);
+    let keys = tessera(&["keys", "list", "--database", &db, "--json"]);
+    assert_eq!(keys.as_array().unwrap().len(), 3);
+    let rotated = tessera(&[
+        "keys",
+        "rotate",
+        "--database",
+        &db,
+        "--alg",
+        "ES256",
+        "--json",
+    ]);
+    let kid = rotated[0]["kid"].as_str().unwrap().to_string();
+    let http = reqwest::Client::new();
+    let published = eventually(async || {
+        let jwks: serde_json::Value = http
+            .get(format!("{}/jwks", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid.as_str())
+    })
+    .await;
+    assert!(published);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_error_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    for args in [
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--audience",
+            "not a uri",
+        ],
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--grant-type",
+            "password",
+        ],
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--scope",
+            "a",
+            "--default-scope",
+            "b",
+        ],
+        vec!["client", "rotate-secret", "--database", &db, "nobody"],
+        vec!["client", "create", "--database", "mysql://x", "--name", "x"],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("error: "),
+            "{args:?}"
+        );
+    }
+    let out = Command::new(BIN)
+        .args(["serve", "--database", &db, "--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing plain HTTP"));
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the HTTP edge: a real server on 127.0.0.1:0, a fresh SQLite file, real
+//! OAuth client code (the `oauth2` crate) and plain reqwest for the hostile cases.
+mod support;
+
+mod client_cache;
+mod discovery;
+mod introspect;
+mod malformed;
+mod revoke;
+mod tls;
+mod token;
