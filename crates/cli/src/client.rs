@@ -65,6 +65,9 @@ pub struct CreateArgs {
     /// Access-token lifetime in seconds (capped by the server maximum)
     #[arg(long)]
     access_token_ttl: Option<u64>,
+    /// Every token request must carry a DPoP proof (RFC 9449); bearer tokens are refused
+    #[arg(long)]
+    require_dpop: bool,
     /// Print JSON
     #[arg(long)]
     json: bool,
@@ -179,6 +182,7 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
             )
         })?,
         access_token_ttl: args.access_token_ttl,
+        require_dpop: args.require_dpop,
         disabled: false,
         created_at: now,
         updated_at: now,
@@ -197,6 +201,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "jwt_alg": c.jwt_alg.as_str(),
         "auth_method": c.auth_method.as_str(),
         "access_token_ttl": c.access_token_ttl,
+        "require_dpop": c.require_dpop,
         "disabled": c.disabled,
         "created_at": c.created_at,
         "updated_at": c.updated_at,

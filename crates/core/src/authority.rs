@@ -8,6 +8,8 @@ use tessera_proto::OAuthError;
 use tessera_proto::metadata::AuthorizationServerMetadata;
 
 use crate::audit::{AuditEvent, EventKind};
+use crate::binding::dpop::DPOP_ALGS;
+use crate::binding::nonce::NonceSource;
 use crate::client::{AuthMethod, Client, GrantType};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
@@ -30,6 +32,7 @@ pub struct Authority {
     clients: ClientCache,
     selectors: tokio::sync::Mutex<Range<u64>>,
     versions: Mutex<ChangeVersions>,
+    dpop_nonces: NonceSource,
 }
 
 impl Authority {
@@ -57,7 +60,6 @@ impl Authority {
         .await?;
         Ok(Arc::new(Self {
             issuer: config.issuer(),
-            config,
             store,
             clock,
             sealer,
@@ -65,6 +67,11 @@ impl Authority {
             clients: ClientCache::default(),
             selectors: tokio::sync::Mutex::new(0..0),
             versions: Mutex::new(versions),
+            dpop_nonces: NonceSource::new(
+                config.dpop.nonce_secret.as_deref().map(str::as_bytes),
+                config.dpop.nonce_period_secs,
+            ),
+            config,
         }))
     }
 
@@ -91,6 +98,11 @@ impl Authority {
     /// The current key ring.
     pub fn keys(&self) -> Arc<KeyRing> {
         self.keys.read().expect("key ring lock poisoned").clone()
+    }
+
+    /// The DPoP nonce source (RFC 9449 §8).
+    pub fn dpop_nonces(&self) -> &NonceSource {
+        &self.dpop_nonces
     }
 
     /// Whether private keys are sealed at rest.
@@ -188,6 +200,7 @@ impl Authority {
                 .into_iter()
                 .map(SigningAlg::as_str)
                 .collect(),
+            dpop_signing_alg_values_supported: DPOP_ALGS.to_vec(),
         }
     }
 }

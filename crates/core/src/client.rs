@@ -138,6 +138,8 @@ pub struct Client {
     pub auth_method: AuthMethod,
     /// Its access-token lifetime in seconds, capped by the server maximum; `None`: the default.
     pub access_token_ttl: Option<u64>,
+    /// RFC 9449: every token request must carry a DPoP proof.
+    pub require_dpop: bool,
     /// A disabled client cannot authenticate.
     pub disabled: bool,
     /// Creation time, seconds since the epoch.

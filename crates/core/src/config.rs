@@ -32,6 +32,8 @@ pub struct Config {
     pub keys: KeyConfig,
     /// Request limits.
     pub limits: LimitConfig,
+    /// DPoP (RFC 9449) proofs.
+    pub dpop: DpopConfig,
     /// How often (milliseconds) a node polls the store for client and key changes made by other nodes or the CLI.
     pub change_poll_ms: u64,
 }
@@ -62,6 +64,34 @@ pub struct LimitConfig {
     pub max_body_bytes: usize,
 }
 
+/// DPoP (RFC 9449): sender-constrained tokens. Always on; a proof is optional unless the client requires one.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DpopConfig {
+    /// Require a server-provided nonce (RFC 9449 §8) in every proof; the server hands nonces out in the `DPoP-Nonce` header.
+    pub require_nonce: bool,
+    /// How old (seconds) a proof's `iat` may be.
+    pub max_age_secs: u64,
+    /// How far (seconds) in the future a proof's `iat` may be, for clock skew.
+    pub max_clock_skew_secs: u64,
+    /// How often (seconds) the nonce changes; a nonce stays valid for two periods.
+    pub nonce_period_secs: u64,
+    /// Secret keying the nonces; give every node the same one. Unset: random per process (nonces then work on the issuing node only). Env `TESSERA_DPOP_NONCE_SECRET`.
+    pub nonce_secret: Option<String>,
+}
+
+impl Default for DpopConfig {
+    fn default() -> Self {
+        Self {
+            require_nonce: false,
+            max_age_secs: 60,
+            max_clock_skew_secs: 5,
+            nonce_period_secs: 60,
+            nonce_secret: None,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -76,6 +106,7 @@ impl Default for Config {
             tokens: TokenConfig::default(),
             keys: KeyConfig::default(),
             limits: LimitConfig::default(),
+            dpop: DpopConfig::default(),
             change_poll_ms: 250,
         }
     }
@@ -175,6 +206,7 @@ pub fn reference_markdown() -> String {
                 "TokenConfig" => Some("tokens"),
                 "KeyConfig" => Some("keys"),
                 "LimitConfig" => Some("limits"),
+                "DpopConfig" => Some("dpop"),
                 _ => None,
             };
             let heading = if section == Some("") {

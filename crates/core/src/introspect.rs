@@ -1,6 +1,6 @@
 //! Token introspection (RFC 7662) for authenticated clients, for opaque tokens and JWTs alike.
 use tessera_proto::OAuthError;
-use tessera_proto::response::IntrospectionResponse;
+use tessera_proto::response::{Confirmation, IntrospectionResponse};
 
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
@@ -30,7 +30,11 @@ pub async fn introspect(
                 active,
                 scope: Some(t.scope),
                 client_id: Some(t.client_id),
-                token_type: Some("Bearer"),
+                token_type: Some(if t.cnf_jkt.is_some() {
+                    "DPoP"
+                } else {
+                    "Bearer"
+                }),
                 exp: Some(t.expires_at),
                 iat: Some(t.issued_at),
                 nbf: Some(t.issued_at),
@@ -38,6 +42,7 @@ pub async fn introspect(
                 aud: t.audience,
                 iss: Some(authority.issuer().to_string()),
                 jti: Some(t.id.to_string()),
+                cnf: t.cnf_jkt.map(|jkt| Confirmation { jkt: Some(jkt) }),
             };
             (response, Some(t.id.to_string()))
         }
@@ -49,7 +54,7 @@ pub async fn introspect(
                 active,
                 scope: Some(c.scope),
                 client_id: Some(c.client_id),
-                token_type: Some("Bearer"),
+                token_type: Some(if c.cnf.is_some() { "DPoP" } else { "Bearer" }),
                 exp: Some(c.exp),
                 iat: Some(c.iat),
                 nbf: Some(c.nbf),
@@ -57,6 +62,7 @@ pub async fn introspect(
                 aud: Some(c.aud),
                 iss: Some(c.iss),
                 jti: Some(c.jti),
+                cnf: c.cnf.map(|c| Confirmation { jkt: c.jkt }),
             };
             (response, Some(jti))
         }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod authority;
+pub mod binding;
 pub mod client;
 pub mod client_auth;
 pub mod client_cache;

@@ -34,6 +34,8 @@ pub struct AccessTokenRecord {
     pub expires_at: u64,
     /// When it was revoked, if it was.
     pub revoked_at: Option<u64>,
+    /// RFC 9449: the thumbprint of the DPoP key it is bound to.
+    pub cnf_jkt: Option<String>,
 }
 
 /// Clients: registration and lookup.
@@ -81,6 +83,10 @@ pub trait TokenStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Whether a JWT's `jti` was revoked.
     async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool>;
+    /// Records a single-use value (a DPoP proof's or a client assertion's `jti`, hashed) until
+    /// `expires_at`; `false` if it was already recorded and has not expired — a replay. Atomic
+    /// across every node sharing the store.
+    async fn insert_replay_guard(&self, key: &str, expires_at: u64, now: u64) -> StoreResult<bool>;
 }
 
 /// Signing keys.

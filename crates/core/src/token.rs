@@ -4,6 +4,7 @@ use tessera_proto::{ErrorCode, OAuthError};
 
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
+use crate::binding::{SenderBinding, dpop};
 use crate::client_auth::{self, PresentedCredentials};
 use crate::grant;
 use crate::mint::IssuedToken;
@@ -15,6 +16,7 @@ pub async fn token(
     authority: &Authority,
     presented: &PresentedCredentials,
     params: &Params,
+    dpop_proof: Option<&str>,
     ctx: &RequestContext,
 ) -> Result<IssuedToken, OAuthError> {
     let grant_type = params.require("grant_type")?;
@@ -33,7 +35,22 @@ pub async fn token(
             "this client may not use this grant type",
         ));
     }
-    let issued = grant.issue(authority, &client, params, ctx).await?;
+    // RFC 9449 §5: a proof binds the token to the client's key; a client registered with
+    // require_dpop gets no bearer token.
+    let token_url = format!("{}/token", authority.issuer());
+    let proof = dpop::verify(authority, dpop_proof, "POST", &token_url).await?;
+    if proof.is_none() && client.require_dpop {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidDpopProof,
+            "this client must present a DPoP proof",
+        ));
+    }
+    let binding = SenderBinding {
+        dpop_jkt: proof.map(|p| p.jkt),
+    };
+    let issued = grant
+        .issue(authority, &client, params, &binding, ctx)
+        .await?;
 
     let mut event = ctx.event(EventKind::TokenIssued, authority.clock().now_ms());
     event.client_id = Some(client.id.clone());

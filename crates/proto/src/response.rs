@@ -64,6 +64,17 @@ pub struct IntrospectionResponse {
     /// The token's identifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// RFC 7800 / RFC 9449 §6.2: what the token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800 confirmation in an introspection response.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// RFC 9449: JWK SHA-256 thumbprint of the DPoP key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 impl IntrospectionResponse {

@@ -5,6 +5,7 @@ use tessera_proto::OAuthError;
 use super::Grant;
 use crate::audit::RequestContext;
 use crate::authority::Authority;
+use crate::binding::SenderBinding;
 use crate::client::{Client, GrantType};
 use crate::mint::{self, IssuedToken, TokenSpec};
 use crate::params::Params;
@@ -24,6 +25,7 @@ impl Grant for ClientCredentials {
         authority: &Authority,
         client: &Client,
         params: &Params,
+        binding: &SenderBinding,
         _ctx: &RequestContext,
     ) -> Result<IssuedToken, OAuthError> {
         // RFC 6749 §4.4.2: grant_type and an optional scope; RFC 8707 §2: optional resource(s).
@@ -37,6 +39,7 @@ impl Grant for ClientCredentials {
             ttl: policy::lifetime::access_token_ttl(client, &authority.config().tokens),
             format: client.token_format,
             alg: client.jwt_alg,
+            binding: binding.clone(),
         };
         mint::mint(authority, spec).await
     }

@@ -7,6 +7,7 @@ use tessera_proto::OAuthError;
 
 use crate::audit::RequestContext;
 use crate::authority::Authority;
+use crate::binding::SenderBinding;
 use crate::client::{Client, GrantType};
 use crate::mint::IssuedToken;
 use crate::params::Params;
@@ -24,6 +25,7 @@ pub trait Grant: Sync {
         authority: &Authority,
         client: &Client,
         params: &Params,
+        binding: &SenderBinding,
         ctx: &RequestContext,
     ) -> Result<IssuedToken, OAuthError>;
 }

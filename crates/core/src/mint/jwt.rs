@@ -29,6 +29,17 @@ pub struct AccessTokenClaims {
     /// Space-separated scope (RFC 9068 §2.2.3); omitted when empty.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// RFC 7800 confirmation: the key the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 7800 `cnf` claim.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// RFC 9449 §6.1: SHA-256 JWK thumbprint of the DPoP key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 /// A 128-bit random `jti` in base64url.
@@ -52,6 +63,11 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         jti: new_jti(),
         client_id: spec.client_id.clone(),
         scope: spec.scope.clone(),
+        cnf: spec
+            .binding
+            .dpop_jkt
+            .clone()
+            .map(|jkt| Confirmation { jkt: Some(jkt) }),
     };
     let token = authority
         .keys()
@@ -61,7 +77,7 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         client_id: spec.client_id,
         access_token: Secret::new(token),
         token_id: claims.jti,
-        token_type: "Bearer",
+        token_type: spec.binding.token_type(),
         expires_in: spec.ttl,
         scope: spec.scope,
         audience: spec.audience,

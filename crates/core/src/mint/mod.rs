@@ -6,6 +6,7 @@ pub mod opaque;
 use tessera_proto::{OAuthError, Secret};
 
 use crate::authority::Authority;
+use crate::binding::SenderBinding;
 use crate::client::TokenFormat;
 use crate::keys::SigningAlg;
 
@@ -26,6 +27,8 @@ pub struct TokenSpec {
     pub format: TokenFormat,
     /// JWT signing algorithm.
     pub alg: SigningAlg,
+    /// What the token is bound to.
+    pub binding: SenderBinding,
 }
 
 /// A freshly minted token.

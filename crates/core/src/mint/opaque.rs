@@ -22,13 +22,14 @@ pub async fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken,
         issued_at: now,
         expires_at: now + spec.ttl,
         revoked_at: None,
+        cnf_jkt: spec.binding.dpop_jkt.clone(),
     };
     authority.store().insert_access_token(record).await?;
     Ok(IssuedToken {
         client_id: spec.client_id,
         access_token: token,
         token_id: selector.to_string(),
-        token_type: "Bearer",
+        token_type: spec.binding.token_type(),
         expires_in: spec.ttl,
         scope: spec.scope,
         audience: spec.audience,

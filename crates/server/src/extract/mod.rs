@@ -8,6 +8,24 @@ use std::net::SocketAddr;
 use axum::http::{HeaderMap, header};
 use tessera_core::audit::RequestContext;
 
+/// The `DPoP` header (RFC 9449 §4.1): at most one, ASCII.
+pub fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, tessera_proto::OAuthError> {
+    let invalid = |d: &'static str| {
+        tessera_proto::OAuthError::new(tessera_proto::ErrorCode::InvalidDpopProof, d)
+    };
+    let mut values = headers.get_all("dpop").iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(invalid("more than one DPoP header"));
+    }
+    first
+        .to_str()
+        .map(Some)
+        .map_err(|_| invalid("the DPoP header is not ASCII"))
+}
+
 /// The TCP peer of a connection, set by the accept loop.
 #[derive(Clone, Copy, Debug)]
 pub struct PeerAddr(pub SocketAddr);

@@ -53,6 +53,7 @@ async fn method_not_allowed() -> Response {
 
 /// What every form-posting, client-authenticated endpoint starts with.
 pub(crate) struct Authenticated {
+    pub headers: axum::http::HeaderMap,
     pub params: Params,
     pub credentials: PresentedCredentials,
     pub context: RequestContext,
@@ -69,6 +70,7 @@ pub(crate) async fn read_request(
     let credentials = extract::client_credentials::extract(&parts.headers, &params)?;
     let context = extract::context(peer, &parts.headers);
     Ok(Authenticated {
+        headers: parts.headers,
         params,
         credentials,
         context,
@@ -86,11 +88,23 @@ pub(crate) fn finish(
     match result {
         Ok(r) => {
             app.metrics.observe(endpoint, "ok", started);
-            no_store(r)
+            with_dpop_nonce(app, no_store(r))
         }
         Err(e) => {
             app.metrics.observe(endpoint, e.code.as_str(), started);
-            error_response(&e, basic)
+            with_dpop_nonce(app, error_response(&e, basic))
         }
     }
+}
+
+/// RFC 9449 §8: when nonces are required, every response hands out the current one.
+fn with_dpop_nonce(app: &App, mut response: Response) -> Response {
+    let authority = &app.authority;
+    if authority.config().dpop.require_nonce {
+        let nonce = authority.dpop_nonces().current(authority.clock().now());
+        if let Ok(v) = axum::http::HeaderValue::from_str(&nonce) {
+            response.headers_mut().insert("dpop-nonce", v);
+        }
+    }
+    response
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use tessera_proto::response::TokenResponse;
 
 use super::{finish, read_request};
+use crate::extract;
 use crate::state::App;
 
 pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
@@ -16,9 +17,15 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let result = async {
         let r = read_request(&app, req).await?;
         basic = r.credentials.used_basic();
-        let issued =
-            tessera_core::token::token(&app.authority, &r.credentials, &r.params, &r.context)
-                .await?;
+        let proof = extract::dpop_proof(&r.headers)?;
+        let issued = tessera_core::token::token(
+            &app.authority,
+            &r.credentials,
+            &r.params,
+            proof,
+            &r.context,
+        )
+        .await?;
         app.metrics
             .issued(&issued.client_id, issued.format.as_str());
         let body = TokenResponse {

@@ -4,6 +4,7 @@ mod support;
 
 mod client_cache;
 mod discovery;
+mod dpop;
 mod introspect;
 mod malformed;
 mod revoke;

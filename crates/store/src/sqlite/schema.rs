@@ -2,7 +2,8 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE clients (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -77,7 +78,14 @@ CREATE TRIGGER keys_updated AFTER UPDATE ON signing_keys
     BEGIN UPDATE change_versions SET version = version + 1 WHERE topic = 'keys'; END;
 CREATE TRIGGER keys_deleted AFTER DELETE ON signing_keys
     BEGIN UPDATE change_versions SET version = version + 1 WHERE topic = 'keys'; END;
-"#];
+"#,
+    r#"
+-- Sender-constrained tokens (RFC 9449) and single-use values.
+ALTER TABLE access_tokens ADD COLUMN cnf_jkt TEXT;
+ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE replay_guards (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+"#,
+];
 
 /// Brings the database to the latest schema; safe when several processes start at once.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

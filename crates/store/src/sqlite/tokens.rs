@@ -25,8 +25,8 @@ impl TokenStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 conn.prepare_cached(
-                    "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?
                 .execute(params![
                     t.id as i64,
@@ -37,6 +37,7 @@ impl TokenStore for SqliteStore {
                     t.audience,
                     t.issued_at as i64,
                     t.expires_at as i64,
+                    t.cnf_jkt,
                 ])?;
                 Ok(())
             })
@@ -49,7 +50,7 @@ impl TokenStore for SqliteStore {
         };
         self.readers.with(|conn| {
             conn.prepare_cached(
-                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at \
+                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, cnf_jkt \
                  FROM access_tokens WHERE id = ?1",
             )?
             .query_row([key], |r| {
@@ -64,6 +65,7 @@ impl TokenStore for SqliteStore {
                     issued_at: r.get::<_, i64>(5)? as u64,
                     expires_at: r.get::<_, i64>(6)? as u64,
                     revoked_at: r.get::<_, Option<i64>>(7)?.map(|t| t as u64),
+                    cnf_jkt: r.get(8)?,
                 })
             })
             .optional()
@@ -108,5 +110,22 @@ impl TokenStore for SqliteStore {
                 .optional()
                 .map(|r| r.is_some())
         })
+    }
+
+    async fn insert_replay_guard(&self, key: &str, expires_at: u64, now: u64) -> StoreResult<bool> {
+        let key = key.to_string();
+        self.writer
+            .run(move |conn| {
+                // An expired guard may be reused (its proof could not be accepted anyway).
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO replay_guards (key, expires_at) VALUES (?1, ?2) \
+                         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+                         WHERE replay_guards.expires_at <= ?3",
+                    )?
+                    .execute(params![key, expires_at as i64, now as i64])?;
+                Ok(n == 1)
+            })
+            .await
     }
 }

@@ -100,6 +100,7 @@ impl TestServer {
             jwt_alg: SigningAlg::ES256,
             auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
+            require_dpop: false,
             disabled: false,
             created_at: SystemClock.now(),
             updated_at: SystemClock.now(),
