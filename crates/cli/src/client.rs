@@ -59,12 +59,15 @@ pub struct CreateArgs {
     /// JWT signing algorithm: ES256, EdDSA or RS256
     #[arg(long, default_value = "ES256")]
     jwt_alg: String,
-    /// Client authentication: client_secret_basic or client_secret_post
+    /// Client authentication: client_secret_basic, client_secret_post or private_key_jwt
     #[arg(long, default_value = "client_secret_basic")]
     auth_method: String,
     /// Access-token lifetime in seconds (capped by the server maximum)
     #[arg(long)]
     access_token_ttl: Option<u64>,
+    /// JWK Set file with the client's public keys, for --auth-method private_key_jwt (RFC 7523)
+    #[arg(long)]
+    jwks_file: Option<std::path::PathBuf>,
     /// Every token request must carry a DPoP proof (RFC 9449); bearer tokens are refused
     #[arg(long)]
     require_dpop: bool,
@@ -177,16 +180,47 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         })?,
         auth_method: AuthMethod::parse(&args.auth_method).ok_or_else(|| {
             format!(
-                "unknown auth method {:?}: client_secret_basic or client_secret_post",
+                "unknown auth method {:?}: client_secret_basic, client_secret_post or private_key_jwt",
                 args.auth_method
             )
         })?,
         access_token_ttl: args.access_token_ttl,
         require_dpop: args.require_dpop,
+        jwks: read_jwks(args.jwks_file.as_deref())?,
         disabled: false,
         created_at: now,
         updated_at: now,
     })
+}
+
+/// Reads and checks a JWK Set file: every key public and usable.
+fn read_jwks(path: Option<&std::path::Path>) -> Result<Option<String>, String> {
+    let Some(path) = path else { return Ok(None) };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a JWK Set: {e}", path.display()))?;
+    let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let private = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    if raw["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|k| private.iter().any(|m| k.get(m).is_some()))
+    {
+        return Err(format!(
+            "{} contains private key material: register public keys only",
+            path.display()
+        ));
+    }
+    if set.keys.is_empty() {
+        return Err(format!("{} has no keys", path.display()));
+    }
+    for key in &set.keys {
+        jsonwebtoken::DecodingKey::from_jwk(key)
+            .map_err(|e| format!("unusable key in {}: {e}", path.display()))?;
+    }
+    Ok(Some(text))
 }
 
 fn describe(c: &Client) -> serde_json::Value {
@@ -202,6 +236,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "auth_method": c.auth_method.as_str(),
         "access_token_ttl": c.access_token_ttl,
         "require_dpop": c.require_dpop,
+        "jwks": c.jwks.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
         "disabled": c.disabled,
         "created_at": c.created_at,
         "updated_at": c.updated_at,

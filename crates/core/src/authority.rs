@@ -11,6 +11,7 @@ use crate::audit::{AuditEvent, EventKind};
 use crate::binding::dpop::DPOP_ALGS;
 use crate::binding::nonce::NonceSource;
 use crate::client::{AuthMethod, Client, GrantType};
+use crate::client_auth::private_key_jwt::ASSERTION_ALGS;
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -201,6 +202,7 @@ impl Authority {
                 .map(SigningAlg::as_str)
                 .collect(),
             dpop_signing_alg_values_supported: DPOP_ALGS.to_vec(),
+            token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
         }
     }
 }

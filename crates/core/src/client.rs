@@ -39,17 +39,25 @@ pub enum AuthMethod {
     /// `client_id` and `client_secret` in the form body.
     #[serde(rename = "client_secret_post")]
     ClientSecretPost,
+    /// RFC 7523 §2.2: a JWT signed with a key registered in the client's JWKS.
+    #[serde(rename = "private_key_jwt")]
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
     /// Every method, in a fixed order.
-    pub const ALL: [AuthMethod; 2] = [Self::ClientSecretBasic, Self::ClientSecretPost];
+    pub const ALL: [AuthMethod; 3] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::PrivateKeyJwt,
+    ];
 
     /// The RFC 8414 / RFC 7591 name.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -138,6 +146,8 @@ pub struct Client {
     pub auth_method: AuthMethod,
     /// Its access-token lifetime in seconds, capped by the server maximum; `None`: the default.
     pub access_token_ttl: Option<u64>,
+    /// The client's public keys (a JWK Set, JSON) for `private_key_jwt`.
+    pub jwks: Option<String>,
     /// RFC 9449: every token request must carry a DPoP proof.
     pub require_dpop: bool,
     /// A disabled client cannot authenticate.

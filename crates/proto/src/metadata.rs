@@ -29,6 +29,8 @@ pub struct AuthorizationServerMetadata {
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     /// RFC 9068 / RFC 7515: algorithms used to sign JWT access tokens.
     pub access_token_signing_alg_values_supported: Vec<&'static str>,
+    /// RFC 8414 §2: algorithms accepted for `private_key_jwt` client assertions.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// RFC 9449 §5.1: algorithms accepted in DPoP proofs.
     pub dpop_signing_alg_values_supported: Vec<&'static str>,
 }

@@ -2,6 +2,7 @@
 //! presented; here it is checked against the registered client, and every failure is an audit
 //! event and the same `invalid_client` answer, whatever the reason.
 mod client_secret;
+pub mod private_key_jwt;
 
 use std::sync::Arc;
 
@@ -28,6 +29,13 @@ pub enum PresentedCredentials {
         /// The secret.
         secret: Secret,
     },
+    /// RFC 7521 §4.2: `client_assertion_type` jwt-bearer and a `client_assertion`.
+    Assertion {
+        /// The client the assertion claims to come from (`iss`, or the `client_id` parameter).
+        client_id: String,
+        /// The signed JWT.
+        assertion: String,
+    },
     /// Nothing.
     None,
 }
@@ -38,14 +46,11 @@ impl PresentedCredentials {
         matches!(self, Self::Basic { .. })
     }
 
-    fn method_and_id(&self) -> Option<(AuthMethod, &str, &Secret)> {
+    fn method_and_id(&self) -> Option<(AuthMethod, &str)> {
         match self {
-            Self::Basic { client_id, secret } => {
-                Some((AuthMethod::ClientSecretBasic, client_id, secret))
-            }
-            Self::Post { client_id, secret } => {
-                Some((AuthMethod::ClientSecretPost, client_id, secret))
-            }
+            Self::Basic { client_id, .. } => Some((AuthMethod::ClientSecretBasic, client_id)),
+            Self::Post { client_id, .. } => Some((AuthMethod::ClientSecretPost, client_id)),
+            Self::Assertion { client_id, .. } => Some((AuthMethod::PrivateKeyJwt, client_id)),
             Self::None => None,
         }
     }
@@ -60,13 +65,13 @@ pub async fn authenticate(
     presented: &PresentedCredentials,
     ctx: &RequestContext,
 ) -> Result<Arc<Client>, OAuthError> {
-    let Some((method, client_id, secret)) = presented.method_and_id() else {
+    let Some((method, client_id)) = presented.method_and_id() else {
         return Err(OAuthError::invalid_client().with_detail("no client authentication"));
     };
     let client = authority.client(client_id).await?;
     let outcome = match client {
         None => Err("unknown_client"),
-        Some(c) => client_secret::verify(&c, method, secret, authority.clock().now()).map(|()| c),
+        Some(c) => verify(authority, &c, method, presented).await.map(|()| c),
     };
     match outcome {
         Ok(c) => Ok(c),
@@ -81,5 +86,29 @@ pub async fn authenticate(
             authority.record(event).await;
             Err(OAuthError::invalid_client().with_detail(reason))
         }
+    }
+}
+
+/// Runs the registered method's check; the error is the audit reason.
+async fn verify(
+    authority: &Authority,
+    client: &Client,
+    method: AuthMethod,
+    presented: &PresentedCredentials,
+) -> Result<(), &'static str> {
+    if client.disabled {
+        return Err("client_disabled");
+    }
+    if client.auth_method != method {
+        return Err("auth_method_not_allowed");
+    }
+    match presented {
+        PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
+            client_secret::verify(client, secret, authority.clock().now())
+        }
+        PresentedCredentials::Assertion { assertion, .. } => {
+            private_key_jwt::verify(authority, client, assertion).await
+        }
+        PresentedCredentials::None => Err("no_credentials"),
     }
 }

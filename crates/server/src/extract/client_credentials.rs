@@ -4,7 +4,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use tessera_core::client_auth::PresentedCredentials;
+use tessera_core::client_auth::{PresentedCredentials, private_key_jwt};
 use tessera_core::params::Params;
 use tessera_proto::{OAuthError, Secret};
 
@@ -17,6 +17,9 @@ fn form_decode(s: &str) -> Option<String> {
         .ok()
         .map(|c| c.into_owned())
 }
+
+/// RFC 7523 §2.2.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 fn malformed() -> OAuthError {
     OAuthError::invalid_request("malformed HTTP Basic credentials")
@@ -59,7 +62,7 @@ pub fn extract(headers: &HeaderMap, params: &Params) -> Result<PresentedCredenti
             );
         };
         // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
-        if body_secret.is_some() {
+        if body_secret.is_some() || params.contains("client_assertion") {
             return Err(OAuthError::invalid_request(
                 "use one client authentication method, not two",
             ));
@@ -72,6 +75,35 @@ pub fn extract(headers: &HeaderMap, params: &Params) -> Result<PresentedCredenti
         return Ok(PresentedCredentials::Basic {
             client_id: id,
             secret,
+        });
+    }
+    // RFC 7521 §4.2: client_assertion_type + client_assertion.
+    let assertion_type = params.get("client_assertion_type")?;
+    let assertion = params.get("client_assertion")?;
+    if assertion_type.is_some() || assertion.is_some() {
+        if body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        if assertion_type != Some(JWT_BEARER) {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+        }
+        let assertion =
+            assertion.ok_or_else(|| OAuthError::invalid_request("client_assertion is missing"))?;
+        let claimed = private_key_jwt::claimed_client_id(assertion).ok_or_else(|| {
+            OAuthError::invalid_client().with_detail("unreadable client assertion")
+        })?;
+        if body_id.is_some_and(|id| id != claimed) {
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the client assertion",
+            ));
+        }
+        return Ok(PresentedCredentials::Assertion {
+            client_id: claimed,
+            assertion: assertion.to_string(),
         });
     }
     match (body_id, body_secret) {

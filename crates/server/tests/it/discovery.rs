@@ -24,7 +24,11 @@ async fn metadata_advertises_every_endpoint() {
     );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
     );
     let jwks: serde_json::Value = server
         .http

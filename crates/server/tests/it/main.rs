@@ -7,6 +7,7 @@ mod discovery;
 mod dpop;
 mod introspect;
 mod malformed;
+mod private_key_jwt;
 mod revoke;
 mod tls;
 mod token;

@@ -85,6 +85,10 @@ ALTER TABLE access_tokens ADD COLUMN cnf_jkt TEXT;
 ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE replay_guards (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 "#,
+    r#"
+-- private_key_jwt (RFC 7523): the client's registered public keys.
+ALTER TABLE clients ADD COLUMN jwks TEXT;
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

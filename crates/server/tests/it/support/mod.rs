@@ -101,6 +101,7 @@ impl TestServer {
             auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
             require_dpop: false,
+            jwks: None,
             disabled: false,
             created_at: SystemClock.now(),
             updated_at: SystemClock.now(),

@@ -1,0 +1,139 @@
+//! `private_key_jwt` (RFC 7523 §2.2, RFC 7521 §4.2): the client signs a short-lived JWT with a
+//! key whose public half it registered (`--jwks-file`). Checked: an asymmetric `alg`, the
+//! signature with the registered key, `iss` = `sub` = client_id, `aud` naming this server,
+//! `exp` in the future and not too far, and a `jti` used once (the same store-backed replay
+//! guard as DPoP).
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use tessera_proto::SecretHash;
+
+use crate::authority::Authority;
+use crate::client::Client;
+
+/// Algorithms accepted for client assertions (`token_endpoint_auth_signing_alg_values_supported`).
+pub const ASSERTION_ALGS: [&str; 6] = ["ES256", "ES384", "EdDSA", "RS256", "PS256", "PS384"];
+
+/// Longest assertion lifetime accepted (seconds from now to `exp`).
+const MAX_LIFETIME: u64 = 600;
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+const LEEWAY: u64 = 5;
+
+/// RFC 7523 §3: the claims of a client assertion.
+#[derive(Deserialize)]
+pub struct AssertionClaims {
+    /// Issuer: the client id.
+    pub iss: String,
+    /// Subject: the client id.
+    pub sub: String,
+    /// Audience: this server.
+    pub aud: Audience,
+    /// Expiry.
+    pub exp: u64,
+    /// Single-use identifier.
+    #[serde(default)]
+    pub jti: Option<String>,
+    /// Not before.
+    #[serde(default)]
+    pub nbf: Option<u64>,
+}
+
+/// `aud` may be a string or an array (RFC 7519 §4.1.3).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// One audience.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            Self::One(a) => a == value,
+            Self::Many(v) => v.iter().any(|a| a == value),
+        }
+    }
+}
+
+/// The `iss` of an unverified assertion: which client claims to have signed it.
+pub fn claimed_client_id(assertion: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Iss {
+        iss: String,
+    }
+    jsonwebtoken::dangerous::insecure_decode_claims::<Iss>(assertion)
+        .ok()
+        .map(|c| c.iss)
+}
+
+/// Verifies `assertion` for `client`; the error is the audit reason.
+pub(super) async fn verify(
+    authority: &Authority,
+    client: &Client,
+    assertion: &str,
+) -> Result<(), &'static str> {
+    let jwks: JwkSet = client
+        .jwks
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or("no_registered_keys")?;
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| "malformed_assertion")?;
+    let alg = format!("{:?}", header.alg);
+    if !ASSERTION_ALGS.contains(&alg.as_str())
+        || matches!(
+            header.alg,
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+        )
+    {
+        return Err("assertion_alg_not_allowed");
+    }
+    let jwk = match header.kid.as_deref() {
+        Some(kid) => jwks.find(kid),
+        None if jwks.keys.len() == 1 => jwks.keys.first(),
+        None => None,
+    }
+    .ok_or("unknown_assertion_key")?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| "unusable_registered_key")?;
+    let mut validation = Validation::new(header.alg);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation)
+        .map_err(|_| "invalid_assertion_signature")?
+        .claims;
+    // RFC 7523 §3: iss and sub are the client id; aud identifies this server.
+    if claims.iss != client.id || claims.sub != client.id {
+        return Err("assertion_subject_mismatch");
+    }
+    let issuer = authority.issuer();
+    if !claims.aud.contains(issuer) && !claims.aud.contains(&format!("{issuer}/token")) {
+        return Err("assertion_audience_mismatch");
+    }
+    let now = authority.clock().now();
+    if claims.exp + LEEWAY <= now {
+        return Err("assertion_expired");
+    }
+    if claims.exp > now + MAX_LIFETIME {
+        return Err("assertion_lifetime_too_long");
+    }
+    if claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY) {
+        return Err("assertion_not_yet_valid");
+    }
+    // RFC 7523 §3 (7): the jti is single-use, remembered until the assertion expires.
+    let jti = claims
+        .jti
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or("assertion_without_jti")?;
+    let guard = SecretHash::of(format!("assertion:{}:{jti}", client.id).as_bytes()).to_hex();
+    match authority
+        .store()
+        .insert_replay_guard(&guard, claims.exp + LEEWAY, now)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("assertion_replayed"),
+        Err(_) => Err("replay_guard_unavailable"),
+    }
+}
