@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tessera_core::audit::{AuditEvent, EventKind};
+use tessera_core::binding::mtls::TlsClientAuth;
 use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::keys::SigningAlg;
@@ -19,7 +20,7 @@ use crate::settings::{self, StoreArgs};
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints its id and secret (the secret is shown once).
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List clients.
     List(ListArgs),
     /// Show one client.
@@ -68,6 +69,21 @@ pub struct CreateArgs {
     /// JWK Set file with the client's public keys, for --auth-method private_key_jwt (RFC 7523)
     #[arg(long)]
     jwks_file: Option<std::path::PathBuf>,
+    /// tls_client_auth (RFC 8705 §2.1.2): the certificate's subject DN (RFC 4514)
+    #[arg(long)]
+    tls_client_auth_subject_dn: Option<String>,
+    /// tls_client_auth: a DNS name in the certificate's SAN
+    #[arg(long)]
+    tls_client_auth_san_dns: Option<String>,
+    /// tls_client_auth: a URI in the certificate's SAN
+    #[arg(long)]
+    tls_client_auth_san_uri: Option<String>,
+    /// tls_client_auth: an IP address in the certificate's SAN
+    #[arg(long)]
+    tls_client_auth_san_ip: Option<String>,
+    /// tls_client_auth: an email address in the certificate's SAN
+    #[arg(long)]
+    tls_client_auth_san_email: Option<String>,
     /// Every token request must carry a DPoP proof (RFC 9449); bearer tokens are refused
     #[arg(long)]
     require_dpop: bool,
@@ -138,6 +154,16 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
     if let Some(bad) = scopes.iter().find(|s| !scope::is_scope_token(s)) {
         return Err(format!("invalid scope {bad:?} (RFC 6749 §3.3)"));
     }
+    let needs_jwks = matches!(
+        args.auth_method.as_str(),
+        "private_key_jwt" | "self_signed_tls_client_auth"
+    );
+    if needs_jwks != args.jwks_file.is_some() {
+        return Err(
+            "--jwks-file goes with --auth-method private_key_jwt or self_signed_tls_client_auth"
+                .into(),
+        );
+    }
     let default_scopes = args
         .default_scope
         .as_deref()
@@ -187,10 +213,43 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         access_token_ttl: args.access_token_ttl,
         require_dpop: args.require_dpop,
         jwks: read_jwks(args.jwks_file.as_deref())?,
+        tls_client_auth: tls_client_auth(args)?,
         disabled: false,
         created_at: now,
         updated_at: now,
     })
+}
+
+/// RFC 8705 §2.1.2: exactly one of the tls_client_auth_* values, for that method only.
+fn tls_client_auth(args: &CreateArgs) -> Result<Option<TlsClientAuth>, String> {
+    let given: Vec<TlsClientAuth> = [
+        args.tls_client_auth_subject_dn
+            .clone()
+            .map(TlsClientAuth::SubjectDn),
+        args.tls_client_auth_san_dns
+            .clone()
+            .map(TlsClientAuth::SanDns),
+        args.tls_client_auth_san_uri
+            .clone()
+            .map(TlsClientAuth::SanUri),
+        args.tls_client_auth_san_ip
+            .clone()
+            .map(TlsClientAuth::SanIp),
+        args.tls_client_auth_san_email
+            .clone()
+            .map(TlsClientAuth::SanEmail),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match (args.auth_method.as_str(), given.len()) {
+        ("tls_client_auth", 1) => Ok(given.into_iter().next()),
+        ("tls_client_auth", _) => {
+            Err("--auth-method tls_client_auth needs exactly one --tls-client-auth-* value".into())
+        }
+        (_, 0) => Ok(None),
+        _ => Err("--tls-client-auth-* values need --auth-method tls_client_auth".into()),
+    }
 }
 
 /// Reads and checks a JWK Set file: every key public and usable.
@@ -236,6 +295,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "auth_method": c.auth_method.as_str(),
         "access_token_ttl": c.access_token_ttl,
         "require_dpop": c.require_dpop,
+        "tls_client_auth": c.tls_client_auth,
         "jwks": c.jwks.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
         "disabled": c.disabled,
         "created_at": c.created_at,

@@ -23,7 +23,7 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Register and manage OAuth clients (works on the database directly).
     #[command(subcommand)]
-    Client(client::ClientCommand),
+    Client(Box<client::ClientCommand>),
     /// List and rotate signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
-            Command::Client(cmd) => client::run(cmd).await,
+            Command::Client(cmd) => client::run(*cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
         }
     });

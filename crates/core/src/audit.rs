@@ -145,6 +145,8 @@ impl AuditEvent {
 /// Who made a request, as far as the edge could tell: recorded on every event.
 #[derive(Clone, Debug, Default)]
 pub struct RequestContext {
+    /// The client certificate of the TLS connection (or of a trusted proxy header).
+    pub client_cert: Option<crate::binding::mtls::ClientCertificate>,
     /// The caller's IP address.
     pub ip: Option<IpAddr>,
     /// The caller's User-Agent header.

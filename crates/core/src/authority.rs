@@ -183,6 +183,7 @@ impl Authority {
     pub fn metadata(&self) -> AuthorizationServerMetadata {
         let methods: Vec<&'static str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
         let url = |path: &str| format!("{}{path}", self.issuer);
+        let mtls = self.config.tls() || self.config.insecure_client_cert_header.is_some();
         AuthorizationServerMetadata {
             issuer: self.issuer.clone(),
             token_endpoint: url("/token"),
@@ -202,6 +203,14 @@ impl Authority {
                 .map(SigningAlg::as_str)
                 .collect(),
             dpop_signing_alg_values_supported: DPOP_ALGS.to_vec(),
+            tls_client_certificate_bound_access_tokens: mtls,
+            mtls_endpoint_aliases: mtls.then(|| {
+                serde_json::json!({
+                    "token_endpoint": url("/token"),
+                    "introspection_endpoint": url("/introspect"),
+                    "revocation_endpoint": url("/revoke"),
+                })
+            }),
             token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
         }
     }

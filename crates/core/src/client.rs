@@ -42,14 +42,22 @@ pub enum AuthMethod {
     /// RFC 7523 §2.2: a JWT signed with a key registered in the client's JWKS.
     #[serde(rename = "private_key_jwt")]
     PrivateKeyJwt,
+    /// RFC 8705 §2.1: a CA-issued client certificate carrying the registered subject DN or SAN.
+    #[serde(rename = "tls_client_auth")]
+    TlsClientAuth,
+    /// RFC 8705 §2.2: a self-signed client certificate whose key is in the client's JWKS.
+    #[serde(rename = "self_signed_tls_client_auth")]
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
     /// Every method, in a fixed order.
-    pub const ALL: [AuthMethod; 3] = [
+    pub const ALL: [AuthMethod; 5] = [
         Self::ClientSecretBasic,
         Self::ClientSecretPost,
         Self::PrivateKeyJwt,
+        Self::TlsClientAuth,
+        Self::SelfSignedTlsClientAuth,
     ];
 
     /// The RFC 8414 / RFC 7591 name.
@@ -58,6 +66,8 @@ impl AuthMethod {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
             Self::PrivateKeyJwt => "private_key_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
@@ -148,6 +158,8 @@ pub struct Client {
     pub access_token_ttl: Option<u64>,
     /// The client's public keys (a JWK Set, JSON) for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// RFC 8705 §2.1.2: what a `tls_client_auth` client's certificate must carry.
+    pub tls_client_auth: Option<crate::binding::mtls::TlsClientAuth>,
     /// RFC 9449: every token request must carry a DPoP proof.
     pub require_dpop: bool,
     /// A disabled client cannot authenticate.

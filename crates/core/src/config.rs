@@ -22,6 +22,10 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     /// Private key (PEM) of `tls_cert`. Env `TESSERA_TLS_KEY`, flag `--tls-key`.
     pub tls_key: Option<PathBuf>,
+    /// CA certificates (PEM) that issue client certificates for `tls_client_auth` (RFC 8705 §2.1). Unset: only `self_signed_tls_client_auth` works. Env `TESSERA_TLS_CLIENT_CA`.
+    pub tls_client_ca: Option<PathBuf>,
+    /// Behind a TLS-terminating proxy: the request header in which the proxy forwards the client certificate (URL-encoded PEM, as nginx `$ssl_client_escaped_cert`). Unsafe unless the proxy strips this header from client requests; unset by default.
+    pub insecure_client_cert_header: Option<String>,
     /// Plain HTTP is served because a TLS-terminating proxy in front of Tessera handles TLS. Env `TESSERA_BEHIND_TLS_PROXY`.
     pub behind_tls_proxy: bool,
     /// Allow plain HTTP on a non-loopback address with no TLS proxy declared. Unsafe: tokens and secrets cross the network in clear. Flag `--insecure-http`.
@@ -101,6 +105,8 @@ impl Default for Config {
             issuer: None,
             tls_cert: None,
             tls_key: None,
+            tls_client_ca: None,
+            insecure_client_cert_header: None,
             behind_tls_proxy: false,
             insecure_http: false,
             tokens: TokenConfig::default(),

@@ -42,7 +42,10 @@ pub async fn introspect(
                 aud: t.audience,
                 iss: Some(authority.issuer().to_string()),
                 jti: Some(t.id.to_string()),
-                cnf: t.cnf_jkt.map(|jkt| Confirmation { jkt: Some(jkt) }),
+                cnf: (t.cnf_jkt.is_some() || t.cnf_x5t.is_some()).then(|| Confirmation {
+                    jkt: t.cnf_jkt.clone(),
+                    x5t_s256: t.cnf_x5t,
+                }),
             };
             (response, Some(t.id.to_string()))
         }
@@ -62,7 +65,10 @@ pub async fn introspect(
                 aud: Some(c.aud),
                 iss: Some(c.iss),
                 jti: Some(c.jti),
-                cnf: c.cnf.map(|c| Confirmation { jkt: c.jkt }),
+                cnf: c.cnf.map(|c| Confirmation {
+                    jkt: c.jkt,
+                    x5t_s256: c.x5t_s256,
+                }),
             };
             (response, Some(jti))
         }

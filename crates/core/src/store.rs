@@ -36,6 +36,8 @@ pub struct AccessTokenRecord {
     pub revoked_at: Option<u64>,
     /// RFC 9449: the thumbprint of the DPoP key it is bound to.
     pub cnf_jkt: Option<String>,
+    /// RFC 8705: the SHA-256 thumbprint of the client certificate it is bound to.
+    pub cnf_x5t: Option<String>,
 }
 
 /// Clients: registration and lookup.

@@ -45,8 +45,10 @@ pub async fn token(
             "this client must present a DPoP proof",
         ));
     }
+    // RFC 8705 §3: a token requested over a connection with a client certificate is bound to it.
     let binding = SenderBinding {
         dpop_jkt: proof.map(|p| p.jkt),
+        x5t_s256: ctx.client_cert.as_ref().map(|c| c.x5t_s256()),
     };
     let issued = grant
         .issue(authority, &client, params, &binding, ctx)

@@ -31,6 +31,12 @@ pub struct AuthorizationServerMetadata {
     pub access_token_signing_alg_values_supported: Vec<&'static str>,
     /// RFC 8414 §2: algorithms accepted for `private_key_jwt` client assertions.
     pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    /// RFC 8705 §3.3: the server issues certificate-bound access tokens (when it serves TLS).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// RFC 8705 §5: endpoints for mutual TLS (the same ones: client certificates are optional).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtls_endpoint_aliases: Option<serde_json::Value>,
     /// RFC 9449 §5.1: algorithms accepted in DPoP proofs.
     pub dpop_signing_alg_values_supported: Vec<&'static str>,
 }

@@ -75,6 +75,9 @@ pub struct Confirmation {
     /// RFC 9449: JWK SHA-256 thumbprint of the DPoP key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jkt: Option<String>,
+    /// RFC 8705 §3.2: SHA-256 thumbprint of the client certificate.
+    #[serde(rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
 }
 
 impl IntrospectionResponse {

@@ -8,6 +8,7 @@ pub mod listen;
 pub mod respond;
 pub mod routes;
 pub mod state;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,7 +53,7 @@ pub async fn start_with_clock(
 ) -> Result<Running, String> {
     config.check()?;
     let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(listen::tls_acceptor(cert, key)?),
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
     };
     let listener = listen::bind(config.listen).await?;
@@ -67,14 +68,28 @@ pub async fn start_with_clock(
              (TESSERA_KEY_ENCRYPTION_KEY) to seal them"
         );
     }
+    let chains = Arc::new(tls::ChainChecker::new(
+        authority.config().tls_client_ca.as_deref(),
+    )?);
     let app = App {
         authority: authority.clone(),
         metrics: Arc::new(Metrics::default()),
+        chains: chains.clone(),
     };
     let tasks = vec![
         authority.spawn_change_watcher(),
-        tokio::spawn(listen::serve(listener, routes::router(app.clone()), tls)),
-        tokio::spawn(listen::serve(admin_listener, admin::router(app), None)),
+        tokio::spawn(listen::serve(
+            listener,
+            routes::router(app.clone()),
+            tls,
+            chains.clone(),
+        )),
+        tokio::spawn(listen::serve(
+            admin_listener,
+            admin::router(app),
+            None,
+            chains,
+        )),
     ];
     tracing::info!(%addr, %admin_addr, issuer = authority.issuer(), "tessera listening");
     Ok(Running {

@@ -1,7 +1,6 @@
 //! The accept loop shared by the protocol and admin listeners: plain TCP or TLS (rustls), HTTP/1
 //! and HTTP/2, the peer address attached to every request.
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,34 +9,22 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
+use tessera_core::binding::mtls::ClientCertificate;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::extract::PeerAddr;
+use crate::tls::ChainChecker;
 
-/// Builds a TLS acceptor from PEM files (certificate chain and private key).
-pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
-    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
-    let certs = rustls_pemfile::certs(&mut read(cert)?.as_slice())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("parsing {}: {e}", cert.display()))?;
-    let key = rustls_pemfile::private_key(&mut read(key)?.as_slice())
-        .map_err(|e| format!("parsing {}: {e}", key.display()))?
-        .ok_or_else(|| format!("no private key in {}", key.display()))?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("TLS certificate/key: {e}"))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
-}
-
-/// Serves `router` on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, router: Router, tls: Option<TlsAcceptor>) {
+/// Serves `router` on `listener` until the task is dropped. With TLS, the client certificate
+/// chain (if any) is checked once per connection and attached to every request on it.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    chains: Arc<ChainChecker>,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
@@ -51,18 +38,30 @@ pub async fn serve(listener: TcpListener, router: Router, tls: Option<TlsAccepto
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let tls = tls.clone();
+        let chains = chains.clone();
         tokio::spawn(async move {
-            let service = router.map_request(move |mut req: axum::http::Request<Incoming>| {
-                req.extensions_mut().insert(PeerAddr(peer));
-                req
-            });
-            let service = TowerToHyperService::new(service);
             let builder = Builder::new(TokioExecutor::new());
+            let service = |cert: Option<ClientCertificate>| {
+                TowerToHyperService::new(router.map_request(
+                    move |mut req: axum::http::Request<Incoming>| {
+                        req.extensions_mut().insert(PeerAddr(peer));
+                        if let Some(cert) = &cert {
+                            req.extensions_mut().insert(cert.clone());
+                        }
+                        req
+                    },
+                ))
+            };
             let result = match tls {
                 Some(acceptor) => match acceptor.accept(stream).await {
                     Ok(tls_stream) => {
+                        let cert = tls_stream
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| chains.check(c));
                         builder
-                            .serve_connection(TokioIo::new(tls_stream), service)
+                            .serve_connection(TokioIo::new(tls_stream), service(cert))
                             .await
                     }
                     Err(e) => {
@@ -72,7 +71,7 @@ pub async fn serve(listener: TcpListener, router: Router, tls: Option<TlsAccepto
                 },
                 None => {
                     builder
-                        .serve_connection(TokioIo::new(stream), service)
+                        .serve_connection(TokioIo::new(stream), service(None))
                         .await
                 }
             };

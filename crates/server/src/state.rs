@@ -12,4 +12,6 @@ pub struct App {
     pub authority: Arc<Authority>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Client-certificate chain verification (mutual TLS).
+    pub chains: Arc<crate::tls::ChainChecker>,
 }

@@ -10,6 +10,7 @@ use tessera_proto::{OAuthError, Secret};
 
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
+use crate::binding::mtls;
 use crate::client::{AuthMethod, Client};
 
 /// What the client presented to authenticate.
@@ -28,6 +29,11 @@ pub enum PresentedCredentials {
         client_id: String,
         /// The secret.
         secret: Secret,
+    },
+    /// RFC 8705 §2: `client_id` in the body and a client certificate on the connection.
+    Certificate {
+        /// The client id.
+        client_id: String,
     },
     /// RFC 7521 §4.2: `client_assertion_type` jwt-bearer and a `client_assertion`.
     Assertion {
@@ -51,6 +57,7 @@ impl PresentedCredentials {
             Self::Basic { client_id, .. } => Some((AuthMethod::ClientSecretBasic, client_id)),
             Self::Post { client_id, .. } => Some((AuthMethod::ClientSecretPost, client_id)),
             Self::Assertion { client_id, .. } => Some((AuthMethod::PrivateKeyJwt, client_id)),
+            Self::Certificate { client_id } => Some((AuthMethod::TlsClientAuth, client_id)),
             Self::None => None,
         }
     }
@@ -71,7 +78,9 @@ pub async fn authenticate(
     let client = authority.client(client_id).await?;
     let outcome = match client {
         None => Err("unknown_client"),
-        Some(c) => verify(authority, &c, method, presented).await.map(|()| c),
+        Some(c) => verify(authority, &c, method, presented, ctx)
+            .await
+            .map(|()| c),
     };
     match outcome {
         Ok(c) => Ok(c),
@@ -95,11 +104,17 @@ async fn verify(
     client: &Client,
     method: AuthMethod,
     presented: &PresentedCredentials,
+    ctx: &RequestContext,
 ) -> Result<(), &'static str> {
     if client.disabled {
         return Err("client_disabled");
     }
-    if client.auth_method != method {
+    let certificate_method = matches!(
+        client.auth_method,
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+    );
+    if client.auth_method != method && !(method == AuthMethod::TlsClientAuth && certificate_method)
+    {
         return Err("auth_method_not_allowed");
     }
     match presented {
@@ -108,6 +123,18 @@ async fn verify(
         }
         PresentedCredentials::Assertion { assertion, .. } => {
             private_key_jwt::verify(authority, client, assertion).await
+        }
+        PresentedCredentials::Certificate { .. } => {
+            let cert = ctx.client_cert.as_ref().ok_or("no_client_certificate")?;
+            match (client.auth_method, &client.tls_client_auth, &client.jwks) {
+                (AuthMethod::TlsClientAuth, Some(expected), _) => {
+                    mtls::matches_registered(cert, expected)
+                }
+                (AuthMethod::SelfSignedTlsClientAuth, _, Some(jwks)) => {
+                    mtls::matches_jwks(cert, jwks)
+                }
+                _ => Err("no_certificate_registration"),
+            }
         }
         PresentedCredentials::None => Err("no_credentials"),
     }

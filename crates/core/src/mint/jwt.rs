@@ -40,6 +40,19 @@ pub struct Confirmation {
     /// RFC 9449 §6.1: SHA-256 JWK thumbprint of the DPoP key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jkt: Option<String>,
+    /// RFC 8705 §3.1: SHA-256 thumbprint of the client certificate.
+    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
+}
+
+impl Confirmation {
+    /// The `cnf` for a binding, or `None` for a bearer token.
+    pub fn of(binding: &crate::binding::SenderBinding) -> Option<Self> {
+        (binding.dpop_jkt.is_some() || binding.x5t_s256.is_some()).then(|| Self {
+            jkt: binding.dpop_jkt.clone(),
+            x5t_s256: binding.x5t_s256.clone(),
+        })
+    }
 }
 
 /// A 128-bit random `jti` in base64url.
@@ -63,11 +76,7 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         jti: new_jti(),
         client_id: spec.client_id.clone(),
         scope: spec.scope.clone(),
-        cnf: spec
-            .binding
-            .dpop_jkt
-            .clone()
-            .map(|jkt| Confirmation { jkt: Some(jkt) }),
+        cnf: Confirmation::of(&spec.binding),
     };
     let token = authority
         .keys()

@@ -23,6 +23,7 @@ pub async fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken,
         expires_at: now + spec.ttl,
         revoked_at: None,
         cnf_jkt: spec.binding.dpop_jkt.clone(),
+        cnf_x5t: spec.binding.x5t_s256.clone(),
     };
     authority.store().insert_access_token(record).await?;
     Ok(IssuedToken {

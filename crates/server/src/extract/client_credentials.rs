@@ -44,7 +44,11 @@ fn parse_basic(value: &str) -> Result<Option<(String, Secret)>, OAuthError> {
 }
 
 /// Extracts the presented credentials.
-pub fn extract(headers: &HeaderMap, params: &Params) -> Result<PresentedCredentials, OAuthError> {
+pub fn extract(
+    headers: &HeaderMap,
+    params: &Params,
+    has_certificate: bool,
+) -> Result<PresentedCredentials, OAuthError> {
     let body_id = params.get("client_id")?;
     let body_secret = params.get("client_secret")?;
     let mut authorization = headers.get_all(AUTHORIZATION).iter();
@@ -114,6 +118,10 @@ pub fn extract(headers: &HeaderMap, params: &Params) -> Result<PresentedCredenti
         (None, Some(_)) => Err(OAuthError::invalid_request(
             "client_secret without client_id",
         )),
+        // RFC 8705 §2: client_id in the body, the certificate on the connection.
+        (Some(id), None) if has_certificate => Ok(PresentedCredentials::Certificate {
+            client_id: id.to_string(),
+        }),
         _ => Ok(PresentedCredentials::None),
     }
 }

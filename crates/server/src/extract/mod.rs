@@ -33,6 +33,7 @@ pub struct PeerAddr(pub SocketAddr);
 /// Caller context for audit events: peer IP and User-Agent.
 pub fn context(peer: Option<PeerAddr>, headers: &HeaderMap) -> RequestContext {
     RequestContext {
+        client_cert: None,
         ip: peer.map(|p| p.0.ip()),
         user_agent: headers
             .get(header::USER_AGENT)

@@ -16,6 +16,8 @@ use tessera_core::client_auth::PresentedCredentials;
 use tessera_core::params::Params;
 use tessera_proto::OAuthError;
 
+use tessera_core::binding::mtls::ClientCertificate;
+
 use crate::extract::{self, PeerAddr};
 use crate::respond::{error_response, no_store};
 use crate::state::App;
@@ -65,10 +67,25 @@ pub(crate) async fn read_request(
     req: Request<Body>,
 ) -> Result<Authenticated, OAuthError> {
     let peer = req.extensions().get::<PeerAddr>().copied();
+    let tls_cert = req.extensions().get::<ClientCertificate>().cloned();
     let (parts, params) =
         extract::form::read_form(req, app.authority.config().limits.max_body_bytes).await?;
-    let credentials = extract::client_credentials::extract(&parts.headers, &params)?;
-    let context = extract::context(peer, &parts.headers);
+    // RFC 8705: the connection's certificate, or — only when explicitly configured — the one a
+    // TLS-terminating proxy forwards in a header.
+    let header_cert = || {
+        let name = app
+            .authority
+            .config()
+            .insecure_client_cert_header
+            .as_deref()?;
+        let value = parts.headers.get(name)?.to_str().ok()?;
+        app.chains.check_header(value)
+    };
+    let client_cert = tls_cert.or_else(header_cert);
+    let credentials =
+        extract::client_credentials::extract(&parts.headers, &params, client_cert.is_some())?;
+    let mut context = extract::context(peer, &parts.headers);
+    context.client_cert = client_cert;
     Ok(Authenticated {
         headers: parts.headers,
         params,

@@ -7,6 +7,7 @@ mod discovery;
 mod dpop;
 mod introspect;
 mod malformed;
+mod mtls;
 mod private_key_jwt;
 mod revoke;
 mod tls;

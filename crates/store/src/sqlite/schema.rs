@@ -89,6 +89,11 @@ CREATE TABLE replay_guards (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 -- private_key_jwt (RFC 7523): the client's registered public keys.
 ALTER TABLE clients ADD COLUMN jwks TEXT;
 "#,
+    r#"
+-- Mutual TLS (RFC 8705): certificate-bound tokens and certificate client authentication.
+ALTER TABLE access_tokens ADD COLUMN cnf_x5t TEXT;
+ALTER TABLE clients ADD COLUMN tls_client_auth TEXT;
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

@@ -25,8 +25,8 @@ impl TokenStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 conn.prepare_cached(
-                    "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?
                 .execute(params![
                     t.id as i64,
@@ -38,6 +38,7 @@ impl TokenStore for SqliteStore {
                     t.issued_at as i64,
                     t.expires_at as i64,
                     t.cnf_jkt,
+                    t.cnf_x5t,
                 ])?;
                 Ok(())
             })
@@ -50,7 +51,7 @@ impl TokenStore for SqliteStore {
         };
         self.readers.with(|conn| {
             conn.prepare_cached(
-                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, cnf_jkt \
+                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, cnf_jkt, cnf_x5t \
                  FROM access_tokens WHERE id = ?1",
             )?
             .query_row([key], |r| {
@@ -66,6 +67,7 @@ impl TokenStore for SqliteStore {
                     expires_at: r.get::<_, i64>(6)? as u64,
                     revoked_at: r.get::<_, Option<i64>>(7)?.map(|t| t as u64),
                     cnf_jkt: r.get(8)?,
+                    cnf_x5t: r.get(9)?,
                 })
             })
             .optional()

@@ -19,6 +19,8 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     pub base: String,
     pub http: reqwest::Client,
+    server_cert_pem: Option<String>,
+    _pem_dir: Option<tempfile::TempDir>,
     _dir: tempfile::TempDir,
 }
 
@@ -44,23 +46,36 @@ impl TestServer {
 
     /// A server serving HTTPS with a fresh self-signed certificate for 127.0.0.1; `http` trusts it.
     pub async fn start_tls() -> Self {
+        Self::start_tls_with(test_config()).await
+    }
+
+    /// `start_tls` with a given configuration.
+    pub async fn start_tls_with(mut config: Config) -> Self {
         let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
         let pem_dir = tempfile::tempdir().unwrap();
         let (cert_path, key_path) = (pem_dir.path().join("c.pem"), pem_dir.path().join("k.pem"));
         std::fs::write(&cert_path, cert.cert.pem()).unwrap();
         std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
-        let mut config = test_config();
         config.tls_cert = Some(cert_path);
         config.tls_key = Some(key_path);
         let mut server = Self::start_with(config, Arc::new(SystemClock)).await;
         server.base = format!("https://{}", server.running.addr);
-        server.http = reqwest::Client::builder()
-            .add_root_certificate(
-                reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap(),
-            )
-            .build()
-            .unwrap();
+        server.server_cert_pem = Some(cert.cert.pem());
+        server.http = server.https_client(None);
+        server._pem_dir = Some(pem_dir);
         server
+    }
+
+    /// An HTTPS client trusting this server's certificate, optionally with a client identity.
+    pub fn https_client(&self, identity: Option<reqwest::Identity>) -> reqwest::Client {
+        let pem = self.server_cert_pem.as_ref().expect("a TLS server");
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
+        if let Some(identity) = identity {
+            builder = builder.identity(identity);
+        }
+        builder.build().unwrap()
     }
 
     pub async fn start_with(mut config: Config, clock: Arc<dyn Clock>) -> Self {
@@ -76,6 +91,8 @@ impl TestServer {
             store,
             base,
             http: reqwest::Client::new(),
+            server_cert_pem: None,
+            _pem_dir: None,
             _dir: dir,
         }
     }
@@ -102,6 +119,7 @@ impl TestServer {
             access_token_ttl: None,
             require_dpop: false,
             jwks: None,
+            tls_client_auth: None,
             disabled: false,
             created_at: SystemClock.now(),
             updated_at: SystemClock.now(),
