@@ -27,7 +27,9 @@ async fn metadata_advertises_every_endpoint() {
         serde_json::json!([
             "client_secret_basic",
             "client_secret_post",
-            "private_key_jwt"
+            "private_key_jwt",
+            "tls_client_auth",
+            "self_signed_tls_client_auth"
         ])
     );
     let jwks: serde_json::Value = server
