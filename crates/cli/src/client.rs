@@ -212,6 +212,7 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         })?,
         access_token_ttl: args.access_token_ttl,
         require_dpop: args.require_dpop,
+        tokens_not_before: None,
         jwks: read_jwks(args.jwks_file.as_deref())?,
         tls_client_auth: tls_client_auth(args)?,
         disabled: false,

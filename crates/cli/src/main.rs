@@ -2,6 +2,7 @@
 mod client;
 mod duration;
 mod keys;
+mod migrate;
 mod serve;
 mod settings;
 
@@ -27,10 +28,24 @@ enum Command {
     /// List and rotate signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Anomaly detection over audit events: `tessera monitor replay` (docs/monitor.md).
+    Monitor(tessera_monitor::cli::MonitorArgs),
+    /// Bring the database schema up to date.
+    Migrate(migrate::MigrateArgs),
+    /// Find leaked tokens and secrets in files, CI configuration and git history (docs/scan.md).
+    Scan(Box<tessera_scan::cli::ScanArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The scanner has its own exit codes (0 clean, 1 findings, 2 error) and needs no runtime.
+    let cli = match cli.command {
+        Command::Scan(args) => {
+            let code = tessera_scan::cli::main_with(*args);
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+        command => Cli { command },
+    };
     let default_level = if matches!(cli.command, Command::Serve(_)) {
         "info"
     } else {
@@ -58,6 +73,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Client(cmd) => client::run(*cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
+            Command::Migrate(args) => migrate::run(args).await,
+            Command::Monitor(args) => tessera_monitor::cli::run(&args),
+            Command::Scan(_) => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

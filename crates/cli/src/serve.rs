@@ -27,6 +27,15 @@ pub struct ServeArgs {
     /// Allow plain HTTP on a non-loopback address (tokens cross the network in clear)
     #[arg(long)]
     insecure_http: bool,
+    /// Monitor configuration (TOML; docs/monitor.md) [default: built-in thresholds]
+    #[arg(long, env = "TESSERA_MONITOR_CONFIG")]
+    monitor_config: Option<PathBuf>,
+    /// MaxMind-format GeoIP City database for the impossible-travel detector
+    #[arg(long, env = "TESSERA_GEOIP")]
+    geoip: Option<PathBuf>,
+    /// Do not run the live anomaly monitor
+    #[arg(long)]
+    no_monitor: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -51,7 +60,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.insecure_http |= args.insecure_http;
     config.check()?;
     let store = tessera_store::open(&config.database).await?;
-    let running = tessera_server::start(config, store).await?;
+    let running = tessera_server::start(config, store.clone()).await?;
+    if !args.no_monitor {
+        start_monitor(
+            &running,
+            store,
+            args.monitor_config.as_deref(),
+            args.geoip.as_deref(),
+        )?;
+    }
     eprintln!(
         "tessera listening on {} (admin {})",
         running.addr, running.admin_addr
@@ -64,6 +81,35 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .flush_events()
         .await
         .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Feeds every event this node records to the anomaly monitor (docs/monitor.md), which raises
+/// alerts and takes the configured automatic actions through the store.
+fn start_monitor(
+    running: &tessera_server::Running,
+    store: std::sync::Arc<dyn tessera_core::store::Store>,
+    config: Option<&std::path::Path>,
+    geoip: Option<&std::path::Path>,
+) -> Result<(), String> {
+    use std::sync::Arc;
+    use tessera_monitor::{GeoIp, Monitor, MonitorConfig, StoreActions};
+    let config = match config {
+        Some(path) => MonitorConfig::load(path)?,
+        None => MonitorConfig::default(),
+    };
+    let geo = geoip.map(GeoIp::open).transpose()?;
+    let clock: Arc<dyn tessera_core::clock::Clock> = Arc::new(tessera_core::clock::SystemClock);
+    let monitor = Monitor::new(&config, geo)
+        .with_sinks(config.sinks.build(clock)?)
+        .with_actions(Arc::new(StoreActions::new(
+            store,
+            config.actions.jwt_revocation_ttl_secs,
+        )));
+    let feed = Arc::new(monitor).spawn(16_384);
+    running.authority.set_event_tap(Box::new(move |event| {
+        feed.submit(event);
+    }));
     Ok(())
 }
 

@@ -34,7 +34,11 @@ pub struct Authority {
     selectors: tokio::sync::Mutex<Range<u64>>,
     versions: Mutex<ChangeVersions>,
     dpop_nonces: NonceSource,
+    event_tap: std::sync::OnceLock<EventTap>,
 }
+
+/// Receives every audit event this node records (the live monitor's feed). Must not block.
+pub type EventTap = Box<dyn Fn(&AuditEvent) + Send + Sync>;
 
 impl Authority {
     /// Opens the authority: checks the configuration, makes sure every algorithm has a current
@@ -73,6 +77,7 @@ impl Authority {
                 config.dpop.nonce_period_secs,
             ),
             config,
+            event_tap: std::sync::OnceLock::new(),
         }))
     }
 
@@ -125,9 +130,23 @@ impl Authority {
         Ok(Some(client))
     }
 
+    /// Drops cached clients at once (after this node changed one itself; other nodes notice
+    /// through the change watcher).
+    pub fn invalidate_clients(&self) {
+        self.clients.invalidate();
+    }
+
     /// Queues an audit event (written in batches by the store).
     pub async fn record(&self, event: AuditEvent) {
+        if let Some(tap) = self.event_tap.get() {
+            tap(&event);
+        }
         self.store.record_event(event).await;
+    }
+
+    /// Installs the event tap (once; later calls are ignored and return `false`).
+    pub fn set_event_tap(&self, tap: EventTap) -> bool {
+        self.event_tap.set(tap).is_ok()
     }
 
     /// A fresh opaque-token selector, from a block reserved in the store.

@@ -162,6 +162,9 @@ pub struct Client {
     pub tls_client_auth: Option<crate::binding::mtls::TlsClientAuth>,
     /// RFC 9449: every token request must carry a DPoP proof.
     pub require_dpop: bool,
+    /// Tokens of this client issued before this time (seconds since the epoch) are inactive: set
+    /// when its secret leaked, so every token it held dies with the secret.
+    pub tokens_not_before: Option<u64>,
     /// A disabled client cannot authenticate.
     pub disabled: bool,
     /// Creation time, seconds since the epoch.

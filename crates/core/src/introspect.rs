@@ -74,10 +74,17 @@ pub async fn introspect(
         }
         Resolved::Unknown => (IntrospectionResponse::inactive(), None),
     };
-    // A token of a deleted or disabled client is no longer active.
+    // A token of a deleted or disabled client, or issued before the client's tokens_not_before,
+    // is no longer active.
     let response = match &response.client_id {
         Some(owner) if response.active => match authority.client(owner).await? {
-            Some(c) if !c.disabled => response,
+            Some(c)
+                if !c.disabled
+                    && c.tokens_not_before
+                        .is_none_or(|t| response.iat.unwrap_or(0) >= t) =>
+            {
+                response
+            }
             _ => IntrospectionResponse::inactive(),
         },
         _ => response,

@@ -17,6 +17,7 @@ pub mod error;
 pub mod grant;
 pub mod introspect;
 pub mod keys;
+pub mod leaks;
 pub mod mint;
 pub mod params;
 pub mod policy;

@@ -1,6 +1,7 @@
 //! The OAuth endpoints. Handlers are thin: extract, call the core, respond.
 mod discovery;
 mod introspect;
+mod leaks;
 mod revoke;
 mod token;
 
@@ -28,6 +29,7 @@ pub fn router(app: App) -> Router {
         .route("/token", post(token::handle))
         .route("/introspect", post(introspect::handle))
         .route("/revoke", post(revoke::handle))
+        .route("/admin/leaks", post(leaks::handle))
         .route("/jwks", get(discovery::jwks))
         .route(
             "/.well-known/oauth-authorization-server",

@@ -94,6 +94,10 @@ ALTER TABLE clients ADD COLUMN jwks TEXT;
 ALTER TABLE access_tokens ADD COLUMN cnf_x5t TEXT;
 ALTER TABLE clients ADD COLUMN tls_client_auth TEXT;
 "#,
+    r#"
+-- A leaked secret kills every token its client held.
+ALTER TABLE clients ADD COLUMN tokens_not_before BIGINT;
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

@@ -118,6 +118,7 @@ impl TestServer {
             auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
             require_dpop: false,
+            tokens_not_before: None,
             jwks: None,
             tls_client_auth: None,
             disabled: false,

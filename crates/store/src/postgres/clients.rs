@@ -1,0 +1,202 @@
+//! `ClientStore` on PostgreSQL.
+use async_trait::async_trait;
+use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::error::StoreError;
+use tessera_core::keys::SigningAlg;
+use tessera_core::store::{ClientStore, StoreResult};
+use tessera_proto::SecretHash;
+use tokio_postgres::Row;
+
+use super::{PgStore, corrupt, pool::map_err};
+
+const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
+    grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before";
+
+fn hash(bytes: &[u8]) -> StoreResult<SecretHash> {
+    SecretHash::from_bytes(bytes).ok_or_else(|| corrupt("clients", "secret_hash"))
+}
+
+fn from_row(r: &Row) -> StoreResult<Client> {
+    let get = |e| map_err(e);
+    let previous_hash: Option<&[u8]> = r.try_get(3).map_err(get)?;
+    let previous_expiry: Option<i64> = r.try_get(4).map_err(get)?;
+    let previous = match (previous_hash, previous_expiry) {
+        (Some(h), Some(exp)) => Some((hash(h)?, exp as u64)),
+        _ => None,
+    };
+    let grant_types = r
+        .try_get::<_, Vec<String>>(5)
+        .map_err(get)?
+        .iter()
+        .map(|g| GrantType::parse(g).ok_or_else(|| corrupt("clients", "grant_types")))
+        .collect::<StoreResult<_>>()?;
+    let token_format: &str = r.try_get(9).map_err(get)?;
+    let jwt_alg: &str = r.try_get(10).map_err(get)?;
+    let auth_method: &str = r.try_get(11).map_err(get)?;
+    Ok(Client {
+        id: r.try_get(0).map_err(get)?,
+        name: r.try_get(1).map_err(get)?,
+        secrets: ClientSecrets {
+            current: hash(r.try_get(2).map_err(get)?)?,
+            previous,
+        },
+        grant_types,
+        scopes: r.try_get(6).map_err(get)?,
+        default_scopes: r.try_get(7).map_err(get)?,
+        audiences: r.try_get(8).map_err(get)?,
+        token_format: TokenFormat::parse(token_format)
+            .ok_or_else(|| corrupt("clients", "token_format"))?,
+        jwt_alg: SigningAlg::parse(jwt_alg).ok_or_else(|| corrupt("clients", "jwt_alg"))?,
+        auth_method: AuthMethod::parse(auth_method)
+            .ok_or_else(|| corrupt("clients", "auth_method"))?,
+        access_token_ttl: r
+            .try_get::<_, Option<i64>>(12)
+            .map_err(get)?
+            .map(|t| t as u64),
+        disabled: r.try_get(13).map_err(get)?,
+        created_at: r.try_get::<_, i64>(14).map_err(get)? as u64,
+        updated_at: r.try_get::<_, i64>(15).map_err(get)? as u64,
+        require_dpop: r.try_get(16).map_err(get)?,
+        jwks: r.try_get(17).map_err(get)?,
+        tokens_not_before: r
+            .try_get::<_, Option<i64>>(19)
+            .map_err(get)?
+            .map(|t| t as u64),
+        tls_client_auth: match r.try_get::<_, Option<String>>(18).map_err(get)? {
+            Some(text) => Some(
+                serde_json::from_str(&text).map_err(|_| corrupt("clients", "tls_client_auth"))?,
+            ),
+            None => None,
+        },
+    })
+}
+
+fn tls_client_auth_text(c: &Client) -> Option<String> {
+    c.tls_client_auth
+        .as_ref()
+        .map(|t| serde_json::to_string(t).expect("serialises"))
+}
+
+fn grant_names(c: &Client) -> Vec<&'static str> {
+    c.grant_types.iter().map(|g| g.as_str()).collect()
+}
+
+#[async_trait]
+impl ClientStore for PgStore {
+    async fn create_client(&self, c: &Client) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO clients ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        );
+        self.execute(
+            &sql,
+            &[
+                &c.id,
+                &c.name,
+                &c.secrets.current.as_bytes().as_slice(),
+                &c.secrets
+                    .previous
+                    .as_ref()
+                    .map(|(h, _)| h.as_bytes().as_slice()),
+                &c.secrets.previous.map(|(_, e)| e as i64),
+                &grant_names(c),
+                &c.scopes,
+                &c.default_scopes,
+                &c.audiences,
+                &c.token_format.as_str(),
+                &c.jwt_alg.as_str(),
+                &c.auth_method.as_str(),
+                &c.access_token_ttl.map(|t| t as i64),
+                &c.disabled,
+                &(c.created_at as i64),
+                &(c.updated_at as i64),
+                &c.require_dpop,
+                &c.jwks,
+                &tls_client_auth_text(c),
+                &c.tokens_not_before.map(|t| t as i64),
+            ],
+        )
+        .await
+        .map(drop)
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::Conflict("client id already exists".into()),
+            other => other,
+        })
+    }
+
+    async fn get_client(&self, id: &str) -> StoreResult<Option<Client>> {
+        let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1");
+        self.query_opt(&sql, &[&id])
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
+    }
+
+    async fn list_clients(&self) -> StoreResult<Vec<Client>> {
+        let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY created_at, id");
+        self.query(&sql, &[]).await?.iter().map(from_row).collect()
+    }
+
+    async fn update_client(&self, c: &Client) -> StoreResult<bool> {
+        let n = self
+            .execute(
+                "UPDATE clients SET name = $2, grant_types = $3, scopes = $4, default_scopes = $5, \
+                 audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
+                 access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
+                 jwks = $14, tls_client_auth = $15, tokens_not_before = $16 WHERE id = $1",
+                &[
+                    &c.id,
+                    &c.name,
+                    &grant_names(c),
+                    &c.scopes,
+                    &c.default_scopes,
+                    &c.audiences,
+                    &c.token_format.as_str(),
+                    &c.jwt_alg.as_str(),
+                    &c.auth_method.as_str(),
+                    &c.access_token_ttl.map(|t| t as i64),
+                    &c.disabled,
+                    &(c.updated_at as i64),
+                    &c.require_dpop,
+                    &c.jwks,
+                    &tls_client_auth_text(c),
+                    &c.tokens_not_before.map(|t| t as i64),
+                ],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
+        Ok(self
+            .execute("DELETE FROM clients WHERE id = $1", &[&id])
+            .await?
+            == 1)
+    }
+
+    async fn rotate_client_secret(
+        &self,
+        id: &str,
+        new: SecretHash,
+        previous_expires_at: u64,
+        now: u64,
+    ) -> StoreResult<bool> {
+        // One statement: the old current secret becomes the previous one atomically, so two
+        // concurrent rotations cannot lose a secret between them.
+        let n = self
+            .execute(
+                "UPDATE clients SET previous_secret_hash = secret_hash, \
+                 previous_secret_expires_at = $3, secret_hash = $2, updated_at = $4 WHERE id = $1",
+                &[
+                    &id,
+                    &new.as_bytes().as_slice(),
+                    &(previous_expires_at as i64),
+                    &(now as i64),
+                ],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+}

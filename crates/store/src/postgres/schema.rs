@@ -1,0 +1,144 @@
+//! The PostgreSQL schema, as numbered migrations recorded in `tessera_migrations`, applied under
+//! an advisory lock so nodes starting together do not race (one migrates, the others wait and
+//! then find nothing to do).
+use tokio_postgres::Client;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Same tables and semantics as the
+/// SQLite schema; lists are `TEXT[]` instead of JSON text.
+const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    secret_hash BYTEA NOT NULL,
+    previous_secret_hash BYTEA,
+    previous_secret_expires_at BIGINT,
+    grant_types TEXT[] NOT NULL,
+    scopes TEXT[] NOT NULL,
+    default_scopes TEXT[] NOT NULL,
+    audiences TEXT[] NOT NULL,
+    token_format TEXT NOT NULL,
+    jwt_alg TEXT NOT NULL,
+    auth_method TEXT NOT NULL,
+    access_token_ttl BIGINT,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+-- Opaque access tokens, keyed by the selector carried in the token string (sequential ids:
+-- right-hand B-tree inserts). Only the SHA-256 of the token string is stored.
+CREATE TABLE access_tokens (
+    id BIGINT PRIMARY KEY,
+    hash BYTEA NOT NULL,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    audience TEXT,
+    issued_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX access_tokens_by_client ON access_tokens (client_id);
+CREATE TABLE revoked_jtis (
+    jti TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT NOT NULL
+);
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    state TEXT NOT NULL,
+    private_key BYTEA NOT NULL,
+    sealed BOOLEAN NOT NULL,
+    public_jwk TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    activated_at BIGINT,
+    retired_at BIGINT
+);
+CREATE TABLE events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    time_ms BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    client_id TEXT,
+    token_id TEXT,
+    body TEXT NOT NULL
+);
+CREATE TABLE selectors (name TEXT PRIMARY KEY, next BIGINT NOT NULL);
+INSERT INTO selectors VALUES ('access_token', 1);
+-- Bumped by triggers on every change, polled by every node to drop its caches.
+CREATE TABLE change_versions (topic TEXT PRIMARY KEY, version BIGINT NOT NULL);
+INSERT INTO change_versions VALUES ('clients', 0), ('keys', 0);
+CREATE FUNCTION tessera_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE change_versions SET version = version + 1 WHERE topic = TG_ARGV[0];
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER clients_changed AFTER INSERT OR UPDATE OR DELETE ON clients
+    FOR EACH ROW EXECUTE FUNCTION tessera_bump_version('clients');
+CREATE TRIGGER keys_changed AFTER INSERT OR UPDATE OR DELETE ON signing_keys
+    FOR EACH ROW EXECUTE FUNCTION tessera_bump_version('keys');
+"#,
+    r#"
+-- Sender-constrained tokens (RFC 9449) and single-use values.
+ALTER TABLE access_tokens ADD COLUMN cnf_jkt TEXT;
+ALTER TABLE clients ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE replay_guards (key TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+"#,
+    r#"
+-- private_key_jwt (RFC 7523): the client's registered public keys.
+ALTER TABLE clients ADD COLUMN jwks TEXT;
+"#,
+    r#"
+-- Mutual TLS (RFC 8705): certificate-bound tokens and certificate client authentication.
+ALTER TABLE access_tokens ADD COLUMN cnf_x5t TEXT;
+ALTER TABLE clients ADD COLUMN tls_client_auth TEXT;
+"#,
+    r#"
+-- A leaked secret kills every token its client held.
+ALTER TABLE clients ADD COLUMN tokens_not_before BIGINT;
+"#,
+];
+
+/// Brings the schema named by the connection's `search_path` to the latest version. The lock is
+/// a session advisory lock keyed by that schema, so two deployments in different schemas of one
+/// database do not wait for each other; each migration is its own transaction.
+pub async fn migrate(client: &mut Client) -> Result<(), tokio_postgres::Error> {
+    const LOCK: &str = "SELECT pg_advisory_lock(hashtextextended('tessera.migrate:' || coalesce(current_schema(), ''), 0))";
+    const UNLOCK: &str = "SELECT pg_advisory_unlock(hashtextextended('tessera.migrate:' || coalesce(current_schema(), ''), 0))";
+    client.batch_execute(LOCK).await?;
+    let result = apply(client).await;
+    // Dropping the connection would release the lock too; unlocking keeps a reused one clean.
+    let unlocked = client.batch_execute(UNLOCK).await;
+    result.and(unlocked)
+}
+
+async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS tessera_migrations \
+             (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await?;
+    let row = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM tessera_migrations",
+            &[],
+        )
+        .await?;
+    let done = usize::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = client.transaction().await?;
+        tx.batch_execute(sql).await?;
+        let version = i32::try_from(i + 1).expect("fewer than 2^31 migrations");
+        tx.execute(
+            "INSERT INTO tessera_migrations (version) VALUES ($1)",
+            &[&version],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied PostgreSQL migration");
+    }
+    Ok(())
+}

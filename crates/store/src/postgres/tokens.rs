@@ -1,0 +1,211 @@
+//! `TokenStore` on PostgreSQL. Opaque-token inserts are group-committed: many requests' rows go
+//! in one `INSERT … SELECT FROM unnest(…)`, and each request is answered after that commit.
+use std::ops::Range;
+
+use async_trait::async_trait;
+use deadpool_postgres::Pool;
+use tessera_core::error::StoreError;
+use tessera_core::store::{AccessTokenRecord, StoreResult, TokenStore};
+use tessera_proto::SecretHash;
+
+use super::writer::dup;
+use super::{PgStore, corrupt, pool};
+
+const INSERT_ONE: &str = "INSERT INTO access_tokens \
+    (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+const INSERT_MANY: &str = "INSERT INTO access_tokens \
+    (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
+    SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+    $6::TEXT[], $7::BIGINT[], $8::BIGINT[], $9::TEXT[], $10::TEXT[])";
+
+/// Writes one batch of tokens in one statement. If the statement is refused for a reason other
+/// than an unreachable server (a duplicate selector, say), the rows are retried one by one so
+/// a bad row fails alone, as a failing job does in the SQLite writer.
+pub(super) async fn insert_batch(
+    pool: Pool,
+    tokens: Vec<AccessTokenRecord>,
+) -> Vec<StoreResult<()>> {
+    let n = tokens.len();
+    let all = |r: StoreResult<()>| match r {
+        Ok(()) => (0..n).map(|_| Ok(())).collect(),
+        Err(e) => (0..n).map(|_| Err(dup(&e))).collect(),
+    };
+    let conn = match pool::get(&pool).await {
+        Ok(c) => c,
+        Err(e) => return all(Err(e)),
+    };
+    let many = async {
+        let stmt = conn.prepare_cached(INSERT_MANY).await?;
+        let ids: Vec<i64> = tokens.iter().map(|t| t.id as i64).collect();
+        let hashes: Vec<&[u8]> = tokens
+            .iter()
+            .map(|t| t.hash.as_bytes().as_slice())
+            .collect();
+        let clients: Vec<&str> = tokens.iter().map(|t| t.client_id.as_str()).collect();
+        let subjects: Vec<&str> = tokens.iter().map(|t| t.subject.as_str()).collect();
+        let scopes: Vec<&str> = tokens.iter().map(|t| t.scope.as_str()).collect();
+        let audiences: Vec<Option<&str>> = tokens.iter().map(|t| t.audience.as_deref()).collect();
+        let issued: Vec<i64> = tokens.iter().map(|t| t.issued_at as i64).collect();
+        let expires: Vec<i64> = tokens.iter().map(|t| t.expires_at as i64).collect();
+        let jkts: Vec<Option<&str>> = tokens.iter().map(|t| t.cnf_jkt.as_deref()).collect();
+        let x5ts: Vec<Option<&str>> = tokens.iter().map(|t| t.cnf_x5t.as_deref()).collect();
+        conn.execute(
+            &stmt,
+            &[
+                &ids, &hashes, &clients, &subjects, &scopes, &audiences, &issued, &expires, &jkts,
+                &x5ts,
+            ],
+        )
+        .await
+    };
+    match many.await.map_err(pool::map_err) {
+        Ok(_) => all(Ok(())),
+        Err(e @ StoreError::Unavailable(_)) => all(Err(e)),
+        Err(e) if n == 1 => all(Err(e)),
+        Err(_) => {
+            let mut results = Vec::with_capacity(n);
+            for t in &tokens {
+                results.push(insert_one(&conn, t).await);
+            }
+            results
+        }
+    }
+}
+
+async fn insert_one(conn: &deadpool_postgres::Client, t: &AccessTokenRecord) -> StoreResult<()> {
+    let stmt = conn
+        .prepare_cached(INSERT_ONE)
+        .await
+        .map_err(pool::map_err)?;
+    conn.execute(
+        &stmt,
+        &[
+            &(t.id as i64),
+            &t.hash.as_bytes().as_slice(),
+            &t.client_id,
+            &t.subject,
+            &t.scope,
+            &t.audience,
+            &(t.issued_at as i64),
+            &(t.expires_at as i64),
+            &t.cnf_jkt,
+            &t.cnf_x5t,
+        ],
+    )
+    .await
+    .map(drop)
+    .map_err(pool::map_err)
+}
+
+#[async_trait]
+impl TokenStore for PgStore {
+    async fn reserve_selectors(&self, count: u64) -> StoreResult<Range<u64>> {
+        // One UPDATE … RETURNING: the row lock makes concurrent reservations, from any node,
+        // take disjoint blocks.
+        let count = i64::try_from(count)
+            .map_err(|_| StoreError::Backend("selector block too large".into()))?;
+        let row = self
+            .query_opt(
+                "UPDATE selectors SET next = next + $1 WHERE name = 'access_token' RETURNING next",
+                &[&count],
+            )
+            .await?
+            .ok_or_else(|| corrupt("selectors", "name"))?;
+        let end: i64 = row.try_get(0).map_err(pool::map_err)?;
+        Ok((end - count) as u64..end as u64)
+    }
+
+    async fn insert_access_token(&self, token: AccessTokenRecord) -> StoreResult<()> {
+        self.tokens.write(token).await
+    }
+
+    async fn get_access_token(&self, id: u64) -> StoreResult<Option<AccessTokenRecord>> {
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(None);
+        };
+        let Some(r) = self
+            .query_opt(
+                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, \
+                 cnf_jkt, cnf_x5t FROM access_tokens WHERE id = $1",
+                &[&key],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let get = |e| pool::map_err(e);
+        let hash: &[u8] = r.try_get(0).map_err(get)?;
+        Ok(Some(AccessTokenRecord {
+            id,
+            hash: SecretHash::from_bytes(hash).ok_or_else(|| corrupt("access_tokens", "hash"))?,
+            client_id: r.try_get(1).map_err(get)?,
+            subject: r.try_get(2).map_err(get)?,
+            scope: r.try_get(3).map_err(get)?,
+            audience: r.try_get(4).map_err(get)?,
+            issued_at: r.try_get::<_, i64>(5).map_err(get)? as u64,
+            expires_at: r.try_get::<_, i64>(6).map_err(get)? as u64,
+            revoked_at: r
+                .try_get::<_, Option<i64>>(7)
+                .map_err(get)?
+                .map(|t| t as u64),
+            cnf_jkt: r.try_get(8).map_err(get)?,
+            cnf_x5t: r.try_get(9).map_err(get)?,
+        }))
+    }
+
+    async fn revoke_access_token(&self, id: u64, now: u64) -> StoreResult<bool> {
+        let Ok(key) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        // Under READ COMMITTED a concurrent revocation waits for the row lock, then re-checks
+        // `revoked_at IS NULL` against the committed row: exactly one caller sees `true`.
+        let n = self
+            .execute(
+                "UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&key, &(now as i64)],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: u64,
+        now: u64,
+    ) -> StoreResult<bool> {
+        // ON CONFLICT DO NOTHING: of concurrent revocations of one jti exactly one inserts.
+        self.execute(
+            "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (jti) DO NOTHING",
+            &[&jti, &client_id, &(expires_at as i64), &(now as i64)],
+        )
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool> {
+        Ok(self
+            .query_opt("SELECT 1 FROM revoked_jtis WHERE jti = $1", &[&jti])
+            .await?
+            .is_some())
+    }
+
+    async fn insert_replay_guard(&self, key: &str, expires_at: u64, now: u64) -> StoreResult<bool> {
+        // One statement: of concurrent inserts of one key, from any node, one inserts and the
+        // others find its row and (it not having expired) change nothing. An expired guard may
+        // be reused (its proof could not be accepted anyway).
+        let n = self
+            .execute(
+                "INSERT INTO replay_guards (key, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE replay_guards.expires_at <= $3",
+                &[&key, &(expires_at as i64), &(now as i64)],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+}
