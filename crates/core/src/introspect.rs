@@ -9,7 +9,7 @@ use crate::params::Params;
 use crate::resolve::{Resolved, resolve};
 
 /// Handles one introspection request.
-#[tracing::instrument(skip_all, fields(client_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(client_id))]
 pub async fn introspect(
     authority: &Authority,
     presented: &PresentedCredentials,

@@ -9,7 +9,7 @@ use crate::params::Params;
 use crate::resolve::{Resolved, resolve};
 
 /// Handles one revocation request. `Ok` is answered 200 with an empty body.
-#[tracing::instrument(skip_all, fields(client_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(client_id))]
 pub async fn revoke(
     authority: &Authority,
     presented: &PresentedCredentials,

@@ -11,7 +11,7 @@ use crate::mint::IssuedToken;
 use crate::params::Params;
 
 /// Handles one token request; the result is the response body or the RFC error.
-#[tracing::instrument(skip_all, fields(grant_type, client_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(grant_type, client_id))]
 pub async fn token(
     authority: &Authority,
     presented: &PresentedCredentials,

@@ -12,7 +12,7 @@ use super::SqliteStore;
 impl TokenStore for SqliteStore {
     async fn reserve_selectors(&self, count: u64) -> StoreResult<Range<u64>> {
         self.writer
-            .run(move |conn| {
+            .run_statement(move |conn| {
                 let end: i64 = conn
                     .prepare_cached("UPDATE selectors SET next = next + ?1 WHERE name = 'access_token' RETURNING next")?
                     .query_row([count as i64], |r| r.get(0))?;
@@ -23,7 +23,7 @@ impl TokenStore for SqliteStore {
 
     async fn insert_access_token(&self, t: AccessTokenRecord) -> StoreResult<()> {
         self.writer
-            .run(move |conn| {
+            .run_statement(move |conn| {
                 conn.prepare_cached(
                     "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -76,7 +76,7 @@ impl TokenStore for SqliteStore {
 
     async fn revoke_access_token(&self, id: u64, now: u64) -> StoreResult<bool> {
         self.writer
-            .run(move |conn| {
+            .run_statement(move |conn| {
                 let n = conn
                     .prepare_cached("UPDATE access_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
                     .execute(params![id as i64, now as i64])?;
@@ -94,7 +94,7 @@ impl TokenStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (jti, client_id) = (jti.to_string(), client_id.to_string());
         self.writer
-            .run(move |conn| {
+            .run_statement(move |conn| {
                 conn.prepare_cached(
                     "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) \
                      ON CONFLICT (jti) DO NOTHING",
@@ -117,7 +117,7 @@ impl TokenStore for SqliteStore {
     async fn insert_replay_guard(&self, key: &str, expires_at: u64, now: u64) -> StoreResult<bool> {
         let key = key.to_string();
         self.writer
-            .run(move |conn| {
+            .run_statement(move |conn| {
                 // An expired guard may be reused (its proof could not be accepted anyway).
                 let n = conn
                     .prepare_cached(

@@ -1,6 +1,6 @@
 //! Group commit: one writer thread owns the write connection and commits whatever jobs are
-//! queued as one transaction, each job in its own savepoint (a failing job does not sink its
-//! neighbours), and answers each caller only after the commit. One transaction per request caps
+//! queued as one transaction, each multi-statement job in its own savepoint (a failing job does
+//! not sink its neighbours), and answers each caller only after the commit. One transaction per request caps
 //! near 10k writes/s here; batching lifts it several times (DESIGN.md, "Measured on this machine").
 use rusqlite::Connection;
 use tessera_core::error::StoreError;
@@ -8,8 +8,12 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Called after the batch's commit with whether it committed.
 type Finisher = Box<dyn FnOnce(bool) + Send>;
-/// A job runs inside the batch transaction (`None`: the transaction could not start).
-type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Option<Finisher>) + Send>;
+/// A job's work inside the batch transaction (`None`: the transaction could not start).
+type Work = Box<dyn FnOnce(Option<&Connection>) -> (bool, Option<Finisher>) + Send>;
+/// A queued job and whether it needs a savepoint. Multi-statement jobs run in one so a failure
+/// undoes all their statements; a single statement needs none (SQLite rolls a failed statement
+/// back by itself), which saves two statements per job on the hot paths (token rows, events).
+type Job = (bool, Work);
 
 /// Most jobs committed in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -46,8 +50,25 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        self.submit(true, f).await
+    }
+
+    /// [`Writer::run`] for a job that executes exactly one statement (no savepoint needed).
+    pub async fn run_statement<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.submit(false, f).await
+    }
+
+    async fn submit<T, F>(&self, savepoint: bool, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        let work: Work = Box::new(move |conn| {
             let result = match conn {
                 Some(c) => f(c).map_err(map_err),
                 None => Err(StoreError::Unavailable(
@@ -64,7 +85,7 @@ impl Writer {
             (ok, Some(finish))
         });
         self.jobs
-            .send(job)
+            .send((savepoint, work))
             .await
             .map_err(|_| StoreError::Unavailable("writer stopped".into()))?;
         rx.await
@@ -76,7 +97,7 @@ impl Writer {
     where
         F: FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
     {
-        let job: Job = Box::new(move |conn| match conn {
+        let work: Work = Box::new(move |conn| match conn {
             Some(c) => match f(c) {
                 Ok(()) => (true, None),
                 Err(e) => {
@@ -86,7 +107,7 @@ impl Writer {
             },
             None => (false, None),
         });
-        if self.jobs.send(job).await.is_err() {
+        if self.jobs.send((false, work)).await.is_err() {
             tracing::error!("writer stopped; a detached write was lost");
         }
     }
@@ -104,9 +125,14 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let began = exec(&conn, "BEGIN IMMEDIATE");
-        for job in batch.drain(..) {
+        for (savepoint, job) in batch.drain(..) {
             if !began {
                 let (_, finish) = job(None);
+                finishers.extend(finish);
+                continue;
+            }
+            if !savepoint {
+                let (_, finish) = job(Some(&conn));
                 finishers.extend(finish);
                 continue;
             }
