@@ -68,7 +68,7 @@ impl Server {
             grant_types: vec![GrantType::ClientCredentials],
             default_scopes: scopes.clone(),
             scopes,
-            audiences: vec![],
+            audiences: vec!["https://api.example.com".into()],
             token_format: format,
             jwt_alg: SigningAlg::ES256,
             auth_method: AuthMethod::ClientSecretBasic,
@@ -94,8 +94,10 @@ impl Server {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status().as_u16(), 200);
-        resp.json().await.unwrap()
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, 200, "{path}: {body}");
+        body
     }
 
     /// A token for `c` and the `token.issued` event the server recorded for it.
