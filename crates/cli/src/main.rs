@@ -1,4 +1,5 @@
 //! The `tessera` binary: one file per subcommand.
+mod alerts;
 mod client;
 mod duration;
 mod keys;
@@ -28,6 +29,9 @@ enum Command {
     /// List and rotate signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The monitor's stored alerts: list, show, acknowledge (works on the database directly).
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Anomaly detection over audit events: `tessera monitor replay` (docs/monitor.md).
     Monitor(tessera_monitor::cli::MonitorArgs),
     /// Bring the database schema up to date.
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Client(cmd) => client::run(*cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
+            Command::Alerts(cmd) => alerts::run(cmd).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::Monitor(args) => tessera_monitor::cli::run(&args),
             Command::Scan(_) => unreachable!("handled before the runtime starts"),

@@ -87,6 +87,11 @@ pub struct AuditEvent {
     /// introspection by a resource server, say).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub caller_id: Option<String>,
+    /// The authenticated client that reported the event through `POST /admin/events` (a
+    /// resource server), set by the server and never taken from the report: kept apart from
+    /// `caller_id`, which names the client that presented the token.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reported_by: Option<String>,
     /// The token's identifier (JWT `jti` or opaque selector); never the token itself.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub token_id: Option<String>,
@@ -124,6 +129,7 @@ impl AuditEvent {
             time_ms,
             client_id: None,
             caller_id: None,
+            reported_by: None,
             token_id: None,
             scope: None,
             resource: None,

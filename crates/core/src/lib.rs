@@ -5,6 +5,8 @@
 //! `audit` (typed events). `introspect` and `revoke` resolve presented tokens via `resolve`.
 #![warn(missing_docs)]
 
+pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod authority;
 pub mod binding;
@@ -15,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod grant;
+pub mod ingest;
 pub mod introspect;
 pub mod keys;
 pub mod leaks;

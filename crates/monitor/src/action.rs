@@ -113,6 +113,17 @@ pub enum ActionOutcome {
     Unsupported,
 }
 
+impl ActionOutcome {
+    /// The lowercase name stored with an alert's actions.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Unchanged => "unchanged",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
 /// Carries out actions and records audit events. The server's implementation is
 /// [`crate::store_actions::StoreActions`]; tests may record calls instead.
 #[async_trait]
@@ -141,6 +152,14 @@ pub trait ActionSink: Send + Sync {
 
     /// Records an audit event (`alert.raised`, and the events of actions taken).
     async fn record(&self, event: tessera_core::audit::AuditEvent);
+
+    /// Stores the alert with the actions taken about it (`revoke_token:done`, …) so people can
+    /// list and acknowledge it (`tessera alerts`, `/admin/alerts`); returns its id. Sinks without
+    /// a database keep nothing and return `None`.
+    async fn store_alert(&self, alert: &Alert, actions: &[String]) -> Result<Option<i64>, String> {
+        let _ = (alert, actions);
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

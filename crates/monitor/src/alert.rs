@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tessera_core::audit::{AuditEvent, EventKind};
+use tessera_core::store::{AlertRecord, AlertStatus};
 
 /// How sure and how bad: drives the action policy (auto-revoke only at `High` by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -94,6 +95,31 @@ impl Alert {
     /// The alert as one JSON line (no trailing newline).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an Alert always serialises")
+    }
+
+    /// The stored form of this alert, with the actions taken about it. The address of the event
+    /// rides in the evidence (`ip`), since the record has no column of its own for it.
+    pub fn to_record(&self, actions: &[String]) -> AlertRecord {
+        let mut evidence = self.evidence.clone();
+        if let Some(ip) = self.ip {
+            evidence
+                .entry("ip")
+                .or_insert_with(|| Value::String(ip.to_string()));
+        }
+        AlertRecord {
+            id: 0,
+            detector: self.detector.clone(),
+            severity: self.severity.as_str().to_string(),
+            token_id: self.token_id.clone(),
+            client_id: self.client_id.clone(),
+            time_ms: self.time_ms,
+            summary: self.summary.clone(),
+            evidence: Value::Object(evidence),
+            actions: actions.to_vec(),
+            status: AlertStatus::Open,
+            acked_at: None,
+            acked_by: None,
+        }
     }
 
     /// The `alert.raised` audit event recording this alert: `reason` carries the detector and

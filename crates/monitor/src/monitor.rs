@@ -73,7 +73,8 @@ impl Monitor {
     }
 
     /// Handles one alert: sinks, `alert.raised`, then the policy's actions (each `Done` action
-    /// recorded as `token.revoked` or `client.updated` with reason `monitor:<detector>`).
+    /// recorded as `token.revoked` or `client.updated` with reason `monitor:<detector>`), then
+    /// the alert itself with what was done about it, stored for `tessera alerts`.
     pub async fn handle(&self, alert: &Alert) -> Vec<(Action, ActionOutcome)> {
         for sink in &self.sinks {
             sink.send(alert);
@@ -83,6 +84,7 @@ impl Monitor {
         };
         actions.record(alert.to_event()).await;
         let mut done = Vec::new();
+        let mut taken = Vec::new();
         for action in self.policy.actions_for(alert) {
             let (token, client) = (alert.token_id.as_deref(), alert.client_id.as_deref());
             let result = match (action, token, client) {
@@ -102,16 +104,28 @@ impl Monitor {
                     if outcome == ActionOutcome::Done {
                         actions.record(action_event(action, alert)).await;
                     }
+                    taken.push(format!("{}:{}", action.as_str(), outcome.as_str()));
                     done.push((action, outcome));
                 }
-                Err(e) => tracing::error!(
-                    target: "tessera::monitor",
-                    action = action.as_str(),
-                    detector = %alert.detector,
-                    error = %e,
-                    "automatic action failed"
-                ),
+                Err(e) => {
+                    taken.push(format!("{}:failed", action.as_str()));
+                    tracing::error!(
+                        target: "tessera::monitor",
+                        action = action.as_str(),
+                        detector = %alert.detector,
+                        error = %e,
+                        "automatic action failed"
+                    )
+                }
             }
+        }
+        if let Err(e) = actions.store_alert(alert, &taken).await {
+            tracing::error!(
+                target: "tessera::monitor",
+                detector = %alert.detector,
+                error = %e,
+                "storing the alert failed"
+            );
         }
         done
     }

@@ -1,5 +1,6 @@
 //! [`StoreActions`]: the monitor's actions carried out on the server's own store, so
-//! `tessera serve` revokes and disables exactly as an administrator would.
+//! `tessera serve` revokes and disables exactly as an administrator would, and stores each
+//! alert for `tessera alerts` and `/admin/alerts`.
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -7,6 +8,7 @@ use tessera_core::audit::AuditEvent;
 use tessera_core::store::Store;
 
 use crate::action::{ActionOutcome, ActionSink};
+use crate::alert::Alert;
 
 /// Actions over a [`Store`].
 pub struct StoreActions {
@@ -102,5 +104,13 @@ impl ActionSink for StoreActions {
 
     async fn record(&self, event: AuditEvent) {
         self.store.record_event(event).await;
+    }
+
+    async fn store_alert(&self, alert: &Alert, actions: &[String]) -> Result<Option<i64>, String> {
+        self.store
+            .insert_alert(&alert.to_record(actions))
+            .await
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 }

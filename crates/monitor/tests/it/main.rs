@@ -2,6 +2,7 @@
 mod support;
 
 mod detectors;
+mod ingested;
 mod memory;
 mod quality;
 mod replay;

@@ -2,9 +2,11 @@
 //! OAuth client code (the `oauth2` crate) and plain reqwest for the hostile cases.
 mod support;
 
+mod admin_alerts;
 mod client_cache;
 mod discovery;
 mod dpop;
+mod ingest;
 mod introspect;
 mod malformed;
 mod mtls;

@@ -5,6 +5,7 @@
 //!
 //! Durability: a write returns after PostgreSQL's commit, so with the server's default
 //! `synchronous_commit = on` it survives a crash of the database host too.
+mod alerts;
 mod clients;
 mod events;
 mod keys;

@@ -99,6 +99,26 @@ ALTER TABLE clients ADD COLUMN tls_client_auth TEXT;
 -- A leaked secret kills every token its client held.
 ALTER TABLE clients ADD COLUMN tokens_not_before BIGINT;
 "#,
+    r#"
+-- The monitor's alerts and their acknowledgement. `evidence` is a JSON object kept as text (the
+-- store never queries inside it); `time_ms` is the time of the event that raised the alert.
+CREATE TABLE alerts (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    detector TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    token_id TEXT,
+    client_id TEXT,
+    time_ms BIGINT NOT NULL,
+    summary TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    actions TEXT[] NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    acked_at BIGINT,
+    acked_by TEXT
+);
+CREATE INDEX alerts_by_time ON alerts (time_ms, id);
+CREATE INDEX alerts_by_status ON alerts (status, time_ms);
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

@@ -3,6 +3,7 @@
 //!
 //! Durability: `synchronous=NORMAL` in WAL mode — a committed write survives a crash of the
 //! process; an operating-system crash or power loss can lose the last commits.
+mod alerts;
 mod clients;
 mod events;
 mod keys;

@@ -98,6 +98,26 @@ ALTER TABLE clients ADD COLUMN tls_client_auth TEXT;
 -- A leaked secret kills every token its client held.
 ALTER TABLE clients ADD COLUMN tokens_not_before BIGINT;
 "#,
+    r#"
+-- The monitor's alerts and their acknowledgement. `evidence` is a JSON object, `actions` a JSON
+-- array of strings; `time_ms` is the time of the event that raised the alert.
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    detector TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    token_id TEXT,
+    client_id TEXT,
+    time_ms INTEGER NOT NULL,
+    summary TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    actions TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    acked_at INTEGER,
+    acked_by TEXT
+);
+CREATE INDEX alerts_by_time ON alerts (time_ms, id);
+CREATE INDEX alerts_by_status ON alerts (status, time_ms);
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

@@ -23,6 +23,7 @@ macro_rules! conformance {
     };
 }
 
+mod alerts;
 mod clients;
 mod events;
 mod keys;

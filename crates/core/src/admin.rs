@@ -1,0 +1,24 @@
+//! Administrative callers: a client authenticated like any other, allowed in by a scope it was
+//! registered with (never one it requested for a token), so the same client registry and audit
+//! trail cover the admin API.
+use tessera_proto::{ErrorCode, OAuthError};
+
+use crate::client::Client;
+
+pub use crate::leaks::ADMIN_SCOPE;
+
+/// The scope a resource server needs to report `token.used` events (`POST /admin/events`)
+/// without the power to read or acknowledge alerts.
+pub const EVENTS_SCOPE: &str = "tessera:events";
+
+/// `Ok` when `caller` is registered with one of `scopes`; otherwise `unauthorized_client`
+/// naming them.
+pub fn require_any_scope(caller: &Client, scopes: &[&str]) -> Result<(), OAuthError> {
+    if caller.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        ErrorCode::UnauthorizedClient,
+        format!("this client lacks the {} scope", scopes.join(" or ")),
+    ))
+}

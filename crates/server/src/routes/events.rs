@@ -1,0 +1,34 @@
+//! `POST /admin/events`: resource servers that do not run `tessera-validate` report token uses
+//! as a JSON batch `{"events": [...]}` of `token.used` events (docs/events.md); the caller holds
+//! `tessera:events` or `tessera:admin`. Answers `{"accepted": N}`; the batch is all or nothing.
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::Request;
+use axum::response::{IntoResponse, Response};
+use tessera_core::ingest::{self, EventBatch};
+use tessera_proto::OAuthError;
+
+use super::admin_caller::{self, BodyKind};
+use super::finish;
+use crate::state::App;
+
+/// Body bound: room for a full batch of 1000 events with long paths and user agents.
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
+    let started = Instant::now();
+    let mut basic = false;
+    let result = async {
+        let admin =
+            admin_caller::read(&app, req, BodyKind::Json(MAX_BODY_BYTES), &mut basic).await?;
+        let batch: EventBatch = serde_json::from_slice(&admin.body).map_err(|e| {
+            OAuthError::invalid_request("the body is not an event batch").with_detail(e.to_string())
+        })?;
+        let accepted = ingest::ingest(&app.authority, &admin.caller, batch).await?;
+        Ok(axum::Json(serde_json::json!({ "accepted": accepted })).into_response())
+    }
+    .await;
+    finish(&app, "admin_events", started, basic, result)
+}
