@@ -2,6 +2,7 @@
 mod discovery;
 mod introspect;
 mod leaks;
+mod revocations;
 mod revoke;
 mod token;
 
@@ -29,6 +30,7 @@ pub fn router(app: App) -> Router {
         .route("/token", post(token::handle))
         .route("/introspect", post(introspect::handle))
         .route("/revoke", post(revoke::handle))
+        .route("/revocations", get(revocations::handle))
         .route("/admin/leaks", post(leaks::handle))
         .route("/jwks", get(discovery::jwks))
         .route(

@@ -99,6 +99,11 @@ ALTER TABLE clients ADD COLUMN tls_client_auth TEXT;
 -- A leaked secret kills every token its client held.
 ALTER TABLE clients ADD COLUMN tokens_not_before BIGINT;
 "#,
+    r#"
+-- The revocation feed (GET /revocations) reads revocations by time.
+CREATE INDEX revoked_jtis_revoked_at ON revoked_jtis (revoked_at);
+CREATE INDEX access_tokens_revoked_at ON access_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

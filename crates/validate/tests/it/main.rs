@@ -5,3 +5,4 @@ mod support;
 mod dpop;
 mod jwt;
 mod opaque;
+mod revocation;
