@@ -3,6 +3,7 @@ mod client;
 mod duration;
 mod keys;
 mod migrate;
+mod proxy;
 mod serve;
 mod settings;
 
@@ -32,6 +33,8 @@ enum Command {
     Monitor(tessera_monitor::cli::MonitorArgs),
     /// Bring the database schema up to date.
     Migrate(migrate::MigrateArgs),
+    /// Reverse proxy that validates access tokens before forwarding (docs/validate.md).
+    Proxy(Box<proxy::ProxyArgs>),
     /// Find leaked tokens and secrets in files, CI configuration and git history (docs/scan.md).
     Scan(Box<tessera_scan::cli::ScanArgs>),
 }
@@ -46,7 +49,7 @@ fn main() -> ExitCode {
         }
         command => Cli { command },
     };
-    let default_level = if matches!(cli.command, Command::Serve(_)) {
+    let default_level = if matches!(cli.command, Command::Serve(_) | Command::Proxy(_)) {
         "info"
     } else {
         "warn"
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
             Command::Client(cmd) => client::run(*cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
             Command::Migrate(args) => migrate::run(args).await,
+            Command::Proxy(args) => proxy::run(*args).await,
             Command::Monitor(args) => tessera_monitor::cli::run(&args),
             Command::Scan(_) => unreachable!("handled before the runtime starts"),
         }
