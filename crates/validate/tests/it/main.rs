@@ -4,5 +4,6 @@ mod support;
 
 mod dpop;
 mod jwt;
+mod mtls;
 mod opaque;
 mod revocation;
