@@ -4,6 +4,7 @@ mod client;
 mod duration;
 mod keys;
 mod migrate;
+mod proxy;
 mod serve;
 mod settings;
 
@@ -36,6 +37,8 @@ enum Command {
     Monitor(tessera_monitor::cli::MonitorArgs),
     /// Bring the database schema up to date.
     Migrate(migrate::MigrateArgs),
+    /// Reverse proxy that validates access tokens before forwarding (docs/validate.md).
+    Proxy(Box<proxy::ProxyArgs>),
     /// Find leaked tokens and secrets in files, CI configuration and git history (docs/scan.md).
     Scan(Box<tessera_scan::cli::ScanArgs>),
 }
@@ -50,7 +53,7 @@ fn main() -> ExitCode {
         }
         command => Cli { command },
     };
-    let default_level = if matches!(cli.command, Command::Serve(_)) {
+    let default_level = if matches!(cli.command, Command::Serve(_) | Command::Proxy(_)) {
         "info"
     } else {
         "warn"
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
             Command::Keys(cmd) => keys::run(cmd).await,
             Command::Alerts(cmd) => alerts::run(cmd).await,
             Command::Migrate(args) => migrate::run(args).await,
+            Command::Proxy(args) => proxy::run(*args).await,
             Command::Monitor(args) => tessera_monitor::cli::run(&args),
             Command::Scan(_) => unreachable!("handled before the runtime starts"),
         }

@@ -40,6 +40,28 @@ pub struct AccessTokenRecord {
     pub cnf_x5t: Option<String>,
 }
 
+/// What kind of token a revocation-feed entry names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevokedKind {
+    /// A JWT: the id is its `jti`.
+    Jwt,
+    /// An opaque token: the id is its selector.
+    Opaque,
+}
+
+/// One entry of the revocation feed (`GET /revocations`): a revoked token that has not expired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokedToken {
+    /// JWT or opaque.
+    pub kind: RevokedKind,
+    /// The `jti`, or the opaque token's selector in decimal.
+    pub id: String,
+    /// When the token expires (resource servers forget it then).
+    pub expires_at: u64,
+    /// When it was revoked: the feed's cursor.
+    pub revoked_at: u64,
+}
+
 /// Clients: registration and lookup.
 #[async_trait]
 pub trait ClientStore: Send + Sync {
@@ -85,6 +107,14 @@ pub trait TokenStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Whether a JWT's `jti` was revoked.
     async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool>;
+    /// The revocation feed: tokens (JWT `jti`s and opaque selectors) revoked at or after `since`
+    /// that are still unexpired at `now`, ordered by revocation time, at most `limit`.
+    async fn list_revocations(
+        &self,
+        since: u64,
+        now: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<RevokedToken>>;
     /// Records a single-use value (a DPoP proof's or a client assertion's `jti`, hashed) until
     /// `expires_at`; `false` if it was already recorded and has not expired — a replay. Atomic
     /// across every node sharing the store.

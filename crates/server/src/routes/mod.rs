@@ -7,6 +7,7 @@ mod discovery;
 mod events;
 mod introspect;
 mod leaks;
+mod revocations;
 mod revoke;
 mod token;
 
@@ -34,6 +35,7 @@ pub fn router(app: App) -> Router {
         .route("/token", post(token::handle))
         .route("/introspect", post(introspect::handle))
         .route("/revoke", post(revoke::handle))
+        .route("/revocations", get(revocations::handle))
         .route("/admin/leaks", post(leaks::handle))
         .route("/admin/alerts", get(alerts_list::handle))
         .route("/admin/alerts/{id}", get(alerts_show::handle))

@@ -119,6 +119,11 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_by_time ON alerts (time_ms, id);
 CREATE INDEX alerts_by_status ON alerts (status, time_ms);
 "#,
+    r#"
+-- The revocation feed (GET /revocations) reads revocations by time.
+CREATE INDEX revoked_jtis_revoked_at ON revoked_jtis (revoked_at);
+CREATE INDEX access_tokens_revoked_at ON access_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

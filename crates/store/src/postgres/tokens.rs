@@ -5,7 +5,7 @@ use std::ops::Range;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use tessera_core::error::StoreError;
-use tessera_core::store::{AccessTokenRecord, StoreResult, TokenStore};
+use tessera_core::store::{AccessTokenRecord, RevokedKind, RevokedToken, StoreResult, TokenStore};
 use tessera_proto::SecretHash;
 
 use super::writer::dup;
@@ -192,6 +192,38 @@ impl TokenStore for PgStore {
             .query_opt("SELECT 1 FROM revoked_jtis WHERE jti = $1", &[&jti])
             .await?
             .is_some())
+    }
+
+    async fn list_revocations(
+        &self,
+        since: u64,
+        now: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<RevokedToken>> {
+        let rows = self
+            .query(
+                "SELECT 'jwt', jti, expires_at, revoked_at FROM revoked_jtis \
+                 WHERE revoked_at >= $1 AND expires_at > $2 \
+                 UNION ALL \
+                 SELECT 'opaque', id::TEXT, expires_at, revoked_at FROM access_tokens \
+                 WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND expires_at > $2 \
+                 ORDER BY 4, 2 LIMIT $3",
+                &[&(since as i64), &(now as i64), &(limit as i64)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| RevokedToken {
+                kind: if r.get::<_, &str>(0) == "jwt" {
+                    RevokedKind::Jwt
+                } else {
+                    RevokedKind::Opaque
+                },
+                id: r.get(1),
+                expires_at: r.get::<_, i64>(2) as u64,
+                revoked_at: r.get::<_, i64>(3) as u64,
+            })
+            .collect())
     }
 
     async fn insert_replay_guard(&self, key: &str, expires_at: u64, now: u64) -> StoreResult<bool> {

@@ -3,7 +3,7 @@ use std::ops::Range;
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use tessera_core::store::{AccessTokenRecord, StoreResult, TokenStore};
+use tessera_core::store::{AccessTokenRecord, RevokedKind, RevokedToken, StoreResult, TokenStore};
 use tessera_proto::SecretHash;
 
 use super::SqliteStore;
@@ -111,6 +111,38 @@ impl TokenStore for SqliteStore {
                 .query_row([jti], |_| Ok(()))
                 .optional()
                 .map(|r| r.is_some())
+        })
+    }
+
+    async fn list_revocations(
+        &self,
+        since: u64,
+        now: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<RevokedToken>> {
+        self.readers.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT 'jwt', jti, expires_at, revoked_at FROM revoked_jtis \
+                 WHERE revoked_at >= ?1 AND expires_at > ?2 \
+                 UNION ALL \
+                 SELECT 'opaque', CAST(id AS TEXT), expires_at, revoked_at FROM access_tokens \
+                 WHERE revoked_at IS NOT NULL AND revoked_at >= ?1 AND expires_at > ?2 \
+                 ORDER BY 4, 2 LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![since as i64, now as i64, limit as i64], |r| {
+                let kind: String = r.get(0)?;
+                Ok(RevokedToken {
+                    kind: if kind == "jwt" {
+                        RevokedKind::Jwt
+                    } else {
+                        RevokedKind::Opaque
+                    },
+                    id: r.get(1)?,
+                    expires_at: r.get::<_, i64>(2)? as u64,
+                    revoked_at: r.get::<_, i64>(3)? as u64,
+                })
+            })?;
+            rows.collect()
         })
     }
 

@@ -1,0 +1,192 @@
+//! `tessera proxy`: protect any HTTP API without code. A reverse proxy (axum on hyper, reqwest
+//! upstream) behind the same `ValidateTokenLayer` a Rust API would use: valid requests are
+//! forwarded with the validated identity in `X-Tessera-*` headers the upstream can trust (any
+//! such incoming header is stripped first); the rest are refused with RFC 6750 / RFC 9449 errors.
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use clap::Args;
+use tessera_validate::{RouteScope, TokenClaims, ValidateConfig, ValidateTokenLayer};
+
+/// Largest request or response body forwarded (bodies are buffered).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Headers the proxy sets; never taken from the client.
+const SUBJECT: &str = "x-tessera-subject";
+const CLIENT_ID: &str = "x-tessera-client-id";
+const SCOPE: &str = "x-tessera-scope";
+
+/// RFC 9110 §7.6.1 hop-by-hop headers, never forwarded.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+#[derive(Args)]
+pub struct ProxyArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// The protected API, e.g. http://127.0.0.1:3000.
+    #[arg(long)]
+    upstream: String,
+    /// The authorization server's issuer URL (metadata is discovered from it).
+    #[arg(long, env = "TESSERA_ISSUER")]
+    issuer: String,
+    /// This resource server's identifier: tokens must carry it in `aud`.
+    #[arg(long)]
+    audience: String,
+    /// `ROUTE=SCOPE` (ROUTE is `/prefix` or `METHOD /prefix`); repeatable.
+    #[arg(long = "require-scope")]
+    require_scope: Vec<String>,
+    /// The proxy's client id at the issuer (introspection of opaque tokens, revocation feed).
+    #[arg(long, env = "TESSERA_PROXY_CLIENT_ID")]
+    client_id: Option<String>,
+    /// Its client secret.
+    #[arg(long, env = "TESSERA_PROXY_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The origin clients use to reach the proxy (for DPoP `htu`), e.g. https://api.example.com.
+    #[arg(long)]
+    external_origin: Option<String>,
+    /// Forward the `Authorization` and `DPoP` headers to the upstream (stripped by default).
+    #[arg(long)]
+    forward_token: bool,
+    /// Report `token.used` events to the issuer (needs client credentials).
+    #[arg(long)]
+    usage_events: bool,
+}
+
+#[derive(Clone)]
+struct Upstream {
+    http: reqwest::Client,
+    base: String,
+    forward_token: bool,
+}
+
+/// Builds the validation config from the flags.
+fn config(args: &ProxyArgs) -> Result<ValidateConfig, String> {
+    let mut config = ValidateConfig::new(args.issuer.clone(), args.audience.clone());
+    for spec in &args.require_scope {
+        config.route_scopes.push(RouteScope::parse(spec)?);
+    }
+    match (&args.client_id, &args.client_secret) {
+        (Some(id), Some(secret)) => config = config.with_client(id, secret),
+        (None, None) => {}
+        _ => return Err("--client-id and --client-secret go together".into()),
+    }
+    if let Some(origin) = &args.external_origin {
+        config = config.with_external_origin(origin);
+    }
+    Ok(config.with_usage_events(args.usage_events))
+}
+
+pub async fn run(args: ProxyArgs) -> Result<(), String> {
+    let layer = ValidateTokenLayer::new(config(&args)?).await?;
+    let upstream = Upstream {
+        http: reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?,
+        base: args.upstream.trim_end_matches('/').to_string(),
+        forward_token: args.forward_token,
+    };
+    let app = Router::new()
+        .fallback(forward)
+        .with_state(upstream)
+        .layer(layer);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("tessera proxy listening on {addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+fn bad_gateway(e: impl std::fmt::Display) -> Response {
+    tracing::warn!(error = %e, "upstream request failed");
+    (StatusCode::BAD_GATEWAY, "upstream unavailable").into_response()
+}
+
+/// Forwards one validated request.
+async fn forward(State(up): State<Upstream>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Some(claims) = parts.extensions.get::<TokenClaims>().cloned() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let mut headers = parts.headers.clone();
+    for h in HOP_BY_HOP {
+        headers.remove(h);
+    }
+    headers.remove(header::HOST);
+    headers.remove(header::CONTENT_LENGTH);
+    for h in [SUBJECT, CLIENT_ID, SCOPE] {
+        headers.remove(h);
+    }
+    if !up.forward_token {
+        headers.remove(header::AUTHORIZATION);
+        headers.remove("dpop");
+    }
+    let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set(&mut headers, SUBJECT, &claims.subject);
+    set(&mut headers, CLIENT_ID, &claims.client_id);
+    set(&mut headers, SCOPE, &claims.scope());
+    let sent = up
+        .http
+        .request(parts.method, format!("{}{path_and_query}", up.base))
+        .headers(headers)
+        .body(body)
+        .send()
+        .await;
+    let resp = match sent {
+        Ok(r) => r,
+        Err(e) => return bad_gateway(e),
+    };
+    let status = resp.status();
+    let mut out_headers = resp.headers().clone();
+    for h in HOP_BY_HOP {
+        out_headers.remove(h);
+    }
+    out_headers.remove(header::CONTENT_LENGTH);
+    let bytes = match resp.bytes().await {
+        Ok(b) => b,
+        Err(e) => return bad_gateway(e),
+    };
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    *response.headers_mut() = out_headers;
+    response
+}

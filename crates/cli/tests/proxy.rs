@@ -1,0 +1,181 @@
+//! `tessera proxy` as the binary, in front of an echo upstream, with `tessera serve` as issuer:
+//! valid tokens are forwarded with trusted `X-Tessera-*` headers, the rest refused (RFC 6750).
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use axum::Json;
+use axum::http::HeaderMap;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+const API: &str = "https://api.example.com";
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns `tessera args…` and waits for the line starting with `prefix`; returns the address.
+fn spawn(args: &[&str], prefix: &str) -> (Proc, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("process exited").unwrap();
+        if let Some(rest) = line.strip_prefix(prefix) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Proc(child), addr)
+}
+
+async fn echo(headers: HeaderMap) -> Json<serde_json::Value> {
+    let get = |n: &str| headers.get(n).map(|v| v.to_str().unwrap().to_string());
+    Json(serde_json::json!({
+        "subject": get("x-tessera-subject"),
+        "client_id": get("x-tessera-client-id"),
+        "scope": get("x-tessera-scope"),
+        "authorization": get("authorization"),
+    }))
+}
+
+#[tokio::test]
+async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let (_server, as_addr) = spawn(
+        &[
+            "serve",
+            "--database",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ],
+        "tessera listening on ",
+    );
+    let issuer = format!("http://{as_addr}");
+    let out = Command::new(BIN)
+        .args([
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "ci",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "deploy:read deploy:write",
+            "--audience",
+            API,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap().to_string(),
+        created["client_secret"].as_str().unwrap().to_string(),
+    );
+
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream_addr = upstream.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(upstream, axum::Router::new().fallback(echo))
+            .await
+            .unwrap();
+    });
+    let (_proxy, proxy_addr) = spawn(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &format!("http://{upstream_addr}"),
+            "--issuer",
+            &issuer,
+            "--audience",
+            API,
+            "--require-scope",
+            "POST /deploys=deploy:write",
+        ],
+        "tessera proxy listening on ",
+    );
+    let http = reqwest::Client::new();
+    let body: serde_json::Value = http
+        .post(format!("{issuer}/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "deploy:read"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let url = |p: &str| format!("http://{proxy_addr}{p}");
+
+    let resp = http
+        .get(url("/anything?x=1"))
+        .bearer_auth(&token)
+        .header("X-Tessera-Subject", "forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let echoed: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        echoed,
+        serde_json::json!({"subject": id, "client_id": id, "scope": "deploy:read", "authorization": null})
+    );
+
+    let resp = http.get(url("/anything")).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+    let resp = http
+        .get(url(&format!("/anything?access_token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let resp = http
+        .get(url("/anything"))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        resp.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\", error_description=\"the access token is malformed\""
+    );
+    let resp = http
+        .post(url("/deploys"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        resp.headers()["www-authenticate"],
+        "Bearer error=\"insufficient_scope\", error_description=\"the access token lacks a required scope\", scope=\"deploy:write\""
+    );
+}

@@ -1,0 +1,217 @@
+//! What a resource server tells the layer: who issues its tokens, who it is, how strict to be.
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+/// The algorithms accepted by default: asymmetric only. `none` cannot be expressed, and HS*
+/// (a MAC keyed with a *public* key is the classic alg-confusion attack) is refused even if added.
+pub const DEFAULT_ALGS: [Algorithm; 6] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+    Algorithm::RS256,
+    Algorithm::PS256,
+    Algorithm::PS384,
+];
+
+/// A scope required for requests whose path starts with `prefix` (and, if set, whose method is
+/// `method`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteScope {
+    /// Upper-case HTTP method, or `None` for any.
+    pub method: Option<String>,
+    /// Path prefix, matched on segment boundaries (`/a` matches `/a` and `/a/b`, not `/ab`).
+    pub prefix: String,
+    /// The scope the token must carry.
+    pub scope: String,
+}
+
+impl RouteScope {
+    /// Parses `ROUTE=SCOPE`, where ROUTE is `/path` or `METHOD /path`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let (route, scope) = spec
+            .rsplit_once('=')
+            .ok_or_else(|| format!("{spec:?} is not ROUTE=SCOPE"))?;
+        let (method, prefix) = match route.trim().split_once(' ') {
+            Some((m, p)) => (Some(m.trim().to_ascii_uppercase()), p.trim()),
+            None => (None, route.trim()),
+        };
+        if !prefix.starts_with('/') || scope.trim().is_empty() || scope.contains(' ') {
+            return Err(format!("{spec:?} is not ROUTE=SCOPE (ROUTE starts with /)"));
+        }
+        Ok(Self {
+            method,
+            prefix: prefix.to_string(),
+            scope: scope.trim().to_string(),
+        })
+    }
+
+    /// Whether this rule applies to a `method` request for `path`.
+    pub fn applies(&self, method: &str, path: &str) -> bool {
+        let method_ok = self.method.as_deref().is_none_or(|m| m == method);
+        let prefix = self.prefix.trim_end_matches('/');
+        let path_ok = path == prefix
+            || prefix.is_empty()
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'));
+        method_ok && path_ok
+    }
+}
+
+/// The resource server's own client credentials at the authorization server, used for
+/// introspection (RFC 7662), the revocation feed and usage events.
+#[derive(Clone)]
+pub struct ClientCredentials {
+    /// Its `client_id`.
+    pub id: String,
+    /// Its `client_secret`.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("id", &self.id)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Configuration of the layer. Build with [`ValidateConfig::new`] and the `with_*` methods.
+#[derive(Clone, Debug)]
+pub struct ValidateConfig {
+    /// The issuer identifier: metadata is discovered at `{issuer}/.well-known/oauth-authorization-server`
+    /// and `iss` must equal it exactly.
+    pub issuer: String,
+    /// This resource server's identifier: `aud` must contain it.
+    pub audience: String,
+    /// Allowed JWS algorithms (HS* are refused regardless).
+    pub algorithms: Vec<Algorithm>,
+    /// Clock skew tolerated on `exp`, `nbf`, `iat`. Default 5 s.
+    pub leeway: Duration,
+    /// Scopes every request needs.
+    pub required_scopes: Vec<String>,
+    /// Scopes needed per route.
+    pub route_scopes: Vec<RouteScope>,
+    /// Credentials for introspection, the revocation feed and events; without them opaque tokens
+    /// are refused and the revocation feed is off.
+    pub client: Option<ClientCredentials>,
+    /// Least time between two JWKS refetches caused by an unknown `kid`. Default 5 s.
+    pub jwks_refetch_interval: Duration,
+    /// Longest an introspection result is cached (never beyond the token's `exp`). Default 30 s.
+    pub introspection_cache_ttl: Duration,
+    /// Most cached introspection results. Default 10 000.
+    pub introspection_cache_size: usize,
+    /// How often the revocation feed is polled (`None`: never). Default 2 s.
+    pub revocation_poll: Option<Duration>,
+    /// The scheme and authority clients use to reach this resource server (`https://api.example.com`),
+    /// for the DPoP `htu` check. Without it the `Host` header and `http` are used: set it in
+    /// production, behind TLS or a proxy.
+    pub external_origin: Option<String>,
+    /// How old a DPoP proof's `iat` may be. Default 60 s.
+    pub dpop_max_age: Duration,
+    /// Most DPoP `jti`s remembered (proofs beyond it are refused until old ones expire). Default 100 000.
+    pub dpop_replay_cache_size: usize,
+    /// Report `token.used` events to `{issuer}/admin/events` (needs `client`). Default off.
+    pub usage_events: bool,
+    /// Most events per batch, and the longest a batch waits. Default 100 and 1 s.
+    pub usage_batch: (usize, Duration),
+}
+
+impl ValidateConfig {
+    /// A configuration with the defaults for `issuer` and this resource server's `audience`.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into().trim_end_matches('/').to_string(),
+            audience: audience.into(),
+            algorithms: DEFAULT_ALGS.to_vec(),
+            leeway: Duration::from_secs(5),
+            required_scopes: Vec::new(),
+            route_scopes: Vec::new(),
+            client: None,
+            jwks_refetch_interval: Duration::from_secs(5),
+            introspection_cache_ttl: Duration::from_secs(30),
+            introspection_cache_size: 10_000,
+            revocation_poll: Some(Duration::from_secs(2)),
+            external_origin: None,
+            dpop_max_age: Duration::from_secs(60),
+            dpop_replay_cache_size: 100_000,
+            usage_events: false,
+            usage_batch: (100, Duration::from_secs(1)),
+        }
+    }
+
+    /// Sets the resource server's client credentials.
+    pub fn with_client(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.client = Some(ClientCredentials {
+            id: id.into(),
+            secret: secret.into(),
+        });
+        self
+    }
+
+    /// Requires `scope` on every request.
+    pub fn require_scope(mut self, scope: impl Into<String>) -> Self {
+        self.required_scopes.push(scope.into());
+        self
+    }
+
+    /// Requires `scope` on requests matching `route` (`/path` or `METHOD /path`).
+    pub fn require_route_scope(mut self, route: &str, scope: &str) -> Result<Self, String> {
+        self.route_scopes
+            .push(RouteScope::parse(&format!("{route}={scope}"))?);
+        Ok(self)
+    }
+
+    /// Sets the origin clients use, for DPoP `htu`.
+    pub fn with_external_origin(mut self, origin: impl Into<String>) -> Self {
+        self.external_origin = Some(origin.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// Turns `token.used` reporting on or off.
+    pub fn with_usage_events(mut self, on: bool) -> Self {
+        self.usage_events = on;
+        self
+    }
+
+    /// The scopes a `method` request for `path` needs, in order, without duplicates.
+    pub fn scopes_for(&self, method: &str, path: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let routes = self
+            .route_scopes
+            .iter()
+            .filter(|r| r.applies(method, path))
+            .map(|r| r.scope.as_str());
+        for s in self
+            .required_scopes
+            .iter()
+            .map(String::as_str)
+            .chain(routes)
+        {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_scopes_match_on_segments_and_methods() {
+        let r = RouteScope::parse("POST /deploys=deploy:write").unwrap();
+        assert!(r.applies("POST", "/deploys"));
+        assert!(r.applies("POST", "/deploys/1"));
+        assert!(!r.applies("POST", "/deploysx"));
+        assert!(!r.applies("GET", "/deploys"));
+        let any = RouteScope::parse("/=read").unwrap();
+        assert!(any.applies("GET", "/x"));
+        assert!(RouteScope::parse("deploys=x").is_err());
+        assert!(RouteScope::parse("/a").is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! RFC 8414 metadata discovery: the endpoints the layer needs, read once at start-up.
+use serde::Deserialize;
+
+/// The endpoints of the authorization server this layer uses.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    /// `jwks_uri`.
+    pub jwks_uri: String,
+    /// `introspection_endpoint`, if advertised.
+    pub introspection: Option<String>,
+    /// The revocation feed, `{issuer}/revocations` (a Tessera extension, not in RFC 8414).
+    pub revocations: String,
+    /// The usage-event sink, `{issuer}/admin/events`.
+    pub events: String,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    issuer: String,
+    jwks_uri: String,
+    #[serde(default)]
+    introspection_endpoint: Option<String>,
+}
+
+/// Fetches `{issuer}/.well-known/oauth-authorization-server`.
+pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Endpoints, String> {
+    let url = format!("{issuer}/.well-known/oauth-authorization-server");
+    let metadata: Metadata = http
+        .get(&url)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| format!("metadata discovery at {url} failed: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("metadata at {url} is not valid JSON: {e}"))?;
+    // RFC 8414 §3.3: the issuer in the document must be identical to the one we asked about,
+    // or an attacker-controlled document could substitute its own keys.
+    if metadata.issuer != issuer {
+        return Err(format!(
+            "metadata issuer {:?} is not the configured issuer {issuer:?}",
+            metadata.issuer
+        ));
+    }
+    Ok(Endpoints {
+        jwks_uri: metadata.jwks_uri,
+        introspection: metadata.introspection_endpoint,
+        revocations: format!("{issuer}/revocations"),
+        events: format!("{issuer}/admin/events"),
+    })
+}

@@ -1,0 +1,181 @@
+//! Opaque tokens: RFC 7662 introspection with the resource server's own credentials, cached by
+//! the token's SHA-256 for at most `introspection_cache_ttl` and never beyond the token's `exp`.
+//! A token string whose checksum fails is refused locally, so garbage never costs a round trip.
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::Deserialize;
+use tessera_proto::{SecretHash, TokenKind, TokenString};
+
+use crate::claims::{Confirmation, TokenClaims, TokenFormat, split_scope};
+use crate::config::{ClientCredentials, ValidateConfig};
+use crate::error::{ErrorKind, Rejection};
+
+/// Whether `token` looks like a Tessera opaque access token (rather than a JWT).
+pub fn is_opaque(token: &str) -> bool {
+    token.starts_with(TokenKind::AccessToken.prefix())
+}
+
+#[derive(Deserialize)]
+struct Response {
+    active: bool,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    aud: Option<serde_json::Value>,
+    #[serde(default)]
+    iss: Option<String>,
+    #[serde(default)]
+    exp: Option<u64>,
+    #[serde(default)]
+    iat: Option<u64>,
+    #[serde(default)]
+    jti: Option<String>,
+    #[serde(default)]
+    cnf: Option<Confirmation>,
+}
+
+/// The bounded cache of positive results.
+pub struct IntrospectionCache {
+    entries: Mutex<HashMap<[u8; 32], (TokenClaims, u64)>>,
+}
+
+impl IntrospectionCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Drops the entries of a revoked token (by id), as the revocation feed reports it.
+    pub fn forget_id(&self, token_id: &str) {
+        self.entries
+            .lock()
+            .expect("poisoned")
+            .retain(|_, (c, _)| c.token_id != token_id);
+    }
+
+    fn get(&self, key: &[u8; 32], now: u64) -> Option<TokenClaims> {
+        let entries = self.entries.lock().expect("poisoned");
+        entries
+            .get(key)
+            .filter(|(_, until)| now < *until)
+            .map(|(c, _)| c.clone())
+    }
+
+    fn put(&self, key: [u8; 32], claims: TokenClaims, until: u64, now: u64, max: usize) {
+        let mut entries = self.entries.lock().expect("poisoned");
+        if entries.len() >= max {
+            entries.retain(|_, (_, u)| *u > now);
+            // Still full of live entries: start over rather than grow without bound.
+            if entries.len() >= max {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (claims, until));
+    }
+}
+
+impl Default for IntrospectionCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn aud_contains(aud: &serde_json::Value, me: &str) -> bool {
+    match aud {
+        serde_json::Value::String(a) => a == me,
+        serde_json::Value::Array(all) => all.iter().any(|a| a.as_str() == Some(me)),
+        _ => false,
+    }
+}
+
+/// Introspects `token` (or answers from the cache).
+pub async fn introspect(
+    config: &ValidateConfig,
+    http: &reqwest::Client,
+    endpoint: Option<&str>,
+    cache: &IntrospectionCache,
+    token: &str,
+    now: u64,
+) -> Result<TokenClaims, Rejection> {
+    if TokenString::parse(token).is_err() {
+        return Err(Rejection::invalid_token("the access token is malformed"));
+    }
+    let (Some(endpoint), Some(ClientCredentials { id, secret })) = (endpoint, &config.client)
+    else {
+        return Err(Rejection::invalid_token(
+            "opaque access tokens are not accepted here",
+        ));
+    };
+    let key = *SecretHash::of(token.as_bytes()).as_bytes();
+    if let Some(claims) = cache.get(&key, now) {
+        return Ok(claims);
+    }
+    // RFC 6749 §2.3.1: form-encode id and secret before Basic.
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let unavailable = |e: String| {
+        Rejection::bearer(
+            ErrorKind::Unavailable,
+            "the authorization server is unavailable",
+        )
+        .detail(e)
+    };
+    let response = http
+        .post(endpoint)
+        .basic_auth(enc(id), Some(enc(secret)))
+        .form(&[("token", token), ("token_type_hint", "access_token")])
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| unavailable(format!("introspection failed: {e}")))?;
+    let r: Response = response
+        .json()
+        .await
+        .map_err(|e| unavailable(format!("introspection answer is invalid: {e}")))?;
+    if !r.active {
+        return Err(Rejection::invalid_token("the access token is not active"));
+    }
+    if r.iss.as_deref().is_some_and(|i| i != config.issuer) {
+        return Err(Rejection::invalid_token(
+            "the access token has the wrong issuer",
+        ));
+    }
+    if !r
+        .aud
+        .as_ref()
+        .is_some_and(|a| aud_contains(a, &config.audience))
+    {
+        return Err(Rejection::invalid_token(
+            "the access token is not for this resource server",
+        ));
+    }
+    let exp = r.exp.unwrap_or(now);
+    if now >= exp {
+        return Err(Rejection::invalid_token("the access token expired"));
+    }
+    let claims = TokenClaims {
+        subject: r.sub.unwrap_or_default(),
+        client_id: r.client_id.unwrap_or_default(),
+        scopes: split_scope(r.scope.as_deref().unwrap_or("")),
+        token_id: r.jti.unwrap_or_default(),
+        expires_at: exp,
+        issued_at: r.iat.unwrap_or(now),
+        format: TokenFormat::Opaque,
+        cnf: r.cnf.filter(|c| c.jkt.is_some() || c.x5t_s256.is_some()),
+    };
+    let until = exp.min(now + config.introspection_cache_ttl.as_secs());
+    cache.put(
+        key,
+        claims.clone(),
+        until,
+        now,
+        config.introspection_cache_size,
+    );
+    Ok(claims)
+}

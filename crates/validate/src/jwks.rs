@@ -1,0 +1,126 @@
+//! The issuer's JWK Set, cached: refetched when a token names an unknown `kid` (so key rotation
+//! never breaks validation), at most once per `jwks_refetch_interval` (so a flood of made-up
+//! `kid`s cannot turn the resource server into a load generator against the issuer).
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+/// One verification key.
+pub struct Key {
+    /// The `alg` the JWK declares, if any: a token must then use exactly it.
+    pub alg: Option<Algorithm>,
+    /// The parsed key.
+    pub key: DecodingKey,
+}
+
+/// The cache.
+pub struct JwksCache {
+    http: reqwest::Client,
+    uri: String,
+    keys: RwLock<Arc<HashMap<String, Arc<Key>>>>,
+    refetch: tokio::sync::Mutex<Option<Instant>>,
+    min_interval: Duration,
+}
+
+fn algorithm(alg: KeyAlgorithm) -> Option<Algorithm> {
+    Some(match alg {
+        KeyAlgorithm::ES256 => Algorithm::ES256,
+        KeyAlgorithm::ES384 => Algorithm::ES384,
+        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
+        KeyAlgorithm::RS256 => Algorithm::RS256,
+        KeyAlgorithm::RS384 => Algorithm::RS384,
+        KeyAlgorithm::RS512 => Algorithm::RS512,
+        KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
+        _ => return None,
+    })
+}
+
+fn parse(set: JwkSet) -> HashMap<String, Arc<Key>> {
+    let mut keys = HashMap::new();
+    for jwk in set.keys {
+        let Jwk { common, .. } = &jwk;
+        let Some(kid) = common.key_id.clone() else {
+            continue;
+        };
+        // Symmetric keys never belong in a public JWK Set; skip anything unusable.
+        if matches!(
+            jwk.algorithm,
+            jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_)
+        ) {
+            continue;
+        }
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+            continue;
+        };
+        let alg = common.key_algorithm.and_then(algorithm);
+        keys.insert(kid, Arc::new(Key { alg, key }));
+    }
+    keys
+}
+
+impl JwksCache {
+    /// Fetches the set once.
+    pub async fn load(
+        http: reqwest::Client,
+        uri: String,
+        min_interval: Duration,
+    ) -> Result<Self, String> {
+        let cache = Self {
+            http,
+            uri,
+            keys: RwLock::new(Arc::new(HashMap::new())),
+            refetch: tokio::sync::Mutex::new(None),
+            min_interval,
+        };
+        let keys = cache.fetch().await?;
+        *cache.keys.write().expect("poisoned") = Arc::new(keys);
+        Ok(cache)
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, Arc<Key>>, String> {
+        let set: JwkSet = self
+            .http
+            .get(&self.uri)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("JWKS fetch from {} failed: {e}", self.uri))?
+            .json()
+            .await
+            .map_err(|e| format!("JWKS at {} is invalid: {e}", self.uri))?;
+        Ok(parse(set))
+    }
+
+    fn cached(&self, kid: &str) -> Option<Arc<Key>> {
+        self.keys.read().expect("poisoned").get(kid).cloned()
+    }
+
+    /// The key `kid`, refetching the set if it is unknown and the rate limit allows.
+    pub async fn key(&self, kid: &str) -> Option<Arc<Key>> {
+        if let Some(k) = self.cached(kid) {
+            return Some(k);
+        }
+        // One refetch at a time; whoever waited re-checks first.
+        let mut last = self.refetch.lock().await;
+        if let Some(k) = self.cached(kid) {
+            return Some(k);
+        }
+        if last.is_some_and(|t| t.elapsed() < self.min_interval) {
+            return None;
+        }
+        *last = Some(Instant::now());
+        match self.fetch().await {
+            Ok(keys) => {
+                // Replace, do not merge: a key the issuer stopped publishing is no longer trusted.
+                *self.keys.write().expect("poisoned") = Arc::new(keys);
+            }
+            Err(e) => tracing::warn!(error = %e, "JWKS refetch failed"),
+        }
+        self.cached(kid)
+    }
+}

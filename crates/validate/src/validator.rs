@@ -1,0 +1,353 @@
+//! The decision for one request, independent of tower: read the credentials from the request
+//! head, validate the token (JWT locally, opaque by introspection), check revocation, the sender
+//! constraint and the scopes. The layer calls it; other integrations may too.
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Uri, header};
+use tessera_core::audit::{AuditEvent, EventKind};
+use tessera_core::binding::mtls::ClientCertificate;
+
+use crate::claims::TokenClaims;
+use crate::config::ValidateConfig;
+use crate::discovery::{self, Endpoints};
+use crate::dpop::{self, ReplayCache};
+use crate::error::{ErrorKind, Rejection};
+use crate::introspect::{self, IntrospectionCache};
+use crate::jwks::JwksCache;
+use crate::revocation::{self, FeedTarget, RevokedSet};
+use crate::usage::UsageReporter;
+
+/// The `Authorization` scheme the token came with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AuthScheme {
+    Bearer,
+    Dpop,
+}
+
+/// What the request presented, copied out of its head so validation owns its data.
+pub struct Presented {
+    method: String,
+    path: String,
+    url: String,
+    credentials: Result<Option<(AuthScheme, String)>, Rejection>,
+    dpop_proofs: Vec<String>,
+    cert_x5t: Option<String>,
+    ip: Option<std::net::IpAddr>,
+    user_agent: Option<String>,
+}
+
+/// RFC 6750 §2.3: a token in the URI is refused — URIs end up in logs, histories and referrers.
+fn query_has_token(uri: &Uri) -> bool {
+    uri.query()
+        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token"))
+}
+
+fn credentials(headers: &HeaderMap) -> Result<Option<(AuthScheme, String)>, Rejection> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Rejection::bearer(
+            ErrorKind::InvalidRequest,
+            "more than one Authorization header",
+        ));
+    }
+    let value = value.to_str().map_err(|_| {
+        Rejection::bearer(
+            ErrorKind::InvalidRequest,
+            "the Authorization header is malformed",
+        )
+    })?;
+    let Some((scheme, token)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        AuthScheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        AuthScheme::Dpop
+    } else {
+        // Another scheme (Basic, say) is no token at all: answer with our challenge.
+        return Ok(None);
+    };
+    let token = token.trim();
+    // RFC 6750 §2.1: b64token syntax.
+    let b64token = !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b) || b == b'=');
+    if !b64token {
+        return Err(Rejection::invalid_token("the access token is malformed"));
+    }
+    Ok(Some((scheme, token.to_string())))
+}
+
+impl Presented {
+    /// Reads the request head. `origin` is the configured external origin, if any.
+    pub fn of(
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        extensions: &axum::http::Extensions,
+        origin: Option<&str>,
+    ) -> Self {
+        let credentials = if query_has_token(uri) {
+            Err(Rejection::bearer(
+                ErrorKind::InvalidRequest,
+                "access tokens are not accepted in the query string",
+            ))
+        } else {
+            credentials(headers)
+        };
+        let origin = origin.map(str::to_string).unwrap_or_else(|| {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .or_else(|| uri.authority().map(|a| a.as_str()))
+                .unwrap_or("localhost");
+            format!("{}://{host}", uri.scheme_str().unwrap_or("http"))
+        });
+        Self {
+            method: method.as_str().to_string(),
+            path: uri.path().to_string(),
+            url: format!("{origin}{}", uri.path()),
+            credentials,
+            dpop_proofs: headers
+                .get_all("dpop")
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_string))
+                .collect(),
+            cert_x5t: extensions.get::<ClientCertificate>().map(|c| c.x5t_s256()),
+            ip: extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(256).collect()),
+        }
+    }
+}
+
+/// The shared state behind every clone of the layer.
+pub struct Validator {
+    config: ValidateConfig,
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    jwks: JwksCache,
+    cache: IntrospectionCache,
+    revoked: RevokedSet,
+    replay: ReplayCache,
+    usage: Option<UsageReporter>,
+    algs: String,
+}
+
+impl FeedTarget for Validator {
+    fn revoked(&self) -> &RevokedSet {
+        &self.revoked
+    }
+    fn introspection_cache(&self) -> &IntrospectionCache {
+        &self.cache
+    }
+}
+
+impl Validator {
+    /// Discovers the issuer's metadata, loads its JWKS, and starts the revocation feed and the
+    /// usage reporter when configured. Call within a Tokio runtime.
+    pub async fn start(config: ValidateConfig) -> Result<Arc<Self>, String> {
+        tessera_core::keys::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let endpoints = discovery::discover(&http, &config.issuer).await?;
+        let jwks = JwksCache::load(
+            http.clone(),
+            endpoints.jwks_uri.clone(),
+            config.jwks_refetch_interval,
+        )
+        .await?;
+        let usage = match (&config.client, config.usage_events) {
+            (Some(client), true) => Some(UsageReporter::start(
+                http.clone(),
+                endpoints.events.clone(),
+                client.clone(),
+                config.usage_batch.0,
+                config.usage_batch.1,
+            )),
+            _ => None,
+        };
+        let validator = Arc::new(Self {
+            replay: ReplayCache::new(config.dpop_replay_cache_size),
+            http: http.clone(),
+            endpoints,
+            jwks,
+            cache: IntrospectionCache::new(),
+            revoked: RevokedSet::default(),
+            usage,
+            algs: dpop::algs(),
+            config,
+        });
+        if let (Some(client), Some(every)) =
+            (&validator.config.client, validator.config.revocation_poll)
+        {
+            let feed = revocation::Feed {
+                http,
+                url: validator.endpoints.revocations.clone(),
+                client: client.clone(),
+                every,
+            };
+            revocation::start(feed, &validator).await?;
+        }
+        Ok(validator)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ValidateConfig {
+        &self.config
+    }
+
+    /// The `algs` of DPoP challenges.
+    pub fn dpop_algs(&self) -> &str {
+        &self.algs
+    }
+
+    /// Decides one request; `extra_scopes` are those of the layer instance (per route).
+    pub async fn validate(
+        &self,
+        presented: &Presented,
+        extra_scopes: &[String],
+    ) -> Result<TokenClaims, Rejection> {
+        let result = self.decide(presented, extra_scopes).await;
+        if let Err(r) = &result {
+            tracing::debug!(error = ?r.kind, detail = ?r.detail, "access token refused");
+        }
+        if let Some(usage) = &self.usage {
+            usage.report(self.event(presented, &result));
+        }
+        result
+    }
+
+    fn event(&self, p: &Presented, result: &Result<TokenClaims, Rejection>) -> AuditEvent {
+        let mut e = AuditEvent::new(EventKind::TokenUsed, crate::now_ms());
+        e.resource = Some(self.config.audience.clone());
+        e.method = Some(p.method.clone());
+        e.path = Some(p.path.clone());
+        e.ip = p.ip;
+        e.user_agent = p.user_agent.clone();
+        match result {
+            Ok(c) => {
+                e.token_id = Some(c.token_id.clone());
+                e.client_id = Some(c.client_id.clone());
+                e.scope = Some(c.scope());
+                e.reason = Some("accepted".into());
+            }
+            Err(r) => e.reason = Some(r.kind.code().unwrap_or("missing_token").to_string()),
+        }
+        e
+    }
+
+    async fn decide(
+        &self,
+        p: &Presented,
+        extra_scopes: &[String],
+    ) -> Result<TokenClaims, Rejection> {
+        let (scheme, token) = p
+            .credentials
+            .clone()?
+            .ok_or_else(|| Rejection::bearer(ErrorKind::Missing, ""))?;
+        let now = crate::now();
+        let claims = if introspect::is_opaque(&token) {
+            introspect::introspect(
+                &self.config,
+                &self.http,
+                self.endpoints.introspection.as_deref(),
+                &self.cache,
+                &token,
+                now,
+            )
+            .await?
+        } else {
+            let claims = crate::jwt::verify(&self.config, &self.jwks, &token, now).await?;
+            if self.revoked.contains(&claims.token_id) {
+                return Err(Rejection::invalid_token("the access token was revoked"));
+            }
+            claims
+        };
+        let as_dpop = |r: Rejection| {
+            if scheme == AuthScheme::Dpop {
+                r.dpop()
+            } else {
+                r
+            }
+        };
+        let cnf = claims.cnf.clone().unwrap_or_default();
+        match (&cnf.jkt, scheme) {
+            (Some(jkt), AuthScheme::Dpop) => {
+                let [proof] = p.dpop_proofs.as_slice() else {
+                    return Err(Rejection::bearer(
+                        ErrorKind::InvalidDpopProof,
+                        "exactly one DPoP proof is required",
+                    )
+                    .dpop());
+                };
+                let req = dpop::Request {
+                    proof,
+                    method: &p.method,
+                    url: &p.url,
+                    access_token: &token,
+                    jkt,
+                };
+                let max_age = self.config.dpop_max_age.as_secs();
+                dpop::verify(
+                    &req,
+                    &self.replay,
+                    now,
+                    max_age,
+                    self.config.leeway.as_secs(),
+                )?;
+            }
+            // RFC 9449 §7.2: a DPoP-bound token presented as a bearer token is refused.
+            (Some(_), AuthScheme::Bearer) => {
+                return Err(
+                    Rejection::invalid_token("the access token is bound to a DPoP key").dpop(),
+                );
+            }
+            (None, AuthScheme::Dpop) => {
+                return Err(Rejection::invalid_token("the access token is not DPoP-bound").dpop());
+            }
+            (None, AuthScheme::Bearer) => {}
+        }
+        // RFC 8705 §3: a certificate-bound token needs the same certificate on this connection.
+        if let Some(x5t) = &cnf.x5t_s256 {
+            let same = p.cert_x5t.as_deref().is_some_and(|c| {
+                aws_lc_rs::constant_time::verify_slices_are_equal(c.as_bytes(), x5t.as_bytes())
+                    .is_ok()
+            });
+            if !same {
+                return Err(as_dpop(Rejection::invalid_token(
+                    "the access token is bound to another client certificate",
+                )));
+            }
+        }
+        let needed = self.config.scopes_for(&p.method, &p.path);
+        let extra = extra_scopes.iter().map(String::as_str);
+        let missing: Vec<&str> = needed
+            .into_iter()
+            .chain(extra)
+            .filter(|s| !claims.has_scope(s))
+            .collect();
+        if !missing.is_empty() {
+            let mut r = Rejection::bearer(
+                ErrorKind::InsufficientScope,
+                "the access token lacks a required scope",
+            );
+            r.scope = Some(missing.join(" "));
+            return Err(as_dpop(r));
+        }
+        Ok(claims)
+    }
+}

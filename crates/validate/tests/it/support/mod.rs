@@ -1,0 +1,221 @@
+//! The harness: a Tessera server on a fresh SQLite file, clients, and a protected axum app.
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::Value;
+use tessera_core::Config;
+use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::clock::{Clock, SystemClock};
+use tessera_core::keys::{KeyState, SigningAlg};
+use tessera_core::store::Store;
+use tessera_proto::{TokenKind, TokenString};
+use tessera_server::Running;
+use tessera_validate::{TokenClaims, ValidateConfig, ValidateTokenLayer};
+
+pub const API: &str = "https://api.example.com";
+
+pub struct As {
+    /// Held so the server runs as long as the test.
+    #[allow(dead_code)]
+    pub running: Running,
+    pub store: Arc<dyn Store>,
+    pub base: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub struct TestClient {
+    pub id: String,
+    pub secret: String,
+}
+
+impl As {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            admin_listen: "127.0.0.1:0".parse().unwrap(),
+            change_poll_ms: 50,
+            database: format!("sqlite:{}", dir.path().join("t.db").display()),
+            ..Config::default()
+        };
+        let store = tessera_store::open(&config.database).await.unwrap();
+        let running =
+            tessera_server::start_with_clock(config, store.clone(), Arc::new(SystemClock))
+                .await
+                .unwrap();
+        let base = format!("http://{}", running.addr);
+        Self {
+            running,
+            store,
+            base,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    pub async fn client(&self, f: impl FnOnce(&mut Client)) -> TestClient {
+        let secret = TokenString::generate_random(TokenKind::ClientSecret);
+        let id = format!("client-{}", &secret.hash().to_hex()[..12]);
+        let mut c = Client {
+            id: id.clone(),
+            name: "test".into(),
+            secrets: ClientSecrets {
+                current: secret.hash(),
+                previous: None,
+            },
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: vec!["deploy:read".into(), "deploy:write".into()],
+            default_scopes: vec!["deploy:read".into()],
+            audiences: vec![API.into()],
+            token_format: TokenFormat::Jwt,
+            jwt_alg: SigningAlg::ES256,
+            auth_method: AuthMethod::ClientSecretBasic,
+            access_token_ttl: None,
+            require_dpop: false,
+            tokens_not_before: None,
+            jwks: None,
+            tls_client_auth: None,
+            disabled: false,
+            created_at: SystemClock.now(),
+            updated_at: SystemClock.now(),
+        };
+        f(&mut c);
+        self.store.create_client(&c).await.unwrap();
+        TestClient {
+            id,
+            secret: secret.expose_secret().to_string(),
+        }
+    }
+
+    /// A token for `c` with extra form parameters; panics unless issued.
+    pub async fn token_with(
+        &self,
+        c: &TestClient,
+        form: &[(&str, &str)],
+        dpop: Option<&str>,
+    ) -> String {
+        let mut f = vec![("grant_type", "client_credentials")];
+        f.extend_from_slice(form);
+        let mut req = self
+            .http
+            .post(format!("{}/token", self.base))
+            .basic_auth(&c.id, Some(&c.secret))
+            .form(&f);
+        if let Some(p) = dpop {
+            req = req.header("DPoP", p);
+        }
+        let body: Value = req.send().await.unwrap().json().await.unwrap();
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_string()
+    }
+
+    pub async fn token(&self, c: &TestClient) -> String {
+        self.token_with(c, &[], None).await
+    }
+
+    /// Signs arbitrary claims with the server's current ES256 key (to forge edge cases).
+    pub async fn sign(&self, claims: &Value) -> String {
+        let keys = self.store.list_keys().await.unwrap();
+        let k = keys
+            .iter()
+            .rev()
+            .find(|k| k.alg == SigningAlg::ES256 && k.state == KeyState::Current)
+            .unwrap();
+        let mut header = Header::new(jsonwebtoken::Algorithm::ES256);
+        header.typ = Some("at+jwt".into());
+        header.kid = Some(k.kid.clone());
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&k.private_key)).unwrap()
+    }
+
+    /// Valid claims for `API`, to be altered.
+    pub fn claims(&self) -> Value {
+        let now = SystemClock.now();
+        serde_json::json!({
+            "iss": self.base, "sub": "alice", "aud": API, "exp": now + 300, "iat": now,
+            "nbf": now, "jti": format!("j{now}"), "client_id": "c1", "scope": "deploy:read"
+        })
+    }
+}
+
+/// A protected app: `GET /whoami` echoes the claims; `POST /deploys` needs `deploy:write`.
+pub struct Rs {
+    pub addr: SocketAddr,
+    #[allow(dead_code)]
+    pub layer: ValidateTokenLayer,
+    pub http: reqwest::Client,
+}
+
+async fn whoami(claims: TokenClaims) -> Json<TokenClaims> {
+    Json(claims)
+}
+
+impl Rs {
+    pub async fn start(config: ValidateConfig) -> Self {
+        let layer = ValidateTokenLayer::new(config).await.unwrap();
+        let app = Router::new()
+            .route("/whoami", get(whoami))
+            .route("/deploys", post(whoami))
+            .layer(layer.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Self {
+            addr,
+            layer,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// GETs `path` with `Authorization: Bearer token`; returns status, challenge and body.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, String, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send().await.unwrap()).await
+    }
+}
+
+pub async fn read(resp: reqwest::Response) -> (u16, String, Value) {
+    let status = resp.status().as_u16();
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        challenge,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// The configuration used by most tests: no client credentials (JWT only, no feed).
+pub fn rs_config(issuer: &As) -> ValidateConfig {
+    ValidateConfig::new(issuer.base.clone(), API)
+        .require_route_scope("POST /deploys", "deploy:write")
+        .unwrap()
+}
+
+/// `Bearer error="invalid_token", error_description="…"`.
+pub fn invalid_token(description: &str) -> String {
+    format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
+}
