@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// MaxMind-format GeoIP City database for the impossible-travel detector
     #[arg(long, env = "TESSERA_GEOIP")]
     geoip: Option<PathBuf>,
+    /// File where the monitor keeps its learned baselines across restarts (loaded at start, saved at shutdown)
+    #[arg(long, env = "TESSERA_MONITOR_STATE")]
+    monitor_state: Option<PathBuf>,
     /// Do not run the live anomaly monitor
     #[arg(long)]
     no_monitor: bool,
@@ -61,20 +64,26 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     config.check()?;
     let store = tessera_store::open(&config.database).await?;
     let running = tessera_server::start(config, store.clone()).await?;
-    if !args.no_monitor {
-        start_monitor(
+    let monitor = if args.no_monitor {
+        None
+    } else {
+        Some(start_monitor(
             &running,
             store,
             args.monitor_config.as_deref(),
             args.geoip.as_deref(),
-        )?;
-    }
+            args.monitor_state.as_deref(),
+        )?)
+    };
     eprintln!(
         "tessera listening on {} (admin {})",
         running.addr, running.admin_addr
     );
     shutdown_signal().await;
     tracing::info!("shutting down");
+    if let (Some(monitor), Some(path)) = (&monitor, &args.monitor_state) {
+        monitor.save_state(path)?;
+    }
     running
         .authority
         .store()
@@ -91,7 +100,8 @@ fn start_monitor(
     store: std::sync::Arc<dyn tessera_core::store::Store>,
     config: Option<&std::path::Path>,
     geoip: Option<&std::path::Path>,
-) -> Result<(), String> {
+    state: Option<&std::path::Path>,
+) -> Result<std::sync::Arc<tessera_monitor::Monitor>, String> {
     use std::sync::Arc;
     use tessera_monitor::{GeoIp, Monitor, MonitorConfig, StoreActions};
     let config = match config {
@@ -106,11 +116,15 @@ fn start_monitor(
             store,
             config.actions.jwt_revocation_ttl_secs,
         )));
-    let feed = Arc::new(monitor).spawn(16_384);
+    let monitor = Arc::new(monitor);
+    if let Some(path) = state {
+        monitor.load_state(path)?;
+    }
+    let feed = monitor.clone().spawn(16_384);
     running.authority.set_event_tap(Box::new(move |event| {
         feed.submit(event);
     }));
-    Ok(())
+    Ok(monitor)
 }
 
 async fn shutdown_signal() {
