@@ -40,7 +40,7 @@ pub enum PresentedCredentials {
         /// The client the assertion claims to come from (`iss`, or the `client_id` parameter).
         client_id: String,
         /// The signed JWT.
-        assertion: String,
+        assertion: Secret,
     },
     /// Nothing.
     None,
@@ -122,7 +122,7 @@ async fn verify(
             client_secret::verify(client, secret, authority.clock().now())
         }
         PresentedCredentials::Assertion { assertion, .. } => {
-            private_key_jwt::verify(authority, client, assertion).await
+            private_key_jwt::verify(authority, client, assertion.expose_secret()).await
         }
         PresentedCredentials::Certificate { .. } => {
             let cert = ctx.client_cert.as_ref().ok_or("no_client_certificate")?;

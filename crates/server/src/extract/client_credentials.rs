@@ -107,7 +107,7 @@ pub fn extract(
         }
         return Ok(PresentedCredentials::Assertion {
             client_id: claimed,
-            assertion: assertion.to_string(),
+            assertion: Secret::new(assertion),
         });
     }
     match (body_id, body_secret) {

@@ -16,6 +16,7 @@ use crate::state::App;
 /// An authenticated admin request.
 pub(crate) struct AdminRequest {
     pub caller: Arc<Client>,
+    pub context: tessera_core::audit::RequestContext,
     pub body: Bytes,
 }
 
@@ -59,7 +60,11 @@ pub(crate) async fn read(
     let context = extract::context(peer, &parts.headers);
     let caller =
         tessera_core::client_auth::authenticate(&app.authority, &credentials, &context).await?;
-    Ok(AdminRequest { caller, body })
+    Ok(AdminRequest {
+        caller,
+        context,
+        body,
+    })
 }
 
 fn is_json(parts: &Parts) -> bool {

@@ -8,6 +8,7 @@ mod discovery;
 mod dpop;
 mod ingest;
 mod introspect;
+mod leaks;
 mod malformed;
 mod mtls;
 mod private_key_jwt;
