@@ -261,12 +261,11 @@ fn read_jwks(path: Option<&std::path::Path>) -> Result<Option<String>, String> {
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not a JWK Set: {e}", path.display()))?;
     let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let private = ["d", "p", "q", "dp", "dq", "qi", "k"];
     if raw["keys"]
         .as_array()
         .into_iter()
         .flatten()
-        .any(|k| private.iter().any(|m| k.get(m).is_some()))
+        .any(tessera_core::jose::has_private_members)
     {
         return Err(format!(
             "{} contains private key material: register public keys only",

@@ -8,14 +8,11 @@ use std::sync::Mutex;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use tessera_core::binding::dpop::{DPOP_ALGS, normalize_htu};
 
 use crate::error::{ErrorKind, Rejection};
-
-/// Members only a private JWK has.
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// Longest `jti` accepted.
 const MAX_JTI: usize = 256;
@@ -100,13 +97,7 @@ pub fn verify(
     if header.typ.as_deref() != Some("dpop+jwt") {
         return Err(invalid("the DPoP proof's typ must be dpop+jwt"));
     }
-    let alg = format!("{:?}", header.alg);
-    if !DPOP_ALGS.contains(&alg.as_str())
-        || matches!(
-            header.alg,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        )
-    {
+    if !tessera_core::jose::alg_allowed(header.alg, &DPOP_ALGS) {
         return Err(invalid("the DPoP proof's alg is not supported"));
     }
     // (7): the embedded jwk is public.
@@ -120,7 +111,9 @@ pub fn verify(
     let private = raw_header
         .get("jwk")
         .and_then(|j| j.as_object())
-        .is_none_or(|jwk| PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)));
+        .is_none_or(|jwk| {
+            tessera_core::jose::has_private_members(&serde_json::Value::Object(jwk.clone()))
+        });
     if private {
         return Err(invalid("the DPoP proof's jwk is missing or private"));
     }

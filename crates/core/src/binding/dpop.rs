@@ -4,17 +4,15 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use tessera_proto::{ErrorCode, OAuthError, SecretHash};
 
 use crate::authority::Authority;
+use crate::jose;
 
 /// RFC 9449 §5: the algorithms accepted in proofs (advertised as `dpop_signing_alg_values_supported`).
-pub const DPOP_ALGS: [&str; 6] = ["ES256", "ES384", "EdDSA", "RS256", "PS256", "PS384"];
-
-/// Members that only a private JWK has: a proof's `jwk` carrying any of them is refused.
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+pub const DPOP_ALGS: [&str; 6] = jose::ASYMMETRIC_ALGS;
 
 /// Longest `jti` accepted (it is attacker-chosen and stored until the proof would expire).
 const MAX_JTI: usize = 256;
@@ -66,13 +64,7 @@ pub async fn verify(
         return Err(invalid("the DPoP proof's typ must be dpop+jwt"));
     }
     // (5): an asymmetric algorithm we support; never none, never a MAC.
-    let alg = format!("{:?}", header.alg);
-    if !DPOP_ALGS.contains(&alg.as_str())
-        || matches!(
-            header.alg,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        )
-    {
+    if !jose::alg_allowed(header.alg, &DPOP_ALGS) {
         return Err(invalid("the DPoP proof's alg is not supported"));
     }
     // (7): the jwk is a public key.
@@ -86,7 +78,7 @@ pub async fn verify(
         .get("jwk")
         .and_then(|j| j.as_object())
         .ok_or_else(|| invalid("the DPoP proof has no jwk"))?;
-    if PRIVATE_MEMBERS.iter().any(|m| raw_jwk.contains_key(*m)) {
+    if jose::has_private_members(&serde_json::Value::Object(raw_jwk.clone())) {
         return Err(invalid("the DPoP proof's jwk contains a private key"));
     }
     let jwk: Jwk = header

@@ -4,7 +4,7 @@
 //! `exp` in the future and not too far, and a `jti` used once (the same store-backed replay
 //! guard as DPoP).
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use tessera_proto::SecretHash;
 
@@ -12,7 +12,7 @@ use crate::authority::Authority;
 use crate::client::Client;
 
 /// Algorithms accepted for client assertions (`token_endpoint_auth_signing_alg_values_supported`).
-pub const ASSERTION_ALGS: [&str; 6] = ["ES256", "ES384", "EdDSA", "RS256", "PS256", "PS384"];
+pub const ASSERTION_ALGS: [&str; 6] = crate::jose::ASYMMETRIC_ALGS;
 
 /// Longest assertion lifetime accepted (seconds from now to `exp`).
 const MAX_LIFETIME: u64 = 600;
@@ -80,13 +80,7 @@ pub(super) async fn verify(
         .and_then(|j| serde_json::from_str(j).ok())
         .ok_or("no_registered_keys")?;
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| "malformed_assertion")?;
-    let alg = format!("{:?}", header.alg);
-    if !ASSERTION_ALGS.contains(&alg.as_str())
-        || matches!(
-            header.alg,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        )
-    {
+    if !crate::jose::alg_allowed(header.alg, &ASSERTION_ALGS) {
         return Err("assertion_alg_not_allowed");
     }
     let jwk = match header.kid.as_deref() {
