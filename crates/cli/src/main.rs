@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: the request path allocates a few dozen small strings per request, and glibc's
+/// malloc/free was ~7 % of the server's CPU under load (perf, docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tessera: an OAuth 2.0 authorization server for short-lived, scoped, audience-restricted tokens.
 #[derive(Parser)]
 #[command(name = "tessera", version, about)]

@@ -170,18 +170,38 @@ fn checksum(text: &str) -> [u8; CHECKSUM_LEN] {
     encoded.as_bytes().try_into().expect("fixed width")
 }
 
+/// Digits of base 62 that fit one `u64` chunk: 62^10 < 2^64.
+const CHUNK_DIGITS: usize = 10;
+/// Most bytes a base62 number here holds (the 40-byte payload; 64 leaves room).
+const MAX_BYTES: usize = 64;
+
 /// Big-endian base62 of `bytes`, left-padded with `0` to `width` characters.
+///
+/// Works on 64-bit limbs, ten digits per long division, instead of one digit per pass over
+/// the bytes: parsing tokens is on the introspection and revocation hot paths.
 fn base62_encode(bytes: &[u8], width: usize) -> String {
-    let mut num = bytes.to_vec();
-    let mut digits = Vec::with_capacity(width);
-    while num.iter().any(|&b| b != 0) {
-        let mut rem = 0u32;
-        for byte in num.iter_mut() {
-            let acc = (rem << 8) | u32::from(*byte);
-            *byte = (acc / 62) as u8;
-            rem = acc % 62;
+    assert!(bytes.len() <= MAX_BYTES, "base62 input too long");
+    let mut limbs = [0u64; MAX_BYTES / 8];
+    let n = to_limbs(bytes, &mut limbs);
+    let limbs = &mut limbs[..n];
+    let mut digits = Vec::with_capacity(width + CHUNK_DIGITS);
+    while limbs.iter().any(|&l| l != 0) {
+        // Divide by 62^10, most significant limb first; the remainder is ten digits.
+        let divisor = u128::from(62u64.pow(CHUNK_DIGITS as u32));
+        let mut rem = 0u128;
+        for limb in limbs.iter_mut().rev() {
+            let acc = (rem << 64) | u128::from(*limb);
+            *limb = (acc / divisor) as u64;
+            rem = acc % divisor;
         }
-        digits.push(ALPHABET[rem as usize]);
+        let mut chunk = rem as u64;
+        for _ in 0..CHUNK_DIGITS {
+            digits.push(ALPHABET[(chunk % 62) as usize]);
+            chunk /= 62;
+        }
+    }
+    while digits.len() > width && digits.last() == Some(&b'0') {
+        digits.pop();
     }
     debug_assert!(digits.len() <= width, "base62 width too small");
     digits.resize(width, b'0');
@@ -191,25 +211,50 @@ fn base62_encode(bytes: &[u8], width: usize) -> String {
 
 /// Inverse of [`base62_encode`]; rejects characters outside the alphabet and overflow.
 fn base62_decode<const N: usize>(text: &[u8]) -> Result<[u8; N], TokenStringError> {
-    let mut out = [0u8; N];
-    for &c in text {
-        let digit = match c {
-            b'0'..=b'9' => c - b'0',
-            b'A'..=b'Z' => c - b'A' + 10,
-            b'a'..=b'z' => c - b'a' + 36,
-            _ => return Err(TokenStringError::Character),
-        };
-        let mut carry = u32::from(digit);
-        for byte in out.iter_mut().rev() {
-            let acc = u32::from(*byte) * 62 + carry;
-            *byte = acc as u8;
-            carry = acc >> 8;
+    const { assert!(N <= MAX_BYTES) };
+    let mut limbs = [0u64; MAX_BYTES / 8];
+    let n = N.div_ceil(8);
+    for chunk in text.chunks(CHUNK_DIGITS) {
+        let mut value = 0u64;
+        for &c in chunk {
+            let digit = match c {
+                b'0'..=b'9' => c - b'0',
+                b'A'..=b'Z' => c - b'A' + 10,
+                b'a'..=b'z' => c - b'a' + 36,
+                _ => return Err(TokenStringError::Character),
+            };
+            value = value * 62 + u64::from(digit);
+        }
+        // limbs = limbs * 62^len + value, least significant limb first.
+        let factor = u128::from(62u64.pow(chunk.len() as u32));
+        let mut carry = u128::from(value);
+        for limb in limbs[..n].iter_mut() {
+            let acc = u128::from(*limb) * factor + carry;
+            *limb = acc as u64;
+            carry = acc >> 64;
         }
         if carry != 0 {
             return Err(TokenStringError::Length);
         }
     }
+    // The top limb may hold more bytes than N leaves room for.
+    let spare = n * 8 - N;
+    if spare > 0 && limbs[n - 1] >> (64 - 8 * spare) != 0 {
+        return Err(TokenStringError::Length);
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().rev().enumerate() {
+        *byte = (limbs[i / 8] >> (8 * (i % 8))) as u8;
+    }
     Ok(out)
+}
+
+/// Big-endian `bytes` as little-endian 64-bit limbs; returns how many limbs it filled.
+fn to_limbs(bytes: &[u8], limbs: &mut [u64]) -> usize {
+    for (i, &b) in bytes.iter().rev().enumerate() {
+        limbs[i / 8] |= u64::from(b) << (8 * (i % 8));
+    }
+    bytes.len().div_ceil(8)
 }
 
 #[cfg(test)]
@@ -233,6 +278,58 @@ mod tests {
             TokenString::parse(max.expose_secret()).unwrap().selector,
             u64::MAX
         );
+    }
+
+    /// The digit-at-a-time algorithm the limb version replaced, as the reference.
+    fn reference_encode(bytes: &[u8], width: usize) -> String {
+        let mut num = bytes.to_vec();
+        let mut digits = Vec::new();
+        while num.iter().any(|&b| b != 0) {
+            let mut rem = 0u32;
+            for byte in num.iter_mut() {
+                let acc = (rem << 8) | u32::from(*byte);
+                *byte = (acc / 62) as u8;
+                rem = acc % 62;
+            }
+            digits.push(ALPHABET[rem as usize]);
+        }
+        digits.resize(width, b'0');
+        digits.reverse();
+        String::from_utf8(digits).unwrap()
+    }
+
+    #[test]
+    fn limb_base62_matches_the_reference_both_ways() {
+        let mut samples: Vec<[u8; PAYLOAD_BYTES]> =
+            vec![[0; PAYLOAD_BYTES], [0xff; PAYLOAD_BYTES], {
+                let mut one = [0; PAYLOAD_BYTES];
+                one[PAYLOAD_BYTES - 1] = 1;
+                one
+            }];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200 {
+            let mut b = [0u8; PAYLOAD_BYTES];
+            for byte in b.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *byte = x as u8;
+            }
+            samples.push(b);
+        }
+        for b in samples {
+            let text = base62_encode(&b, BODY_LEN);
+            assert_eq!(text, reference_encode(&b, BODY_LEN));
+            assert_eq!(base62_decode::<PAYLOAD_BYTES>(text.as_bytes()), Ok(b));
+        }
+        for crc in [0u32, 1, 61, 62, u32::MAX, 0xdead_beef] {
+            let b = crc.to_be_bytes();
+            let text = base62_encode(&b, CHECKSUM_LEN);
+            assert_eq!(text, reference_encode(&b, CHECKSUM_LEN));
+            assert_eq!(base62_decode::<4>(text.as_bytes()), Ok(b));
+        }
+        // 62^6 - 1 does not fit four bytes.
+        assert_eq!(base62_decode::<4>(b"zzzzzz"), Err(TokenStringError::Length));
     }
 
     #[test]
