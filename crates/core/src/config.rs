@@ -319,4 +319,23 @@ mod tests {
         );
         assert!(Config::from_toml("bogus = 1").is_err());
     }
+
+    #[test]
+    fn key_rotation_must_leave_time_to_publish_the_next_key() {
+        let c = Config::default();
+        assert_eq!(
+            (c.keys.rotation_period, c.keys.publish_before_use),
+            (30 * 86_400, 3600)
+        );
+        let mut c =
+            Config::from_toml("[keys]\nrotation_period = 60\npublish_before_use = 120").unwrap();
+        assert_eq!(
+            c.check().unwrap_err(),
+            "keys.rotation_period (60 s) must be 0 (off) or at least keys.publish_before_use (120 s)"
+        );
+        c.keys.rotation_period = 0;
+        assert!(c.check().is_ok(), "0 turns scheduled rotation off");
+        c.keys.check_interval = 0;
+        assert!(c.check().is_err());
+    }
 }
