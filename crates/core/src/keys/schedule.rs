@@ -169,9 +169,9 @@ mod tests {
     #[test]
     fn next_is_published_ahead_and_promoted_after_the_delay() {
         let cur = key("c", KeyState::Current, 0);
-        assert_eq!(es256(plan(&[cur.clone()], &POLICY, 899)), []);
+        assert_eq!(es256(plan(std::slice::from_ref(&cur), &POLICY, 899)), []);
         assert_eq!(
-            es256(plan(&[cur.clone()], &POLICY, 900)),
+            es256(plan(std::slice::from_ref(&cur), &POLICY, 900)),
             [Step::CreateNext(SigningAlg::ES256)]
         );
         let next = key("n", KeyState::Next, 900);
@@ -192,7 +192,7 @@ mod tests {
         // Down past the rotation time: the next key is created now and waits its full delay.
         let cur = key("c", KeyState::Current, 0);
         assert_eq!(
-            es256(plan(&[cur.clone()], &POLICY, 5000)),
+            es256(plan(std::slice::from_ref(&cur), &POLICY, 5000)),
             [Step::CreateNext(SigningAlg::ES256)]
         );
         let both = [cur, key("n", KeyState::Next, 5000)];
@@ -206,7 +206,7 @@ mod tests {
             ..POLICY
         };
         let cur = key("c", KeyState::Current, 0);
-        assert_eq!(es256(plan(&[cur.clone()], &off, 1_000_000)), []);
+        assert_eq!(es256(plan(std::slice::from_ref(&cur), &off, 1_000_000)), []);
         let both = [cur, key("n", KeyState::Next, 10)];
         assert_eq!(es256(plan(&both, &off, 110)).len(), 1);
     }
