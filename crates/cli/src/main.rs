@@ -32,7 +32,7 @@ enum Command {
     /// Register and manage OAuth clients (works on the database directly).
     #[command(subcommand)]
     Client(Box<client::ClientCommand>),
-    /// List and rotate signing keys.
+    /// List, rotate and revoke signing keys (docs/keys.md).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
     /// The monitor's stored alerts: list, show, acknowledge (works on the database directly).

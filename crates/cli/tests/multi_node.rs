@@ -250,8 +250,8 @@ async fn scenario(database: String) {
     }
 
     // A key rotated from the command line is published by both nodes within 1 s.
-    // Nodes that start together may each generate first keys (the later ones win); both
-    // converge on the same JWK Set within the change-poll interval.
+    // Nodes that start together each try to create the first keys; the store keeps exactly one
+    // per algorithm, and both converge on the same JWK Set within the change-poll interval.
     let started = Instant::now();
     let before = loop {
         let (ka, kb) = (api.kids(&a).await, api.kids(&b).await);
@@ -286,6 +286,22 @@ async fn scenario(database: String) {
         assert!(
             started.elapsed() < Duration::from_secs(1),
             "rotated keys not on both /jwks within 1 s: new {new_kids:?}, A {ka:?}, B {kb:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    // A key revoked from the command line leaves both nodes' /jwks within 1 s.
+    let victim = before.iter().next().unwrap().clone();
+    tessera(&database, &["keys", "revoke", &victim, "--reason", "test"]);
+    let started = Instant::now();
+    loop {
+        let (ka, kb) = (api.kids(&a).await, api.kids(&b).await);
+        if !ka.contains(&victim) && !kb.contains(&victim) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "revoked key {victim} still published: A {ka:?}, B {kb:?}"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

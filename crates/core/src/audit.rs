@@ -32,9 +32,21 @@ pub enum EventKind {
     /// A client's secret was rotated.
     #[serde(rename = "client.secret_rotated")]
     ClientSecretRotated,
-    /// A signing key was generated, rotated in or retired.
+    /// A signing key was generated and published as `next` (it signs later).
+    #[serde(rename = "key.created")]
+    KeyCreated,
+    /// A signing key became current (it signs new tokens from now on).
     #[serde(rename = "key.rotated")]
     KeyRotated,
+    /// A current signing key stopped signing; it stays published until its tokens expire.
+    #[serde(rename = "key.retired")]
+    KeyRetired,
+    /// A signing key was revoked: unpublished at once, its tokens inactive.
+    #[serde(rename = "key.revoked")]
+    KeyRevoked,
+    /// A retired or revoked key was removed from the store (its tokens have all expired).
+    #[serde(rename = "key.removed")]
+    KeyRemoved,
     /// A resource server accepted or refused a token (reported by `tessera-validate` / the proxy).
     #[serde(rename = "token.used")]
     TokenUsed,
@@ -61,7 +73,11 @@ impl EventKind {
             Self::ClientUpdated => "client.updated",
             Self::ClientDeleted => "client.deleted",
             Self::ClientSecretRotated => "client.secret_rotated",
+            Self::KeyCreated => "key.created",
             Self::KeyRotated => "key.rotated",
+            Self::KeyRetired => "key.retired",
+            Self::KeyRevoked => "key.revoked",
+            Self::KeyRemoved => "key.removed",
             Self::TokenUsed => "token.used",
             Self::RefreshTokenReused => "refresh_token.reused",
             Self::TokenLeaked => "token.leaked",

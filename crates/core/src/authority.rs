@@ -7,7 +7,7 @@ use std::time::Duration;
 use tessera_proto::OAuthError;
 use tessera_proto::metadata::AuthorizationServerMetadata;
 
-use crate::audit::{AuditEvent, EventKind};
+use crate::audit::AuditEvent;
 use crate::binding::dpop::DPOP_ALGS;
 use crate::binding::nonce::NonceSource;
 use crate::client::{AuthMethod, Client, GrantType};
@@ -16,8 +16,11 @@ use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::StoreError;
-use crate::keys::{KeyRing, KeyState, Sealer, SigningAlg, generate_key};
+use crate::key_lifecycle::{KeyChange, run_schedule};
+use crate::keys::{KeyPolicy, KeyRing, Sealer, SigningAlg};
 use crate::store::{ChangeVersions, Store};
+
+pub use crate::key_lifecycle::rotate_key;
 
 /// How many opaque-token selectors a node reserves from the store at a time.
 const SELECTOR_BLOCK: u64 = 4096;
@@ -41,8 +44,8 @@ pub struct Authority {
 pub type EventTap = Box<dyn Fn(&AuditEvent) + Send + Sync>;
 
 impl Authority {
-    /// Opens the authority: checks the configuration, makes sure every algorithm has a current
-    /// signing key (generating the missing ones), and loads the key ring.
+    /// Opens the authority: checks the configuration, runs the key schedule once (which makes
+    /// sure every algorithm has a current signing key), and loads the key ring.
     pub async fn open(
         config: Config,
         store: Arc<dyn Store>,
@@ -54,15 +57,12 @@ impl Authority {
             .as_deref()
             .map(Sealer::from_base64)
             .transpose()?;
-        ensure_current_keys(store.as_ref(), sealer.as_ref(), clock.now()).await?;
+        let policy = KeyPolicy::from_config(&config);
+        // First start: a current key per algorithm. Later: catch up on what fell due while no
+        // node ran (a next key to publish or promote, expired keys to remove).
+        run_schedule(store.as_ref(), sealer.as_ref(), &policy, clock.now()).await?;
         let versions = store.change_versions().await.map_err(|e| e.to_string())?;
-        let keys = load_keys(
-            store.as_ref(),
-            sealer.as_ref(),
-            clock.now(),
-            config.tokens.max_ttl,
-        )
-        .await?;
+        let keys = load_keys(store.as_ref(), sealer.as_ref(), clock.now(), &policy).await?;
         Ok(Arc::new(Self {
             issuer: config.issuer(),
             store,
@@ -171,7 +171,7 @@ impl Authority {
                 self.store.as_ref(),
                 self.sealer.as_ref(),
                 self.clock.now(),
-                self.config.tokens.max_ttl,
+                &self.key_policy(),
             )
             .await
             .map_err(StoreError::Backend)?;
@@ -193,6 +193,51 @@ impl Authority {
                 let Some(this) = this.upgrade() else { return };
                 if let Err(e) = this.sync_changes().await {
                     tracing::warn!(error = %e, "polling the store for changes failed");
+                }
+            }
+        })
+    }
+
+    /// The signing-key lifecycle's timing, from the configuration.
+    pub fn key_policy(&self) -> KeyPolicy {
+        KeyPolicy::from_config(&self.config)
+    }
+
+    /// Runs the key schedule once at the clock's time (publish, promote, remove what is due; see
+    /// [`crate::keys::plan`]) and reloads the ring at once if anything changed. Safe on every
+    /// node at once: the store's conditional writes let exactly one act.
+    pub async fn run_key_schedule(&self) -> Result<Vec<KeyChange>, String> {
+        let changes = run_schedule(
+            self.store.as_ref(),
+            self.sealer.as_ref(),
+            &self.key_policy(),
+            self.clock.now(),
+        )
+        .await?;
+        if !changes.is_empty() {
+            self.sync_changes().await.map_err(|e| e.to_string())?;
+        }
+        Ok(changes)
+    }
+
+    /// Runs [`Authority::run_key_schedule`] every `keys.check_interval` seconds until the task is
+    /// dropped (the first run is [`Authority::open`]'s).
+    pub fn spawn_key_scheduler(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = Arc::downgrade(self);
+        let period = Duration::from_secs(self.config.keys.check_interval.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(this) = this.upgrade() else { return };
+                match this.run_key_schedule().await {
+                    Ok(changes) => {
+                        for change in changes {
+                            tracing::info!(?change, "signing key lifecycle");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "running the key schedule failed"),
                 }
             }
         })
@@ -239,46 +284,8 @@ async fn load_keys(
     store: &dyn Store,
     sealer: Option<&Sealer>,
     now: u64,
-    max_ttl: u64,
+    policy: &KeyPolicy,
 ) -> Result<KeyRing, String> {
     let stored = store.list_keys().await.map_err(|e| e.to_string())?;
-    KeyRing::load(&stored, sealer, now, max_ttl)
-}
-
-/// Generates a current key for every algorithm that has none (first start).
-async fn ensure_current_keys(
-    store: &dyn Store,
-    sealer: Option<&Sealer>,
-    now: u64,
-) -> Result<(), String> {
-    let stored = store.list_keys().await.map_err(|e| e.to_string())?;
-    for alg in SigningAlg::ALL {
-        if !stored
-            .iter()
-            .any(|k| k.alg == alg && k.state == KeyState::Current)
-        {
-            rotate_key(store, alg, sealer, now).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Generates a new current key of `alg`, retiring the previous one (`tessera keys rotate`).
-pub async fn rotate_key(
-    store: &dyn Store,
-    alg: SigningAlg,
-    sealer: Option<&Sealer>,
-    now: u64,
-) -> Result<String, String> {
-    let key = generate_key(alg, KeyState::Current, sealer, now)?;
-    let kid = key.kid.clone();
-    store
-        .rotate_in_key(key, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut event = AuditEvent::new(EventKind::KeyRotated, now * 1000);
-    event.token_id = Some(kid.clone());
-    event.format = Some(alg.as_str().to_string());
-    store.record_event(event).await;
-    Ok(kid)
+    KeyRing::load(&stored, sealer, now, policy.retired_published_for)
 }

@@ -52,12 +52,32 @@ pub struct TokenConfig {
     pub max_ttl: u64,
 }
 
-/// Signing keys.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+/// Signing keys and their lifecycle (docs/keys.md): a new key is published as `next`, signs as `current`, stays published as `retired` until its tokens have expired, then is removed.
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyConfig {
     /// Base64 of 32 random bytes: private keys are sealed with AES-256-GCM under it. Unset: keys are stored unencrypted (a warning is logged). Env `TESSERA_KEY_ENCRYPTION_KEY`.
     pub encryption_key: Option<String>,
+    /// Seconds a current key signs before it is replaced (scheduled rotation, default 30 days); `0` turns scheduled rotation off (`tessera keys rotate` still works). At least `publish_before_use`.
+    pub rotation_period: u64,
+    /// Seconds a new key is published in the JWK Set as `next` before it signs, so validators' cached JWK Sets hold it before its first token. Keep it above your validators' JWKS cache lifetime (`/jwks` says `max-age=60`).
+    pub publish_before_use: u64,
+    /// Seconds a retired key stays published beyond `tokens.max_ttl` (its tokens' longest life): covers clock skew and nodes that learn of a rotation late. Then it is removed.
+    pub retired_leeway: u64,
+    /// How often (seconds) each node checks whether a key is due to be published, promoted or removed. Nodes coordinate through the store: exactly one acts.
+    pub check_interval: u64,
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        Self {
+            encryption_key: None,
+            rotation_period: 30 * 86_400,
+            publish_before_use: 3600,
+            retired_leeway: 300,
+            check_interval: 60,
+        }
+    }
 }
 
 /// Request limits.
@@ -181,6 +201,16 @@ impl Config {
         if self.tokens.default_ttl == 0 || self.tokens.max_ttl == 0 {
             return Err("token lifetimes must be positive".into());
         }
+        let keys = &self.keys;
+        if keys.rotation_period != 0 && keys.rotation_period < keys.publish_before_use {
+            return Err(format!(
+                "keys.rotation_period ({} s) must be 0 (off) or at least keys.publish_before_use ({} s)",
+                keys.rotation_period, keys.publish_before_use
+            ));
+        }
+        if keys.check_interval == 0 {
+            return Err("keys.check_interval must be positive".into());
+        }
         Ok(())
     }
 }
@@ -288,5 +318,24 @@ mod tests {
                 == 60
         );
         assert!(Config::from_toml("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn key_rotation_must_leave_time_to_publish_the_next_key() {
+        let c = Config::default();
+        assert_eq!(
+            (c.keys.rotation_period, c.keys.publish_before_use),
+            (30 * 86_400, 3600)
+        );
+        let mut c =
+            Config::from_toml("[keys]\nrotation_period = 60\npublish_before_use = 120").unwrap();
+        assert_eq!(
+            c.check().unwrap_err(),
+            "keys.rotation_period (60 s) must be 0 (off) or at least keys.publish_before_use (120 s)"
+        );
+        c.keys.rotation_period = 0;
+        assert!(c.check().is_ok(), "0 turns scheduled rotation off");
+        c.keys.check_interval = 0;
+        assert!(c.check().is_err());
     }
 }

@@ -20,6 +20,7 @@ pub mod grant;
 pub mod ingest;
 pub mod introspect;
 pub mod jose;
+pub mod key_lifecycle;
 pub mod keys;
 pub mod leaks;
 pub mod mint;

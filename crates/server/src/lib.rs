@@ -78,6 +78,7 @@ pub async fn start_with_clock(
     };
     let tasks = vec![
         authority.spawn_change_watcher(),
+        authority.spawn_key_scheduler(),
         tokio::spawn(listen::serve(
             listener,
             routes::router(app.clone()),

@@ -99,6 +99,9 @@ pub struct ValidateConfig {
     pub client: Option<ClientCredentials>,
     /// Least time between two JWKS refetches caused by an unknown `kid`. Default 5 s.
     pub jwks_refetch_interval: Duration,
+    /// Age at which the cached JWK Set is refetched (on the next request), so a signing key the
+    /// issuer revoked stops being trusted. Default 60 s (Tessera's `/jwks` `max-age`).
+    pub jwks_max_age: Duration,
     /// Longest an introspection result is cached (never beyond the token's `exp`). Default 30 s.
     pub introspection_cache_ttl: Duration,
     /// Most cached introspection results. Default 10 000.
@@ -131,6 +134,7 @@ impl ValidateConfig {
             route_scopes: Vec::new(),
             client: None,
             jwks_refetch_interval: Duration::from_secs(5),
+            jwks_max_age: Duration::from_secs(60),
             introspection_cache_ttl: Duration::from_secs(30),
             introspection_cache_size: 10_000,
             revocation_poll: Some(Duration::from_secs(2)),

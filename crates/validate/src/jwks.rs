@@ -1,6 +1,8 @@
 //! The issuer's JWK Set, cached: refetched when a token names an unknown `kid` (so key rotation
 //! never breaks validation), at most once per `jwks_refetch_interval` (so a flood of made-up
-//! `kid`s cannot turn the resource server into a load generator against the issuer).
+//! `kid`s cannot turn the resource server into a load generator against the issuer), and once
+//! the cached set is older than `jwks_max_age` (so a key the issuer revoked — dropped from its
+//! JWK Set — stops being trusted; while the issuer is unreachable the old set is kept).
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -23,6 +25,8 @@ pub struct JwksCache {
     keys: RwLock<Arc<HashMap<String, Arc<Key>>>>,
     refetch: tokio::sync::Mutex<Option<Instant>>,
     min_interval: Duration,
+    fetched_at: RwLock<Instant>,
+    max_age: Duration,
 }
 
 fn algorithm(alg: KeyAlgorithm) -> Option<Algorithm> {
@@ -69,6 +73,7 @@ impl JwksCache {
         http: reqwest::Client,
         uri: String,
         min_interval: Duration,
+        max_age: Duration,
     ) -> Result<Self, String> {
         let cache = Self {
             http,
@@ -76,6 +81,8 @@ impl JwksCache {
             keys: RwLock::new(Arc::new(HashMap::new())),
             refetch: tokio::sync::Mutex::new(None),
             min_interval,
+            fetched_at: RwLock::new(Instant::now()),
+            max_age,
         };
         let keys = cache.fetch().await?;
         *cache.keys.write().expect("poisoned") = Arc::new(keys);
@@ -100,24 +107,35 @@ impl JwksCache {
         self.keys.read().expect("poisoned").get(kid).cloned()
     }
 
-    /// The key `kid`, refetching the set if it is unknown and the rate limit allows.
+    fn fresh(&self) -> bool {
+        self.fetched_at.read().expect("poisoned").elapsed() < self.max_age
+    }
+
+    /// The key `kid`, refetching the set if it is unknown or the cached set is older than
+    /// `max_age`, and the rate limit allows.
     pub async fn key(&self, kid: &str) -> Option<Arc<Key>> {
-        if let Some(k) = self.cached(kid) {
+        if self.fresh()
+            && let Some(k) = self.cached(kid)
+        {
             return Some(k);
         }
         // One refetch at a time; whoever waited re-checks first.
         let mut last = self.refetch.lock().await;
-        if let Some(k) = self.cached(kid) {
+        if self.fresh()
+            && let Some(k) = self.cached(kid)
+        {
             return Some(k);
         }
         if last.is_some_and(|t| t.elapsed() < self.min_interval) {
-            return None;
+            // A stale set still serves (the issuer may be down); an unknown kid waits.
+            return self.cached(kid);
         }
         *last = Some(Instant::now());
         match self.fetch().await {
             Ok(keys) => {
                 // Replace, do not merge: a key the issuer stopped publishing is no longer trusted.
                 *self.keys.write().expect("poisoned") = Arc::new(keys);
+                *self.fetched_at.write().expect("poisoned") = Instant::now();
             }
             Err(e) => tracing::warn!(error = %e, "JWKS refetch failed"),
         }

@@ -168,6 +168,7 @@ impl Validator {
             http.clone(),
             endpoints.jwks_uri.clone(),
             config.jwks_refetch_interval,
+            config.jwks_max_age,
         )
         .await?;
         let usage = match (&config.client, config.usage_events) {

@@ -54,6 +54,7 @@ pub fn generate_key(
         created_at: now,
         activated_at: (state == KeyState::Current).then_some(now),
         retired_at: None,
+        revoked_at: None,
     })
 }
 

@@ -3,6 +3,7 @@
 mod generate;
 mod provider;
 mod ring;
+mod schedule;
 mod seal;
 
 use std::fmt;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use generate::generate_key;
 pub use provider::install_crypto_provider;
 pub use ring::{ActiveSigner, KeyRing};
+pub use schedule::{KeyPolicy, Step, plan};
 pub use seal::Sealer;
 
 /// A JWS algorithm Tessera signs access tokens with.
@@ -63,6 +65,8 @@ pub enum KeyState {
     Current,
     /// No longer signs; published until every token it signed has expired.
     Retired,
+    /// Compromised: unpublished at once, and every token it signed is inactive.
+    Revoked,
 }
 
 impl KeyState {
@@ -72,6 +76,7 @@ impl KeyState {
             Self::Next => "next",
             Self::Current => "current",
             Self::Retired => "retired",
+            Self::Revoked => "revoked",
         }
     }
 
@@ -81,6 +86,7 @@ impl KeyState {
             "next" => Some(Self::Next),
             "current" => Some(Self::Current),
             "retired" => Some(Self::Retired),
+            "revoked" => Some(Self::Revoked),
             _ => None,
         }
     }
@@ -108,6 +114,8 @@ pub struct StoredKey {
     pub activated_at: Option<u64>,
     /// When it was retired.
     pub retired_at: Option<u64>,
+    /// When it was revoked (`tessera keys revoke`).
+    pub revoked_at: Option<u64>,
 }
 
 impl fmt::Debug for StoredKey {
@@ -121,6 +129,7 @@ impl fmt::Debug for StoredKey {
             .field("created_at", &self.created_at)
             .field("activated_at", &self.activated_at)
             .field("retired_at", &self.retired_at)
+            .field("revoked_at", &self.revoked_at)
             .finish()
     }
 }

@@ -44,6 +44,7 @@ pub struct KeyRing {
 impl KeyRing {
     /// Builds the ring from stored keys: current keys sign; current, next and retired keys whose
     /// tokens may still be alive (`retired_at + publish_retired_for > now`) are published.
+    /// Revoked keys are neither published nor trusted: their tokens no longer verify.
     pub fn load(
         keys: &[StoredKey],
         sealer: Option<&Sealer>,
@@ -58,6 +59,7 @@ impl KeyRing {
             let live = match k.state {
                 KeyState::Current | KeyState::Next => true,
                 KeyState::Retired => k.retired_at.unwrap_or(0) + publish_retired_for > now,
+                KeyState::Revoked => false,
             };
             if !live {
                 continue;

@@ -8,6 +8,7 @@ mod discovery;
 mod dpop;
 mod ingest;
 mod introspect;
+mod keys;
 mod leaks;
 mod malformed;
 mod mtls;

@@ -123,6 +123,19 @@ CREATE INDEX alerts_by_status ON alerts (status, time_ms);
 CREATE INDEX revoked_jtis_revoked_at ON revoked_jtis (revoked_at);
 CREATE INDEX access_tokens_revoked_at ON access_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
 "#,
+    r#"
+-- Signing-key lifecycle: next → current → retired → removed, or revoked. At most one current
+-- and one next key per algorithm, enforced here too (the store's conditional writes rely on it).
+ALTER TABLE signing_keys ADD COLUMN revoked_at INTEGER;
+UPDATE signing_keys SET state = 'retired', retired_at = CAST(strftime('%s', 'now') AS INTEGER)
+WHERE state = 'current' AND EXISTS (
+    SELECT 1 FROM signing_keys n WHERE n.alg = signing_keys.alg AND n.state = 'current' AND (
+        coalesce(n.activated_at, n.created_at) > coalesce(signing_keys.activated_at, signing_keys.created_at)
+        OR (coalesce(n.activated_at, n.created_at) = coalesce(signing_keys.activated_at, signing_keys.created_at)
+            AND n.kid > signing_keys.kid)));
+CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (alg) WHERE state = 'current';
+CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (alg) WHERE state = 'next';
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

@@ -283,3 +283,49 @@ async fn key_rotation_does_not_break_validation() {
     // Tokens of the retired key stay valid while it is published.
     assert_eq!(rs.get("/whoami", Some(&before)).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_revoked_signing_key_is_refused_after_the_next_jwks_refresh() {
+    let a = As::start().await;
+    let c = a.client(|_| {}).await;
+    let mut config = rs_config(&a);
+    config.jwks_max_age = std::time::Duration::from_millis(200);
+    config.jwks_refetch_interval = std::time::Duration::from_millis(50);
+    let rs = Rs::start(config).await;
+    let token = a.token(&c).await;
+    assert_eq!(rs.get("/whoami", Some(&token)).await.0, 200);
+    let header: serde_json::Value =
+        serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    let kid = header["kid"].as_str().unwrap();
+    let now = tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock);
+    tessera_core::key_lifecycle::revoke_key(a.store.as_ref(), kid, None, None, now)
+        .await
+        .unwrap();
+    // The issuer drops it within its change poll; the validator once its cached set is stale.
+    let mut last = (0, String::new());
+    for _ in 0..100 {
+        let (status, challenge, _) = rs.get("/whoami", Some(&token)).await;
+        last = (status, challenge);
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (last.0, last.1.as_str()),
+        (
+            401,
+            invalid_token("the access token's key is unknown").as_str()
+        )
+    );
+    // Tokens of the replacement key are accepted.
+    let mut fresh = a.token(&c).await;
+    for _ in 0..100 {
+        if !fresh.starts_with(token.split('.').next().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        fresh = a.token(&c).await;
+    }
+    assert_eq!(rs.get("/whoami", Some(&fresh)).await.0, 200);
+}

@@ -199,6 +199,16 @@ pub fn key(kid: &str, alg: SigningAlg, created_at: u64) -> StoredKey {
         created_at,
         activated_at: None,
         retired_at: None,
+        revoked_at: None,
+    }
+}
+
+/// [`key`] in state `state` (`activated_at` set for a current key).
+pub fn key_in(kid: &str, alg: SigningAlg, state: KeyState, created_at: u64) -> StoredKey {
+    StoredKey {
+        state,
+        activated_at: (state == KeyState::Current).then_some(created_at),
+        ..key(kid, alg, created_at)
     }
 }
 
