@@ -19,6 +19,7 @@ pub mod error;
 pub mod grant;
 pub mod ingest;
 pub mod introspect;
+pub mod janitor;
 pub mod jose;
 pub mod keys;
 pub mod leaks;

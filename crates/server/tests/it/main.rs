@@ -11,6 +11,7 @@ mod introspect;
 mod leaks;
 mod malformed;
 mod mtls;
+mod pg_outage;
 mod private_key_jwt;
 mod revoke;
 mod tls;

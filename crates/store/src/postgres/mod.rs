@@ -10,6 +10,7 @@ mod clients;
 mod events;
 mod keys;
 mod pool;
+mod retention;
 mod schema;
 mod tokens;
 mod writer;
