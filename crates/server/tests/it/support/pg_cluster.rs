@@ -56,6 +56,16 @@ fn free_port() -> u16 {
 impl PgCluster {
     /// Creates and starts a cluster (trust authentication, user `postgres`).
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// A cluster that accepts TLS connections only (`hostssl` in pg_hba.conf, plain TCP
+    /// rejected), serving `cert_pem` with `key_pem`.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Self {
+        Self::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Self {
         let bin = bindir();
         let dir = tempfile::tempdir().unwrap();
         let as_postgres = is_root();
@@ -93,6 +103,35 @@ impl PgCluster {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        if let Some((cert, key)) = tls {
+            use std::io::Write;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(data.join("server.crt"), cert).unwrap();
+            std::fs::write(data.join("server.key"), key).unwrap();
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 reject\n",
+            )
+            .unwrap();
+            let mut conf = std::fs::OpenOptions::new()
+                .append(true)
+                .open(data.join("postgresql.conf"))
+                .unwrap();
+            writeln!(conf, "ssl = on").unwrap();
+            if cluster.as_postgres {
+                let ok = Command::new("chown")
+                    .args(["-R", "postgres:"])
+                    .arg(&data)
+                    .status()
+                    .unwrap();
+                assert!(ok.success());
+            }
+        }
         cluster.pg_start();
         cluster
     }
