@@ -1,44 +1,43 @@
 #!/usr/bin/env bash
 # Tessera vs the peer (node-oidc-provider) in one run: starts a release build of `tessera serve`
-# on a fresh SQLite file, registers bench clients, loads token (JWT ES256, opaque), introspection
+# on a fresh store, registers bench clients, loads token (JWT ES256, opaque), introspection
 # and revocation with ../shared/bench/load.sh, then runs ../shared/bench/run-peer.sh, and prints
 # Tessera/peer ratios. Everything is written under ./target/bench/.
 #
-# Usage: bench/run.sh            (from the repository root)
-# Environment: DURATION (s per run, default 10), RUNS (3), CONNS ("32"), PORT (18080),
-#   SHARED (../shared), SKIP_PEER=1 to reuse the newest peer result in target/bench.
+# Usage: bench/run.sh                    (from the repository root; SQLite)
+#        STORE=postgres bench/run.sh     (one node on PostgreSQL: a fresh schema in PG_BASE)
+# Environment: STORE (sqlite | postgres, default sqlite), PG_BASE (postgres://postgres@127.0.0.1:5432/test),
+#   DURATION (s per run, default 10), RUNS (3), CONNS ("32"), PORT (18080), SHARED (../shared),
+#   SKIP_PEER=1 to reuse the newest peer result in target/bench, BIN / SERVE_FLAGS (bench/common.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 SHARED="${SHARED:-$ROOT/../shared}"
 export DURATION="${DURATION:-10}" RUNS="${RUNS:-3}" CONNS="${CONNS:-32}"
+STORE="${STORE:-sqlite}"
 PORT="${PORT:-18080}"
 OUT="$ROOT/target/bench"
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 
-cargo build --release -p tessera-cli
-BIN="$ROOT/target/release/tessera"
-WORK=$(mktemp -d)
-DB="sqlite:$WORK/bench.db"
-"$BIN" serve --database "$DB" --listen "127.0.0.1:$PORT" --admin-listen 127.0.0.1:0 2>"$OUT/tessera-server.log" &
-PID=$!
-trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/jwks" 2>/dev/null && break; sleep 0.1; done
-
-client() { # format -> "id secret"
-  "$BIN" client create --database "$DB" --name "bench-$1" --scope "api:read" \
-    --audience "https://api.example.com" --token-format "$1" --json |
-    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["client_id"], d["client_secret"])'
-}
-read -r JWT_ID JWT_SECRET <<<"$(client jwt)"
-read -r OPQ_ID OPQ_SECRET <<<"$(client opaque)"
+tessera_bin
+fresh_database "$STORE"
+start_server "$DB" "$PORT"
+PID=$SERVER_PID
+read -r JWT_ID JWT_SECRET <<<"$(bench_client "$DB" jwt)"
+read -r OPQ_ID OPQ_SECRET <<<"$(bench_client "$DB" opaque)"
 sleep 0.5
 
-RESULTS="$OUT/tessera-$(date +%Y%m%dT%H%M%S).txt"
+case "$STORE" in
+  sqlite) STORE_NOTE="SQLite WAL synchronous=NORMAL, group commit" ;;
+  postgres) STORE_NOTE="PostgreSQL $(psql -XAtq "$PG_BASE" -c 'SHOW server_version' 2>/dev/null || echo '?') on this machine (one node, pool_size 16), group commit" ;;
+esac
+RESULTS="$OUT/tessera-$STORE-$(date +%Y%m%dT%H%M%S).txt"
 {
   echo "# tessera $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -Is)"
-  echo "# DURATION=${DURATION}s RUNS=$RUNS CONNS='$CONNS'; SQLite WAL synchronous=NORMAL, group commit"
+  echo "# DURATION=${DURATION}s RUNS=$RUNS CONNS='$CONNS'; store: $STORE_NOTE"
 } | tee "$RESULTS"
 L="$SHARED/bench/load.sh"
 URL="http://127.0.0.1:$PORT"
@@ -48,12 +47,13 @@ MODE=introspect INTROSPECT_URL="$URL/introspect" LABEL="tessera opaque introspec
   "$L" "$URL/token" "$OPQ_ID" "$OPQ_SECRET" | tee -a "$RESULTS"
 MODE=revoke REVOKE_URL="$URL/revoke" LABEL="tessera opaque revoke" SERVER_PIDS=$PID \
   "$L" "$URL/token" "$OPQ_ID" "$OPQ_SECRET" | tee -a "$RESULTS"
-kill $PID; wait $PID 2>/dev/null || true
+stop_server
 
 if [[ -z "${SKIP_PEER:-}" ]]; then
   RESULTS_DIR="$OUT" "$SHARED/bench/run-peer.sh" >/dev/null
 fi
-PEER=$(ls -t "$OUT"/peer-*.txt | head -n1)
+PEER=$(ls -t "$OUT"/peer-*.txt 2>/dev/null | head -n1 || true)
+if [[ -z "$PEER" ]]; then echo "# no peer result in $OUT (run without SKIP_PEER)" | tee -a "$RESULTS"; exit 0; fi
 echo "# peer: $PEER" | tee -a "$RESULTS"
 python3 - "$RESULTS" "$PEER" <<'PY' | tee -a "$RESULTS"
 import re, sys

@@ -1,6 +1,7 @@
 //! The audit trail: every issuance, introspection, revocation and failed authentication is a
 //! typed [`AuditEvent`] with a `noun.verb` name. Events are the monitor's input too; their JSON
 //! schema is documented in docs/events.md.
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,9 @@ pub enum EventKind {
     /// The monitor raised an alert.
     #[serde(rename = "alert.raised")]
     AlertRaised,
+    /// The retention janitor deleted expired rows or old events (only recorded when it did).
+    #[serde(rename = "janitor.swept")]
+    JanitorSwept,
 }
 
 impl EventKind {
@@ -82,6 +86,7 @@ impl EventKind {
             Self::RefreshTokenReused => "refresh_token.reused",
             Self::TokenLeaked => "token.leaked",
             Self::AlertRaised => "alert.raised",
+            Self::JanitorSwept => "janitor.swept",
         }
     }
 }
@@ -135,6 +140,9 @@ pub struct AuditEvent {
     /// Path (template) of a `token.used` request, or a leak's location for `token.leaked`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub path: Option<String>,
+    /// For `janitor.swept`: rows deleted, by table (`access_tokens`, `events`, …).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deleted: Option<BTreeMap<String, u64>>,
 }
 
 impl AuditEvent {
@@ -155,6 +163,7 @@ impl AuditEvent {
             format: None,
             method: None,
             path: None,
+            deleted: None,
         }
     }
 

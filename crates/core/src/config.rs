@@ -40,6 +40,8 @@ pub struct Config {
     pub dpop: DpopConfig,
     /// How often (milliseconds) a node polls the store for client and key changes made by other nodes or the CLI.
     pub change_poll_ms: u64,
+    /// The retention janitor.
+    pub retention: RetentionConfig,
 }
 
 /// Access-token lifetimes.
@@ -104,6 +106,34 @@ pub struct DpopConfig {
     pub nonce_secret: Option<String>,
 }
 
+/// The retention janitor: `tessera serve` deletes expired opaque tokens, revoked-JWT records and replay guards, and old audit events, on a schedule and in bounded batches (docs/postgres.md, "Retention"). Every node may run it: the deletes are idempotent.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Run the janitor in this node.
+    pub enabled: bool,
+    /// Seconds between sweeps; the first runs one interval after start.
+    pub janitor_interval_secs: u64,
+    /// Most rows one delete statement removes; a sweep repeats it, yielding in between, until a batch comes back short.
+    pub batch_size: u32,
+    /// Seconds an expired token, revoked-JWT record or replay guard is kept past its expiry (slack for the clocks of other nodes and resource servers; expired rows answer `active: false` either way).
+    pub expired_token_grace_secs: u64,
+    /// Days audit events are kept (by event time); 0 keeps them forever.
+    pub audit_events_days: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            janitor_interval_secs: 300,
+            batch_size: 1000,
+            expired_token_grace_secs: 3600,
+            audit_events_days: 90,
+        }
+    }
+}
+
 impl Default for DpopConfig {
     fn default() -> Self {
         Self {
@@ -134,6 +164,7 @@ impl Default for Config {
             limits: LimitConfig::default(),
             dpop: DpopConfig::default(),
             change_poll_ms: 250,
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -211,6 +242,13 @@ impl Config {
         if keys.check_interval == 0 {
             return Err("keys.check_interval must be positive".into());
         }
+        if self.retention.janitor_interval_secs == 0 || self.retention.batch_size == 0 {
+            return Err(
+                "retention.janitor_interval_secs and retention.batch_size must be positive \
+                 (set retention.enabled = false to turn the janitor off)"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }
@@ -243,6 +281,7 @@ pub fn reference_markdown() -> String {
                 "KeyConfig" => Some("keys"),
                 "LimitConfig" => Some("limits"),
                 "DpopConfig" => Some("dpop"),
+                "RetentionConfig" => Some("retention"),
                 _ => None,
             };
             let heading = if section == Some("") {
@@ -279,7 +318,8 @@ pub fn reference_markdown() -> String {
                 .unwrap_or_else(|| "unset".into());
             out.push_str(&format!("| `{name}` | {default} | {} |\n", docs.join(" ")));
             docs.clear();
-        } else if !line.starts_with("///") {
+        } else if !line.starts_with("///") && !line.starts_with("#[") {
+            // Attributes sit between a struct's doc comment and its name: keep the comment.
             docs.clear();
         }
     }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod grant;
 pub mod ingest;
 pub mod introspect;
+pub mod janitor;
 pub mod jose;
 pub mod key_lifecycle;
 pub mod keys;

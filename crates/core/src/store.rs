@@ -121,6 +121,47 @@ pub trait TokenStore: Send + Sync {
     async fn insert_replay_guard(&self, key: &str, expires_at: u64, now: u64) -> StoreResult<bool>;
 }
 
+/// The kinds of row that stop being needed at a known time, which the retention janitor
+/// (`crate::janitor`) deletes. Adding an expiring table = one variant here and one line per
+/// backend naming its table, key and expiry column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Expiring {
+    /// Opaque access tokens, revoked or not, by `expires_at`.
+    AccessTokens,
+    /// Revocation records of JWT `jti`s, by the revoked token's `expires_at` (the record must
+    /// outlive the token: until then introspection and the revocation feed need it).
+    RevokedJtis,
+    /// Single-use values (DPoP proof and client assertion `jti`s), by `expires_at`.
+    ReplayGuards,
+}
+
+impl Expiring {
+    /// Every kind, in the order the janitor sweeps them.
+    pub const ALL: [Self; 3] = [Self::AccessTokens, Self::RevokedJtis, Self::ReplayGuards];
+
+    /// The table's name (in logs and the `janitor.swept` event).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessTokens => "access_tokens",
+            Self::RevokedJtis => "revoked_jtis",
+            Self::ReplayGuards => "replay_guards",
+        }
+    }
+}
+
+/// Bounded deletes for the retention janitor. Each call is one statement touching at most
+/// `limit` rows (a short transaction that never holds up the token endpoint for long), and is
+/// idempotent: several nodes sweeping at once delete each row once and never fail for it.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Deletes at most `limit` rows of `kind` whose expiry is at or before `cutoff` (seconds
+    /// since the epoch); returns how many it deleted.
+    async fn delete_expired(&self, kind: Expiring, cutoff: u64, limit: u32) -> StoreResult<u64>;
+    /// Deletes at most `limit` audit events whose time is before `cutoff_ms` (milliseconds since
+    /// the epoch); returns how many it deleted.
+    async fn delete_events_before(&self, cutoff_ms: u64, limit: u32) -> StoreResult<u64>;
+}
+
 /// What revoking a signing key did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyRevocation {
@@ -302,7 +343,9 @@ pub struct ChangeVersions {
 
 /// The whole store.
 #[async_trait]
-pub trait Store: ClientStore + TokenStore + KeyStore + EventStore + AlertStore {
+pub trait Store:
+    ClientStore + TokenStore + KeyStore + EventStore + AlertStore + RetentionStore
+{
     /// Current change counters (cheap: polled several times a second).
     async fn change_versions(&self) -> StoreResult<ChangeVersions>;
     /// Whether the store answers (for `/healthz`).

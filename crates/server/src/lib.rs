@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tessera_core::clock::{Clock, SystemClock};
+use tessera_core::janitor::Janitor;
 use tessera_core::store::Store;
 use tessera_core::{Authority, Config};
 
@@ -44,7 +45,8 @@ pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<Running, Str
     start_with_clock(config, store, Arc::new(SystemClock)).await
 }
 
-/// Starts the server: binds both listeners, opens the authority, spawns the change watcher.
+/// Starts the server: binds both listeners, opens the authority, spawns the change watcher and
+/// (unless `retention.enabled` is off) the retention janitor.
 /// With `listen` port 0 the issuer defaults to the bound address.
 pub async fn start_with_clock(
     mut config: Config,
@@ -61,6 +63,10 @@ pub async fn start_with_clock(
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let admin_addr = admin_listener.local_addr().map_err(|e| e.to_string())?;
     config.listen = addr;
+    let janitor = config
+        .retention
+        .enabled
+        .then(|| Janitor::new(store.clone(), clock.clone(), config.retention.clone()));
     let authority = Authority::open(config, store, clock).await?;
     if !authority.keys_sealed() {
         tracing::warn!(
@@ -76,7 +82,7 @@ pub async fn start_with_clock(
         metrics: Arc::new(Metrics::default()),
         chains: chains.clone(),
     };
-    let tasks = vec![
+    let mut tasks = vec![
         authority.spawn_change_watcher(),
         authority.spawn_key_scheduler(),
         tokio::spawn(listen::serve(
@@ -92,6 +98,7 @@ pub async fn start_with_clock(
             chains,
         )),
     ];
+    tasks.extend(janitor.map(Janitor::spawn));
     tracing::info!(%addr, %admin_addr, issuer = authority.issuer(), "tessera listening");
     Ok(Running {
         addr,

@@ -12,6 +12,8 @@ mod keys;
 mod leaks;
 mod malformed;
 mod mtls;
+mod pg_outage;
+mod pg_tls;
 mod private_key_jwt;
 mod revoke;
 mod tls;

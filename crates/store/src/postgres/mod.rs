@@ -10,6 +10,7 @@ mod clients;
 mod events;
 mod keys;
 mod pool;
+mod retention;
 mod schema;
 mod tokens;
 mod writer;
@@ -42,12 +43,9 @@ pub struct PgStore {
 /// other command also migrate on open; this lets an operator do it ahead of a rollout.
 pub async fn migrate(url: &str) -> Result<(), String> {
     let target = pool::parse_url(url)?;
-    let (mut client, connection) = target
-        .pg
-        .connect(tokio_postgres::NoTls)
+    let (mut client, driver) = pool::connect(&target)
         .await
         .map_err(|e| format!("connecting to PostgreSQL: {}", pool::map_err(e)))?;
-    let driver = tokio::spawn(connection);
     let result = schema::migrate(&mut client)
         .await
         .map_err(|e| format!("PostgreSQL migration failed: {}", pool::map_err(e)));

@@ -1,13 +1,16 @@
-//! Connecting to PostgreSQL: the URL, the connection pool, and what a driver error means to the
-//! caller (`Unavailable` may be retried, `Conflict` is a uniqueness refusal, the rest is a bug).
+//! Connecting to PostgreSQL: the URL, TLS, the connection pool, and what a driver error means to
+//! the caller (`Unavailable` may be retried, `Conflict` is a uniqueness refusal, the rest is a bug).
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
 use tessera_core::error::StoreError;
-use tokio_postgres::NoTls;
+use tokio::task::JoinHandle;
 use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Connections per node unless the URL says `pool_size=N`.
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -16,19 +19,22 @@ pub const DEFAULT_POOL_SIZE: usize = 16;
 /// answered `temporarily_unavailable` rather than left hanging while PostgreSQL is away.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A parsed database URL: the driver's settings plus our own `pool_size`.
+/// A parsed database URL: the driver's settings plus our own `pool_size` and TLS settings.
 pub struct Target {
     pub pg: tokio_postgres::Config,
     pub pool_size: usize,
+    /// Set when the URL asks for TLS: the client configuration that verifies the server.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// Parses `postgres://user[:password]@host[:port]/db[?param=value&…]`. Every libpq-style
-/// parameter the driver knows is passed through; `pool_size` is ours and is taken out first
-/// (the driver refuses parameters it does not know). Errors never repeat the URL: it may hold
-/// a password.
+/// parameter the driver knows is passed through; `pool_size` and `sslrootcert` are ours and are
+/// taken out first (the driver refuses parameters it does not know). Errors never repeat the
+/// URL: it may hold a password.
 pub fn parse_url(url: &str) -> Result<Target, String> {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut pool_size = DEFAULT_POOL_SIZE;
+    let mut root_cert = None;
     let mut kept = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
@@ -37,6 +43,11 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
                     v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                         format!("pool_size must be a positive integer, not {v:?}")
                     })?;
+            }
+            Some(("sslrootcert", v)) => {
+                let path = percent_decode(v)
+                    .ok_or_else(|| "sslrootcert is not a valid percent-encoded path".to_string())?;
+                root_cert = Some(path);
             }
             _ => kept.push(pair),
         }
@@ -49,32 +60,100 @@ pub fn parse_url(url: &str) -> Result<Target, String> {
     let mut pg: tokio_postgres::Config = rebuilt
         .parse()
         .map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
-    if pg.get_ssl_mode() == SslMode::Require {
-        return Err(
-            "sslmode=require: this build connects to PostgreSQL without TLS; \
-                    use a local socket, a loopback address or an encrypting proxy"
-                .into(),
-        );
-    }
+    let tls = match (pg.get_ssl_mode(), root_cert) {
+        (SslMode::Disable, _) | (SslMode::Prefer, None) => None,
+        (_, Some(path)) => Some(Arc::new(tls_config(&path)?)),
+        (_, None) => {
+            return Err(
+                "sslmode=require needs sslrootcert=PATH: the PEM file of the CA \
+                        certificates that PostgreSQL's server certificate must chain to"
+                    .into(),
+            );
+        }
+    };
     if pg.get_connect_timeout().is_none() {
         pg.connect_timeout(TIMEOUT);
     }
     if pg.get_application_name().is_none() {
         pg.application_name("tessera");
     }
-    Ok(Target { pg, pool_size })
+    Ok(Target { pg, pool_size, tls })
+}
+
+/// Decodes `%XX` escapes in a URL parameter's value.
+fn percent_decode(v: &str) -> Option<String> {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// TLS that verifies the server's certificate chain against the CA certificates in `path` and
+/// its name against the URL's host, as libpq's `sslmode=verify-full` does: an unverified
+/// encrypted connection would hand the password to whoever answers.
+fn tls_config(path: &str) -> Result<rustls::ClientConfig, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("reading sslrootcert {path}: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        let cert = cert.map_err(|e| format!("sslrootcert {path}: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("sslrootcert {path}: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("sslrootcert {path}: no PEM certificate in it"));
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())
+    .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// One connection outside the pool (migrations), with its driver task.
+pub async fn connect(
+    target: &Target,
+) -> Result<(Client, JoinHandle<Result<(), tokio_postgres::Error>>), tokio_postgres::Error> {
+    match &target.tls {
+        Some(tls) => {
+            let (client, conn) = target
+                .pg
+                .connect(MakeRustlsConnect::new((**tls).clone()))
+                .await?;
+            Ok((client, tokio::spawn(conn)))
+        }
+        None => {
+            let (client, conn) = target.pg.connect(NoTls).await?;
+            Ok((client, tokio::spawn(conn)))
+        }
+    }
 }
 
 /// Builds the pool. Connections are made lazily; a connection the server closed (a restart) is
 /// noticed when it is next taken out and replaced, so the node recovers without a restart.
 pub fn build(target: &Target) -> Result<Pool, String> {
-    let manager = Manager::from_config(
-        target.pg.clone(),
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match &target.tls {
+        Some(tls) => Manager::from_config(
+            target.pg.clone(),
+            MakeRustlsConnect::new((**tls).clone()),
+            config,
+        ),
+        None => Manager::from_config(target.pg.clone(), NoTls, config),
+    };
     Pool::builder(manager)
         .max_size(target.pool_size)
         .runtime(Runtime::Tokio1)

@@ -8,6 +8,7 @@ mod clients;
 mod events;
 mod keys;
 mod readers;
+mod retention;
 mod schema;
 mod tokens;
 mod writer;

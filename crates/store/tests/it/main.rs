@@ -28,5 +28,6 @@ mod clients;
 mod events;
 mod keys;
 mod postgres;
+mod retention;
 mod tokens;
 mod versions;

@@ -37,7 +37,10 @@ async fn url_options_are_checked() {
             "postgres://u:hunter2@127.0.0.1/test?pool_size=0",
             "pool_size",
         ),
-        ("postgres://u:hunter2@127.0.0.1/test?sslmode=require", "TLS"),
+        (
+            "postgres://u:hunter2@127.0.0.1/test?sslmode=require",
+            "sslrootcert",
+        ),
         (
             "postgres://u:hunter2@127.0.0.1/test?no_such_option=1",
             "invalid PostgreSQL URL",

@@ -1,4 +1,6 @@
 //! The test harness: boots a server on a fresh SQLite file and registers clients.
+pub mod pg_cluster;
+
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -76,6 +78,23 @@ impl TestServer {
             builder = builder.identity(identity);
         }
         builder.build().unwrap()
+    }
+
+    /// A server on the database `url` names (e.g. a private PostgreSQL), on the system clock.
+    pub async fn start_on(mut config: Config, url: &str) -> Self {
+        config.database = url.to_string();
+        let store = tessera_store::open(url).await.unwrap();
+        let running = tessera_server::start(config, store.clone()).await.unwrap();
+        let base = format!("http://{}", running.addr);
+        Self {
+            running,
+            store,
+            base,
+            http: reqwest::Client::new(),
+            server_cert_pem: None,
+            _pem_dir: None,
+            _dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub async fn start_with(mut config: Config, clock: Arc<dyn Clock>) -> Self {
