@@ -7,6 +7,7 @@ mod migrate;
 mod proxy;
 mod serve;
 mod settings;
+mod user;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,9 @@ enum Command {
     /// Register and manage OAuth clients (works on the database directly).
     #[command(subcommand)]
     Client(Box<client::ClientCommand>),
+    /// Create resource owners who log in on the built-in login page (works on the database directly).
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// List and rotate signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Client(cmd) => client::run(*cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
+            Command::User(cmd) => user::run(cmd).await,
             Command::Alerts(cmd) => alerts::run(cmd).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::Proxy(args) => proxy::run(*args).await,

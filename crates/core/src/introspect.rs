@@ -1,6 +1,6 @@
 //! Token introspection (RFC 7662) for authenticated clients, for opaque tokens and JWTs alike.
-use tessera_proto::OAuthError;
 use tessera_proto::response::{Confirmation, IntrospectionResponse};
+use tessera_proto::{ErrorCode, OAuthError};
 
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
@@ -21,6 +21,13 @@ pub async fn introspect(
     params.get("token_type_hint")?;
     let caller = client_auth::authenticate(authority, presented, ctx).await?;
     tracing::Span::current().record("client_id", caller.id.as_str());
+    // RFC 7662 §2.1: the endpoint needs an authorized caller; a public client proves nothing.
+    if caller.is_public() {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients may not introspect tokens",
+        ));
+    }
 
     let now = authority.clock().now();
     let (response, token_id) = match resolve(authority, token).await? {

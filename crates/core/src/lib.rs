@@ -29,6 +29,7 @@ pub mod resolve;
 pub mod revoke;
 pub mod store;
 pub mod token;
+pub mod user;
 
 pub use authority::Authority;
 pub use config::Config;

@@ -105,11 +105,12 @@ impl TestServer {
         let mut c = Client {
             id: format!("client-{}", u64::from_be_bytes(bytes)),
             name: "test".into(),
-            secrets: ClientSecrets {
+            secrets: Some(ClientSecrets {
                 current: secret.hash(),
                 previous: None,
-            },
+            }),
             grant_types: vec![GrantType::ClientCredentials],
+            redirect_uris: vec![],
             scopes: vec!["deploy:read".into(), "deploy:write".into()],
             default_scopes: vec!["deploy:read".into()],
             audiences: vec![API.into()],
