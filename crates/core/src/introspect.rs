@@ -79,7 +79,30 @@ pub async fn introspect(
             };
             (response, Some(jti))
         }
-        Resolved::Unknown => (IntrospectionResponse::inactive(), None),
+        // Refresh tokens are described only to the client holding them (RFC 7662 §2.1 leaves
+        // the authorization of the caller to the server).
+        Resolved::Refresh(r) if r.client_id == caller.id => {
+            let active = r.revoked_at.is_none() && r.used_at.is_none() && now < r.expires_at;
+            let response = IntrospectionResponse {
+                active,
+                scope: Some(r.scope),
+                client_id: Some(r.client_id),
+                token_type: Some("refresh_token"),
+                exp: Some(r.expires_at),
+                iat: Some(r.issued_at),
+                nbf: None,
+                sub: Some(r.subject),
+                aud: Some(r.audience),
+                iss: Some(authority.issuer().to_string()),
+                jti: None,
+                cnf: r.cnf_jkt.map(|jkt| Confirmation {
+                    jkt: Some(jkt),
+                    x5t_s256: None,
+                }),
+            };
+            (response, Some(r.family))
+        }
+        Resolved::Refresh(_) | Resolved::Unknown => (IntrospectionResponse::inactive(), None),
     };
     // A token of a deleted or disabled client, or issued before the client's tokens_not_before,
     // is no longer active.

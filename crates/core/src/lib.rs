@@ -9,6 +9,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod authority;
+pub mod authorize;
 pub mod binding;
 pub mod client;
 pub mod client_auth;
