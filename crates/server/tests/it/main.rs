@@ -3,6 +3,7 @@
 mod support;
 
 mod admin_alerts;
+mod authorization_code;
 mod client_cache;
 mod discovery;
 mod dpop;
@@ -12,6 +13,7 @@ mod leaks;
 mod malformed;
 mod mtls;
 mod private_key_jwt;
+mod refresh_token;
 mod revoke;
 mod tls;
 mod token;

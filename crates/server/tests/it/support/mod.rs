@@ -11,6 +11,8 @@ use tessera_core::store::Store;
 use tessera_proto::{TokenKind, TokenString};
 use tessera_server::Running;
 
+pub mod flow;
+
 pub const API: &str = "https://api.example.com";
 
 /// A running test server.
@@ -130,7 +132,12 @@ impl TestServer {
         self.store.create_client(&c).await.unwrap();
         TestClient {
             id: c.id,
-            secret: secret.expose_secret().to_string(),
+            // A public client has no secret: the empty string says so.
+            secret: if c.secrets.is_some() {
+                secret.expose_secret().to_string()
+            } else {
+                String::new()
+            },
         }
     }
 
