@@ -378,8 +378,9 @@ pub trait GrantStore: Send + Sync {
     /// token issued from it (opaque rows marked revoked, JWT `jti`s recorded as revoked, so the
     /// revocation feed carries them). `false` if the family was already revoked or is unknown.
     async fn revoke_family(&self, family: &str, now: u64) -> StoreResult<bool>;
-    /// Records that an access token (opaque selector or JWT `jti`) was issued from `family`.
-    /// If the family is already revoked the token is revoked at once and `false` returned.
+    /// Records that an access token (opaque selector or JWT `jti`, with its expiry; the
+    /// `revoked_at` of `token` is ignored) was issued from `family`. If the family is already
+    /// revoked the token is revoked at once and `false` returned.
     async fn link_family_token(
         &self,
         family: &str,

@@ -14,8 +14,7 @@ use crate::user;
 /// The one message for every failed login.
 pub const LOGIN_FAILED: &str = "Wrong user name or password.";
 
-/// What the login form's submission answers.
-#[derive(Debug)]
+/// What the login form's submission answers. No `Debug`: a redirect may carry a fresh code.
 pub enum LoginStep {
     /// Redirect the user agent to the client (a code or an error).
     Redirect(String),

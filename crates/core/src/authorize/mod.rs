@@ -43,7 +43,7 @@ pub struct AuthorizationRequest {
 }
 
 /// What the user is asked to approve, for the login page.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Consent {
     /// The hidden form field naming the pending request (random, single use).
     pub request_id: String,
@@ -53,6 +53,17 @@ pub struct Consent {
     pub client_id: String,
     /// The scopes asked for.
     pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for Consent {
+    /// The request id is a capability (whoever holds it may complete the login): redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consent")
+            .field("request_id", &"[redacted]")
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// What the authorization endpoint answers.
@@ -177,14 +188,7 @@ pub async fn authorize(
             )));
         }
     };
-    match validate(
-        authority,
-        &client,
-        params,
-        redirect_uri.clone(),
-        sent,
-        state.clone(),
-    ) {
+    match validate(&client, params, redirect_uri.clone(), sent, state.clone()) {
         Ok(request) => {
             let request_id = random_id();
             let scopes = request
@@ -221,7 +225,6 @@ pub async fn authorize(
 
 /// The rest of the request, once the redirection URI is trusted.
 fn validate(
-    _authority: &Authority,
     client: &Client,
     params: &Params,
     redirect_uri: String,
