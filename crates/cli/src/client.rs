@@ -42,9 +42,13 @@ pub struct CreateArgs {
     /// Human name
     #[arg(long)]
     name: String,
-    /// Grant types it may use (repeatable)
+    /// Grant types it may use (repeatable): client_credentials, authorization_code, refresh_token
     #[arg(long = "grant-type", default_value = "client_credentials")]
     grant_types: Vec<String>,
+    /// Redirection URI for the authorization code grant (repeatable; exact match, https or
+    /// loopback http, no wildcards)
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
     /// Space-separated scopes it may be granted
     #[arg(long, default_value = "")]
     scope: String,
@@ -60,7 +64,8 @@ pub struct CreateArgs {
     /// JWT signing algorithm: ES256, EdDSA or RS256
     #[arg(long, default_value = "ES256")]
     jwt_alg: String,
-    /// Client authentication: client_secret_basic, client_secret_post or private_key_jwt
+    /// Client authentication: client_secret_basic, client_secret_post, private_key_jwt,
+    /// tls_client_auth, self_signed_tls_client_auth, or none (a public client: no secret, PKCE)
     #[arg(long, default_value = "client_secret_basic")]
     auth_method: String,
     /// Access-token lifetime in seconds (capped by the server maximum)
@@ -150,6 +155,25 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         .iter()
         .map(|g| GrantType::parse(g).ok_or_else(|| format!("unknown grant type {g:?}")))
         .collect::<Result<Vec<_>, _>>()?;
+    for uri in &args.redirect_uris {
+        tessera_core::client::check_redirect_uri(uri)?;
+    }
+    let code_grant = grant_types.contains(&GrantType::AuthorizationCode);
+    if code_grant && args.redirect_uris.is_empty() {
+        return Err("--grant-type authorization_code needs at least one --redirect-uri".into());
+    }
+    if !code_grant && !args.redirect_uris.is_empty() {
+        return Err("--redirect-uri goes with --grant-type authorization_code".into());
+    }
+    if grant_types.contains(&GrantType::RefreshToken) && !code_grant {
+        return Err("--grant-type refresh_token needs --grant-type authorization_code".into());
+    }
+    if args.auth_method == "none" && grant_types.contains(&GrantType::ClientCredentials) {
+        return Err(
+            "a public client (--auth-method none) cannot use client_credentials: list its grant types"
+                .into(),
+        );
+    }
     let scopes = words(&args.scope);
     if let Some(bad) = scopes.iter().find(|s| !scope::is_scope_token(s)) {
         return Err(format!("invalid scope {bad:?} (RFC 6749 §3.3)"));
@@ -184,11 +208,10 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
     Ok(Client {
         id: new_client_id(),
         name: args.name.clone(),
-        secrets: ClientSecrets {
-            current: tessera_proto::SecretHash::of(b""),
-            previous: None,
-        },
+        // Filled in by the caller with the hash of a fresh secret, unless the client is public.
+        secrets: None,
         grant_types,
+        redirect_uris: args.redirect_uris.clone(),
         scopes,
         default_scopes,
         audiences: args.audiences.clone(),
@@ -206,7 +229,8 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         })?,
         auth_method: AuthMethod::parse(&args.auth_method).ok_or_else(|| {
             format!(
-                "unknown auth method {:?}: client_secret_basic, client_secret_post or private_key_jwt",
+                "unknown auth method {:?}: client_secret_basic, client_secret_post, private_key_jwt, \
+                 tls_client_auth, self_signed_tls_client_auth or none",
                 args.auth_method
             )
         })?,
@@ -287,6 +311,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "client_id": c.id,
         "name": c.name,
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "redirect_uris": c.redirect_uris,
         "scope": c.scopes.join(" "),
         "default_scope": c.default_scopes.join(" "),
         "audiences": c.audiences,
@@ -300,7 +325,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "disabled": c.disabled,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
-        "previous_secret_expires_at": c.secrets.previous.map(|(_, e)| e),
+        "previous_secret_expires_at": c.secrets.as_ref().and_then(|s| s.previous).map(|(_, e)| e),
     })
 }
 
@@ -326,8 +351,14 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::Create(args) => {
             let store = open(&args.store).await?;
             let mut client = build(&args, now)?;
-            let secret = TokenString::generate_random(TokenKind::ClientSecret);
-            client.secrets.current = secret.hash();
+            // RFC 6749 §2.1: a public client gets no secret at all.
+            let secret = (!client.is_public())
+                .then(|| TokenString::generate_random(TokenKind::ClientSecret));
+            client.secrets = secret.as_ref().map(|s| ClientSecrets {
+                current: s.hash(),
+                previous: None,
+            });
+            let secret = secret.as_ref().map(|s| s.expose_secret());
             store
                 .create_client(&client)
                 .await
@@ -336,15 +367,14 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
             if args.json {
                 println!(
                     "{}",
-                    json!({"client_id": client.id, "client_secret": secret.expose_secret()})
+                    json!({"client_id": client.id, "client_secret": secret})
                 );
-            } else {
-                println!(
-                    "client_id:     {}\nclient_secret: {}",
-                    client.id,
-                    secret.expose_secret()
-                );
+            } else if let Some(secret) = secret {
+                println!("client_id:     {}\nclient_secret: {secret}", client.id);
                 eprintln!("The secret is shown once; only its hash is stored.");
+            } else {
+                println!("client_id:     {}", client.id);
+                eprintln!("A public client: it has no secret and must use PKCE.");
             }
         }
         ClientCommand::List(args) => {
@@ -398,6 +428,12 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::RotateSecret(args) => {
             let store = open(&args.store).await?;
             let grace = parse_secs(&args.grace)?;
+            if get(store.as_ref(), &args.client_id).await?.is_public() {
+                return Err(format!(
+                    "client {:?} is public (auth method none): it has no secret",
+                    args.client_id
+                ));
+            }
             let secret = TokenString::generate_random(TokenKind::ClientSecret);
             let expires = now + grace;
             if !store

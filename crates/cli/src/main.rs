@@ -7,6 +7,7 @@ mod migrate;
 mod proxy;
 mod serve;
 mod settings;
+mod user;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,9 @@ enum Command {
     /// Register and manage OAuth clients (works on the database directly).
     #[command(subcommand)]
     Client(Box<client::ClientCommand>),
+    /// Create resource owners who log in on the built-in login page (works on the database directly).
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// List, rotate and revoke signing keys (docs/keys.md).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Client(cmd) => client::run(*cmd).await,
             Command::Keys(cmd) => keys::run(cmd).await,
+            Command::User(cmd) => user::run(cmd).await,
             Command::Alerts(cmd) => alerts::run(cmd).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::Proxy(args) => proxy::run(*args).await,

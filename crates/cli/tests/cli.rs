@@ -225,6 +225,62 @@ fn bad_input_is_refused_with_a_clear_error_and_exit_code_2() {
         ],
         vec!["client", "rotate-secret", "--database", &db, "nobody"],
         vec!["keys", "revoke", "--database", &db, "no-such-kid"],
+        // RFC 9700 §2.1: no wildcards, http only on loopback; redirect URIs need the code grant.
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--grant-type",
+            "authorization_code",
+            "--redirect-uri",
+            "https://*.example.com/cb",
+        ],
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--grant-type",
+            "authorization_code",
+            "--redirect-uri",
+            "http://app.example.com/cb",
+        ],
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--grant-type",
+            "authorization_code",
+        ],
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "x",
+            "--auth-method",
+            "none",
+        ],
+        vec!["user", "create", "--database", &db, "--username", " padded"],
         vec!["client", "create", "--database", "mysql://x", "--name", "x"],
     ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
@@ -395,4 +451,81 @@ async fn keys_revoke_takes_a_key_out_of_service_and_rotate_publishes_a_next_key(
     assert_eq!(states.len(), 2);
     assert!(states.contains(&(next.as_str(), "current")));
     assert!(states.iter().any(|(_, s)| *s == "retired"));
+}
+
+#[test]
+fn public_clients_have_no_secret_and_users_read_their_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let created = tessera(&[
+        "client",
+        "create",
+        "--database",
+        &db,
+        "--name",
+        "spa",
+        "--grant-type",
+        "authorization_code",
+        "--grant-type",
+        "refresh_token",
+        "--redirect-uri",
+        "http://127.0.0.1:8765/cb",
+        "--redirect-uri",
+        "https://app.example.com/cb",
+        "--auth-method",
+        "none",
+        "--json",
+    ]);
+    assert_eq!(created["client_secret"], serde_json::Value::Null);
+    let id = created["client_id"].as_str().unwrap();
+    let shown = tessera(&["client", "show", "--database", &db, id, "--json"]);
+    assert_eq!(shown["auth_method"], "none");
+    assert_eq!(
+        shown["redirect_uris"],
+        serde_json::json!(["http://127.0.0.1:8765/cb", "https://app.example.com/cb"])
+    );
+    let out = Command::new(BIN)
+        .args(["client", "rotate-secret", "--database", &db, id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is public"));
+
+    let create_user = |password: &[u8]| {
+        let mut child = Command::new(BIN)
+            .args([
+                "user",
+                "create",
+                "--database",
+                &db,
+                "--username",
+                "alice",
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(password).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = create_user(b"pass word\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !printed.contains("pass word"),
+        "the password is never printed"
+    );
+    let again = create_user(b"other\n");
+    assert_eq!(again.status.code(), Some(2), "user names are unique");
 }

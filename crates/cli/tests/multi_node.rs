@@ -305,5 +305,171 @@ async fn scenario(database: String) {
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+
+    refresh_race(&database, &a, &b).await;
     drop((a, b));
+}
+
+/// A public code-flow client and a user made with the CLI; a code obtained on A, redeemed on B;
+/// then the same refresh token sent to both nodes at once: exactly one 200, one invalid_grant,
+/// and the reuse revokes the family, so the winner's new refresh token is dead too.
+async fn refresh_race(database: &str, a: &Node, b: &Node) {
+    const REDIRECT: &str = "http://127.0.0.1:9/cb";
+    let created: Value = serde_json::from_str(&tessera(
+        database,
+        &[
+            "client",
+            "create",
+            "--name",
+            "app",
+            "--scope",
+            "read",
+            "--audience",
+            "https://api.example.com",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+            "--redirect-uri",
+            REDIRECT,
+            "--auth-method",
+            "none",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        created["client_secret"],
+        Value::Null,
+        "a public client has no secret"
+    );
+    let client_id = created["client_id"].as_str().unwrap().to_string();
+    let mut user = Command::new(BIN)
+        .args([
+            "user",
+            "create",
+            "--username",
+            "alice",
+            "--password-stdin",
+            "--database",
+            database,
+        ])
+        .env_remove("TESSERA_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        user.stdin
+            .take()
+            .unwrap()
+            .write_all(b"s3cret pass\n")
+            .unwrap();
+    }
+    assert!(user.wait().unwrap().success());
+
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // RFC 7636 appendix B's pair.
+    let (verifier, challenge) = (
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    );
+    let page = browser
+        .get(format!("{}/authorize", a.base))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"request\" value=\"";
+    let start = page.find(marker).expect("a login form") + marker.len();
+    let request = &page[start..start + page[start..].find('"').unwrap()];
+    // The form is posted to the other node: the pending request lives in the shared store.
+    let resp = browser
+        .post(format!("{}/login", b.base))
+        .form(&[
+            ("request", request),
+            ("username", "alice"),
+            ("password", "s3cret pass"),
+            ("action", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let code = location
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code="))
+        .expect("a code")
+        .to_string();
+    let post = |node: &Node, form: Vec<(&'static str, String)>| {
+        let url = format!("{}/token", node.base);
+        let http = reqwest::Client::new();
+        async move {
+            let res = http.post(url).form(&form).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, tokens) = post(
+        a,
+        vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code),
+            ("redirect_uri", REDIRECT.into()),
+            ("code_verifier", verifier.into()),
+            ("client_id", client_id.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    let form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("client_id", client_id.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect::<Vec<_>>();
+    let (ra, rb) = tokio::join!(post(a, form.clone()), post(b, form));
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 400], "A: {:?}, B: {:?}", ra, rb);
+    let (winner, loser) = if ra.0 == 200 {
+        (ra.1, rb.1)
+    } else {
+        (rb.1, ra.1)
+    };
+    assert_eq!(loser["error"], "invalid_grant");
+    // The loser's attempt was a reuse: the family is revoked, the winner's new token with it.
+    let (status, body) = post(
+        b,
+        vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", winner["refresh_token"].as_str().unwrap()),
+            ("client_id", client_id.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }

@@ -54,6 +54,20 @@ pub enum EventKind {
     /// A refresh token was presented again after rotation (a theft signal).
     #[serde(rename = "refresh_token.reused")]
     RefreshTokenReused,
+    /// An authorization code was presented again after redemption; every token issued from it
+    /// was revoked (RFC 6749 §4.1.2).
+    #[serde(rename = "authorization_code.reused")]
+    AuthorizationCodeReused,
+    /// A user approved an authorization request on the login page; a code was issued.
+    #[serde(rename = "authorization.granted")]
+    AuthorizationGranted,
+    /// A user denied an authorization request.
+    #[serde(rename = "authorization.denied")]
+    AuthorizationDenied,
+    /// A login on the built-in login page failed (unknown user, wrong password, disabled user:
+    /// the reason is not recorded apart, as it is not shown).
+    #[serde(rename = "user.login_failed")]
+    UserLoginFailed,
     /// A token or secret was found leaked (by `tessera scan`).
     #[serde(rename = "token.leaked")]
     TokenLeaked,
@@ -84,6 +98,10 @@ impl EventKind {
             Self::KeyRemoved => "key.removed",
             Self::TokenUsed => "token.used",
             Self::RefreshTokenReused => "refresh_token.reused",
+            Self::AuthorizationCodeReused => "authorization_code.reused",
+            Self::AuthorizationGranted => "authorization.granted",
+            Self::AuthorizationDenied => "authorization.denied",
+            Self::UserLoginFailed => "user.login_failed",
             Self::TokenLeaked => "token.leaked",
             Self::AlertRaised => "alert.raised",
             Self::JanitorSwept => "janitor.swept",
@@ -134,6 +152,9 @@ pub struct AuditEvent {
     /// Token format (`jwt` or `opaque`) or key algorithm, where it applies.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub format: Option<String>,
+    /// The resource owner (user name) of a login or authorization event.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subject: Option<String>,
     /// HTTP method of a `token.used` request.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub method: Option<String>,
@@ -161,6 +182,7 @@ impl AuditEvent {
             user_agent: None,
             reason: None,
             format: None,
+            subject: None,
             method: None,
             path: None,
             deleted: None,

@@ -250,16 +250,23 @@ impl Authority {
         let mtls = self.config.tls() || self.config.insecure_client_cert_header.is_some();
         AuthorizationServerMetadata {
             issuer: self.issuer.clone(),
+            authorization_endpoint: url("/authorize"),
             token_endpoint: url("/token"),
             jwks_uri: url("/jwks"),
-            response_types_supported: Vec::new(),
+            response_types_supported: vec!["code"],
+            code_challenge_methods_supported: vec!["S256"],
+            authorization_response_iss_parameter_supported: true,
             grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
             token_endpoint_auth_methods_supported: methods.clone(),
             scopes_supported: Vec::new(),
             revocation_endpoint: url("/revoke"),
             revocation_endpoint_auth_methods_supported: methods.clone(),
             introspection_endpoint: url("/introspect"),
-            introspection_endpoint_auth_methods_supported: methods,
+            // RFC 7662 §2.1: introspection needs an authenticated (confidential) caller.
+            introspection_endpoint_auth_methods_supported: methods
+                .into_iter()
+                .filter(|m| *m != AuthMethod::None.as_str())
+                .collect(),
             access_token_signing_alg_values_supported: self
                 .keys()
                 .algorithms()

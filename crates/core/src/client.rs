@@ -10,16 +10,28 @@ pub enum GrantType {
     /// RFC 6749 §4.4.
     #[serde(rename = "client_credentials")]
     ClientCredentials,
+    /// RFC 6749 §4.1: the authorization code grant (with PKCE, RFC 7636).
+    #[serde(rename = "authorization_code")]
+    AuthorizationCode,
+    /// RFC 6749 §6: refreshing an access token (rotated on every use, RFC 9700 §4.14).
+    #[serde(rename = "refresh_token")]
+    RefreshToken,
 }
 
 impl GrantType {
     /// Every grant type, in a fixed order.
-    pub const ALL: [GrantType; 1] = [Self::ClientCredentials];
+    pub const ALL: [GrantType; 3] = [
+        Self::ClientCredentials,
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+    ];
 
     /// The `grant_type` parameter value.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ClientCredentials => "client_credentials",
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
         }
     }
 
@@ -48,16 +60,21 @@ pub enum AuthMethod {
     /// RFC 8705 §2.2: a self-signed client certificate whose key is in the client's JWKS.
     #[serde(rename = "self_signed_tls_client_auth")]
     SelfSignedTlsClientAuth,
+    /// RFC 7591 §2: a public client (RFC 6749 §2.1) that cannot keep a secret; it names itself
+    /// with `client_id` and must use PKCE (RFC 9700 §2.1.1).
+    #[serde(rename = "none")]
+    None,
 }
 
 impl AuthMethod {
     /// Every method, in a fixed order.
-    pub const ALL: [AuthMethod; 5] = [
+    pub const ALL: [AuthMethod; 6] = [
         Self::ClientSecretBasic,
         Self::ClientSecretPost,
         Self::PrivateKeyJwt,
         Self::TlsClientAuth,
         Self::SelfSignedTlsClientAuth,
+        Self::None,
     ];
 
     /// The RFC 8414 / RFC 7591 name.
@@ -68,6 +85,7 @@ impl AuthMethod {
             Self::PrivateKeyJwt => "private_key_jwt",
             Self::TlsClientAuth => "tls_client_auth",
             Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+            Self::None => "none",
         }
     }
 
@@ -138,10 +156,13 @@ pub struct Client {
     pub id: String,
     /// A human name for listings and logs.
     pub name: String,
-    /// Hashes of its secrets.
-    pub secrets: ClientSecrets,
+    /// Hashes of its secrets; `None` for a public client (`auth_method` `none`), which has none.
+    pub secrets: Option<ClientSecrets>,
     /// Grant types it may use.
     pub grant_types: Vec<GrantType>,
+    /// RFC 6749 §3.1.2: its registered redirection URIs, compared by exact string match
+    /// (RFC 9700 §2.1); needed for the authorization code grant.
+    pub redirect_uris: Vec<String>,
     /// Scopes it may be granted.
     pub scopes: Vec<String>,
     /// Scopes granted when a request names none (a subset of `scopes`).
@@ -177,5 +198,68 @@ impl Client {
     /// Whether the client may use `grant`.
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// RFC 6749 §2.1: a public client cannot authenticate; it holds no secret.
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+}
+
+/// RFC 6749 §3.1.2 and RFC 9700 §2.1: a redirection URI may be registered if it is absolute,
+/// has no fragment, and uses https — or http only on a loopback host (RFC 8252 §7.3) — or a
+/// private-use scheme for native apps (RFC 8252 §7.1, with a dot in it). No wildcards.
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    let url = url::Url::parse(uri).map_err(|_| format!("{uri:?} is not an absolute URI"))?;
+    if url.fragment().is_some() || uri.contains('#') {
+        return Err(format!(
+            "{uri:?} must not contain a fragment (RFC 6749 §3.1.2)"
+        ));
+    }
+    if uri.contains('*') {
+        return Err(format!(
+            "{uri:?}: wildcards are not allowed (RFC 9700 §2.1)"
+        ));
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(d)) => d == "localhost",
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{uri:?}: http is allowed only for loopback hosts (RFC 8252 §7.3)"
+                ))
+            }
+        }
+        s if s.contains('.') => Ok(()),
+        s => Err(format!(
+            "{uri:?}: scheme {s} is not https, loopback http, or a private-use scheme like com.example.app"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_are_https_loopback_http_or_private_use() {
+        assert!(check_redirect_uri("https://app.example.com/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:8765/cb").is_ok());
+        assert!(check_redirect_uri("http://localhost/cb").is_ok());
+        assert!(check_redirect_uri("http://[::1]:9/cb").is_ok());
+        assert!(check_redirect_uri("com.example.app:/cb").is_ok());
+        assert!(check_redirect_uri("http://app.example.com/cb").is_err());
+        assert!(check_redirect_uri("https://app.example.com/cb#x").is_err());
+        assert!(check_redirect_uri("https://*.example.com/cb").is_err());
+        assert!(check_redirect_uri("/relative").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
     }
 }

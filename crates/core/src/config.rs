@@ -30,7 +30,7 @@ pub struct Config {
     pub behind_tls_proxy: bool,
     /// Allow plain HTTP on a non-loopback address with no TLS proxy declared. Unsafe: tokens and secrets cross the network in clear. Flag `--insecure-http`.
     pub insecure_http: bool,
-    /// Access-token lifetimes.
+    /// Token and authorization-code lifetimes.
     pub tokens: TokenConfig,
     /// Signing keys.
     pub keys: KeyConfig,
@@ -44,7 +44,7 @@ pub struct Config {
     pub retention: RetentionConfig,
 }
 
-/// Access-token lifetimes.
+/// Token and authorization-code lifetimes.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokenConfig {
@@ -52,6 +52,10 @@ pub struct TokenConfig {
     pub default_ttl: u64,
     /// Upper bound in seconds on any access token's lifetime, whatever its client asks.
     pub max_ttl: u64,
+    /// Lifetime in seconds of a refresh token (RFC 6749 §6). Rotation is always on: each use returns a new one with the same expiry horizon.
+    pub refresh_ttl: u64,
+    /// Lifetime in seconds of an authorization code (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub code_ttl: u64,
 }
 
 /// Signing keys and their lifecycle (docs/keys.md): a new key is published as `next`, signs as `current`, stays published as `retired` until its tokens have expired, then is removed.
@@ -174,6 +178,8 @@ impl Default for TokenConfig {
         Self {
             default_ttl: 300,
             max_ttl: 3600,
+            refresh_ttl: 30 * 24 * 3600,
+            code_ttl: 60,
         }
     }
 }
@@ -229,7 +235,11 @@ impl Config {
         if !issuer.starts_with("https://") && !url_host_loopback && !self.insecure_http {
             return Err(format!("issuer {issuer} must be an https URL off loopback"));
         }
-        if self.tokens.default_ttl == 0 || self.tokens.max_ttl == 0 {
+        if self.tokens.default_ttl == 0
+            || self.tokens.max_ttl == 0
+            || self.tokens.refresh_ttl == 0
+            || self.tokens.code_ttl == 0
+        {
             return Err("token lifetimes must be positive".into());
         }
         let keys = &self.keys;

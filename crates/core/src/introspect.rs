@@ -1,6 +1,6 @@
 //! Token introspection (RFC 7662) for authenticated clients, for opaque tokens and JWTs alike.
-use tessera_proto::OAuthError;
 use tessera_proto::response::{Confirmation, IntrospectionResponse};
+use tessera_proto::{ErrorCode, OAuthError};
 
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
@@ -21,6 +21,13 @@ pub async fn introspect(
     params.get("token_type_hint")?;
     let caller = client_auth::authenticate(authority, presented, ctx).await?;
     tracing::Span::current().record("client_id", caller.id.as_str());
+    // RFC 7662 §2.1: the endpoint needs an authorized caller; a public client proves nothing.
+    if caller.is_public() {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients may not introspect tokens",
+        ));
+    }
 
     let now = authority.clock().now();
     let (response, token_id) = match resolve(authority, token).await? {
@@ -72,7 +79,30 @@ pub async fn introspect(
             };
             (response, Some(jti))
         }
-        Resolved::Unknown => (IntrospectionResponse::inactive(), None),
+        // Refresh tokens are described only to the client holding them (RFC 7662 §2.1 leaves
+        // the authorization of the caller to the server).
+        Resolved::Refresh(r) if r.client_id == caller.id => {
+            let active = r.revoked_at.is_none() && r.used_at.is_none() && now < r.expires_at;
+            let response = IntrospectionResponse {
+                active,
+                scope: Some(r.scope),
+                client_id: Some(r.client_id),
+                token_type: Some("refresh_token"),
+                exp: Some(r.expires_at),
+                iat: Some(r.issued_at),
+                nbf: None,
+                sub: Some(r.subject),
+                aud: Some(r.audience),
+                iss: Some(authority.issuer().to_string()),
+                jti: None,
+                cnf: r.cnf_jkt.map(|jkt| Confirmation {
+                    jkt: Some(jkt),
+                    x5t_s256: None,
+                }),
+            };
+            (response, Some(r.family))
+        }
+        Resolved::Refresh(_) | Resolved::Unknown => (IntrospectionResponse::inactive(), None),
     };
     // A token of a deleted or disabled client, or issued before the client's tokens_not_before,
     // is no longer active.

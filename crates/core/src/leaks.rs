@@ -140,5 +140,7 @@ async fn client_with_secret(
     now: u64,
 ) -> Result<Option<Client>, OAuthError> {
     let clients = authority.store().list_clients().await?;
-    Ok(clients.into_iter().find(|c| c.secrets.accepts(hash, now)))
+    Ok(clients
+        .into_iter()
+        .find(|c| c.secrets.as_ref().is_some_and(|s| s.accepts(hash, now))))
 }

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod authority;
+pub mod authorize;
 pub mod binding;
 pub mod client;
 pub mod client_auth;
@@ -31,6 +32,7 @@ pub mod resolve;
 pub mod revoke;
 pub mod store;
 pub mod token;
+pub mod user;
 
 pub use authority::Authority;
 pub use config::Config;

@@ -4,13 +4,15 @@ use tessera_proto::{OAuthError, TokenKind, TokenString};
 
 use crate::authority::Authority;
 use crate::mint::jwt::AccessTokenClaims;
-use crate::store::AccessTokenRecord;
+use crate::store::{AccessTokenRecord, RefreshTokenRecord};
 
 /// A presented token, resolved.
 #[derive(Debug)]
 pub enum Resolved {
     /// One of our opaque tokens.
     Opaque(AccessTokenRecord),
+    /// One of our refresh tokens (its state — used, revoked, expired — not yet checked).
+    Refresh(RefreshTokenRecord),
     /// A JWT signed by one of our published keys (time claims not yet checked).
     Jwt(AccessTokenClaims),
     /// Not ours, malformed, forged, or signed by a key we no longer publish.
@@ -19,6 +21,18 @@ pub enum Resolved {
 
 /// Resolves `token`. Only storage failures are errors.
 pub async fn resolve(authority: &Authority, token: &str) -> Result<Resolved, OAuthError> {
+    if token.starts_with("tsr_rt_") {
+        let Ok(parsed) = TokenString::parse_kind(token, TokenKind::RefreshToken) else {
+            return Ok(Resolved::Unknown);
+        };
+        // Looked up by the hash itself: equality is the lookup.
+        return Ok(
+            match authority.store().get_refresh_token(parsed.hash).await? {
+                Some(record) => Resolved::Refresh(record),
+                None => Resolved::Unknown,
+            },
+        );
+    }
     if token.starts_with("tsr_") {
         let Ok(parsed) = TokenString::parse_kind(token, TokenKind::AccessToken) else {
             return Ok(Resolved::Unknown);

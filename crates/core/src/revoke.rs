@@ -34,6 +34,15 @@ pub async fn revoke(
             Target::Row(t.id),
         ),
         Resolved::Jwt(c) => (c.client_id, c.jti, c.scope, Some(c.aud), Target::Jti(c.exp)),
+        // RFC 7009 §2.1: revoking a refresh token invalidates the access tokens of the same
+        // authorization grant too: the whole family goes.
+        Resolved::Refresh(r) => (
+            r.client_id,
+            r.family.clone(),
+            r.scope,
+            Some(r.audience),
+            Target::Family(r.family),
+        ),
     };
     // RFC 7009 §2.1: "verifies whether the token was issued to the client making the revocation
     // request. If this validation fails, the request is refused".
@@ -43,6 +52,7 @@ pub async fn revoke(
             "the token was not issued to this client",
         ));
     }
+    let is_family = matches!(target, Target::Family(_));
     let revoked = match target {
         Target::Row(id) => authority.store().revoke_access_token(id, now).await?,
         // An expired JWT is dead already; a live one is remembered until it would expire.
@@ -53,6 +63,7 @@ pub async fn revoke(
                 .await?
         }
         Target::Jti(_) => false,
+        Target::Family(family) => authority.store().revoke_family(&family, now).await?,
     };
     if revoked {
         let mut event = ctx.event(EventKind::TokenRevoked, authority.clock().now_ms());
@@ -61,6 +72,9 @@ pub async fn revoke(
         event.scope = Some(scope);
         event.resource = audience;
         event.reason = Some("client_request".to_string());
+        if is_family {
+            event.format = Some("refresh_token".to_string());
+        }
         authority.record(event).await;
     }
     Ok(())
@@ -72,4 +86,6 @@ enum Target {
     Row(u64),
     /// A JWT's `jti`, remembered until its `exp`.
     Jti(u64),
+    /// A refresh token's grant family: its refresh and access tokens.
+    Family(String),
 }

@@ -76,7 +76,8 @@ pub trait ClientStore: Send + Sync {
     /// Deletes a client; `false` if it did not exist.
     async fn delete_client(&self, id: &str) -> StoreResult<bool>;
     /// Installs `new` as the current secret; the old current secret keeps working until
-    /// `previous_expires_at` (seconds since the epoch; ≤ now means at once). `false` if unknown.
+    /// `previous_expires_at` (seconds since the epoch; ≤ now means at once). `false` if unknown
+    /// or public (a public client never gets a secret).
     async fn rotate_client_secret(
         &self,
         id: &str,
@@ -344,10 +345,185 @@ pub struct ChangeVersions {
 /// The whole store.
 #[async_trait]
 pub trait Store:
-    ClientStore + TokenStore + KeyStore + EventStore + AlertStore + RetentionStore
+    ClientStore
+    + TokenStore
+    + KeyStore
+    + EventStore
+    + AlertStore
+    + RetentionStore
+    + GrantStore
+    + UserStore
 {
     /// Current change counters (cheap: polled several times a second).
     async fn change_versions(&self) -> StoreResult<ChangeVersions>;
     /// Whether the store answers (for `/healthz`).
     async fn ping(&self) -> StoreResult<()>;
+}
+
+/// An authorization code (RFC 6749 §4.1.2), stored by the SHA-256 of its `tsr_ac_` string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationCodeRecord {
+    /// SHA-256 of the code string.
+    pub hash: SecretHash,
+    /// The grant family: every refresh and access token issued from this code carries it, so
+    /// a replayed code or refresh token revokes them all at once.
+    pub family: String,
+    /// The client the code was issued to.
+    pub client_id: String,
+    /// The resource owner (user name) who approved it.
+    pub subject: String,
+    /// Space-separated approved scope.
+    pub scope: String,
+    /// The one audience (RFC 8707 resource) of the tokens it yields.
+    pub audience: String,
+    /// RFC 6749 §4.1.3: the `redirect_uri` of the authorization request, if it carried one.
+    pub redirect_uri: Option<String>,
+    /// RFC 7636 §4.2: the S256 `code_challenge`.
+    pub code_challenge: String,
+    /// RFC 9449 §10: the `dpop_jkt` the token request's proof key must match.
+    pub dpop_jkt: Option<String>,
+    /// Issue time, seconds since the epoch.
+    pub issued_at: u64,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: u64,
+    /// When it was redeemed (set by [`GrantStore::redeem_code`]).
+    pub used_at: Option<u64>,
+}
+
+/// What redeeming a code did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedeemOutcome {
+    /// This call redeemed it (the record as it was before).
+    Redeemed(AuthorizationCodeRecord),
+    /// It had been redeemed before: a replay (RFC 6749 §4.1.2).
+    AlreadyUsed(AuthorizationCodeRecord),
+    /// It expired unused.
+    Expired,
+    /// No such code.
+    NotFound,
+}
+
+/// A refresh token (RFC 6749 §1.5, §6), stored by the SHA-256 of its `tsr_rt_` string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    /// SHA-256 of the token string.
+    pub hash: SecretHash,
+    /// The grant family (see [`AuthorizationCodeRecord::family`]).
+    pub family: String,
+    /// The client it was issued to; only that client may use it.
+    pub client_id: String,
+    /// The resource owner.
+    pub subject: String,
+    /// Space-separated scope (a refresh may narrow it, never widen it).
+    pub scope: String,
+    /// The one audience of the access tokens it yields.
+    pub audience: String,
+    /// RFC 9449 §5: a public client's refresh token is bound to its DPoP key's thumbprint.
+    pub cnf_jkt: Option<String>,
+    /// Issue time, seconds since the epoch.
+    pub issued_at: u64,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: u64,
+    /// When it was rotated (used).
+    pub used_at: Option<u64>,
+    /// When it (or its whole family) was revoked.
+    pub revoked_at: Option<u64>,
+}
+
+/// What rotating a refresh token did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// This call rotated it: the old record (as before) is now used, the new one stored.
+    Rotated(RefreshTokenRecord),
+    /// It had been rotated before: a replay, the caller must revoke the family.
+    Reused(RefreshTokenRecord),
+    /// It is revoked or expired; nothing changed.
+    Inactive,
+    /// No such refresh token.
+    NotFound,
+}
+
+/// Authorization codes, refresh tokens and the grant families tying the tokens issued from one
+/// authorization together. Every method is one transaction, so concurrent redemptions or
+/// rotations, from any node, have exactly one winner.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Stores a fresh code and creates its family.
+    async fn insert_authorization_code(&self, code: AuthorizationCodeRecord) -> StoreResult<()>;
+    /// Marks the code used at `now` if it was unused and unexpired (one conditional UPDATE).
+    async fn redeem_code(&self, hash: SecretHash, now: u64) -> StoreResult<RedeemOutcome>;
+    /// Stores the first refresh token of a family.
+    async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> StoreResult<()>;
+    /// A refresh token by hash.
+    async fn get_refresh_token(&self, hash: SecretHash) -> StoreResult<Option<RefreshTokenRecord>>;
+    /// Marks `old` used and stores `new` (same family) if `old` was unused, unrevoked and
+    /// unexpired at `now`; one transaction.
+    async fn rotate_refresh(
+        &self,
+        old: SecretHash,
+        new: RefreshTokenRecord,
+        now: u64,
+    ) -> StoreResult<RotateOutcome>;
+    /// The revocation cascade: revokes the family, every refresh token of it and every access
+    /// token issued from it (opaque rows marked revoked, JWT `jti`s recorded as revoked, so the
+    /// revocation feed carries them). `false` if the family was already revoked or is unknown.
+    async fn revoke_family(&self, family: &str, now: u64) -> StoreResult<bool>;
+    /// Records that an access token (opaque selector or JWT `jti`, with its expiry; the
+    /// `revoked_at` of `token` is ignored) was issued from `family`. If the family is already
+    /// revoked the token is revoked at once and `false` returned.
+    async fn link_family_token(
+        &self,
+        family: &str,
+        token: &RevokedToken,
+        client_id: &str,
+    ) -> StoreResult<bool>;
+    /// Stores a pending authorization request (the login form's hidden `request` field names
+    /// it by the SHA-256 of its random id) until `expires_at`.
+    async fn insert_pending_authorization(
+        &self,
+        id: SecretHash,
+        body: String,
+        expires_at: u64,
+    ) -> StoreResult<()>;
+    /// A pending authorization request that is unexpired and not yet consumed.
+    async fn get_pending_authorization(
+        &self,
+        id: SecretHash,
+        now: u64,
+    ) -> StoreResult<Option<String>>;
+    /// Consumes a pending authorization request: `true` for exactly one caller.
+    async fn consume_pending_authorization(&self, id: SecretHash, now: u64) -> StoreResult<bool>;
+}
+
+/// A resource owner who logs in on the built-in login page.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The login name (unique).
+    pub username: String,
+    /// The argon2id PHC string of the password.
+    pub password_hash: String,
+    /// A disabled user cannot log in.
+    pub disabled: bool,
+    /// Creation time, seconds since the epoch.
+    pub created_at: u64,
+}
+
+impl std::fmt::Debug for UserRecord {
+    /// The password hash is left out: it is slow to attack, not harmless.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("username", &self.username)
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// Resource owners.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user; `Conflict` if the name is taken.
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
+    /// One user by name.
+    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>>;
 }

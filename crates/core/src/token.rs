@@ -5,6 +5,7 @@ use tessera_proto::{ErrorCode, OAuthError};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::binding::{SenderBinding, dpop};
+use crate::client::GrantType;
 use crate::client_auth::{self, PresentedCredentials};
 use crate::grant;
 use crate::mint::IssuedToken;
@@ -29,7 +30,9 @@ pub async fn token(
             "this grant type is not supported",
         )
     })?;
-    if !client.allows_grant(grant.grant_type()) {
+    // RFC 6749 §4.4: client_credentials is for confidential clients only.
+    let public_misuse = client.is_public() && grant.grant_type() == GrantType::ClientCredentials;
+    if !client.allows_grant(grant.grant_type()) || public_misuse {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             "this client may not use this grant type",

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     UnauthorizedClient,
     /// RFC 6749 §5.2: the grant type is not supported by this server.
     UnsupportedGrantType,
+    /// RFC 6749 §4.1.2.1: the authorization server does not support this response type.
+    UnsupportedResponseType,
     /// RFC 6749 §5.2: the requested scope is invalid, unknown or exceeds what the client may have.
     InvalidScope,
     /// RFC 8707 §2: the requested resource (audience) is not allowed for this client.
@@ -49,6 +51,7 @@ impl ErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidTarget => "invalid_target",
             Self::UnsupportedTokenType => "unsupported_token_type",

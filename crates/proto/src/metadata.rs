@@ -6,12 +6,18 @@ use serde::Serialize;
 pub struct AuthorizationServerMetadata {
     /// RFC 8414 §2: the issuer identifier, an https URL (http only on loopback).
     pub issuer: String,
+    /// RFC 8414 §2: the authorization endpoint (RFC 6749 §3.1).
+    pub authorization_endpoint: String,
     /// RFC 8414 §2: the token endpoint.
     pub token_endpoint: String,
     /// RFC 8414 §2: the JWK Set document with the signing keys.
     pub jwks_uri: String,
-    /// RFC 8414 §2: REQUIRED even without an authorization endpoint; then it is empty.
+    /// RFC 8414 §2: `["code"]`.
     pub response_types_supported: Vec<&'static str>,
+    /// RFC 8414 §2 / RFC 7636: `["S256"]` (plain is refused; PKCE is required, RFC 9700 §2.1.1).
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// RFC 9207 §3: authorization responses carry `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
     /// RFC 8414 §2: grant types this server accepts.
     pub grant_types_supported: Vec<&'static str>,
     /// RFC 8414 §2: client authentication methods at the token endpoint.

@@ -16,6 +16,9 @@ pub struct TokenResponse {
     /// The granted scope (always sent: it may differ from the request).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    /// RFC 6749 §5.1: the refresh token (raw), when the grant issues one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -25,6 +28,10 @@ impl std::fmt::Debug for TokenResponse {
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod extract;
 pub mod listen;
+pub mod login;
 pub mod respond;
 pub mod routes;
 pub mod state;

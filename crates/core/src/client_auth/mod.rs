@@ -42,6 +42,11 @@ pub enum PresentedCredentials {
         /// The signed JWT.
         assertion: Secret,
     },
+    /// RFC 6749 §2.1 / RFC 7591 `none`: a public client names itself with `client_id` alone.
+    ClientId {
+        /// The client id.
+        client_id: String,
+    },
     /// Nothing.
     None,
 }
@@ -58,6 +63,7 @@ impl PresentedCredentials {
             Self::Post { client_id, .. } => Some((AuthMethod::ClientSecretPost, client_id)),
             Self::Assertion { client_id, .. } => Some((AuthMethod::PrivateKeyJwt, client_id)),
             Self::Certificate { client_id } => Some((AuthMethod::TlsClientAuth, client_id)),
+            Self::ClientId { client_id } => Some((AuthMethod::None, client_id)),
             Self::None => None,
         }
     }
@@ -113,9 +119,18 @@ async fn verify(
         client.auth_method,
         AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
     );
-    if client.auth_method != method && !(method == AuthMethod::TlsClientAuth && certificate_method)
+    // A public client on a connection that happens to carry a certificate is still public.
+    let public_with_certificate =
+        method == AuthMethod::TlsClientAuth && client.auth_method == AuthMethod::None;
+    if client.auth_method != method
+        && !(method == AuthMethod::TlsClientAuth && certificate_method)
+        && !public_with_certificate
     {
         return Err("auth_method_not_allowed");
+    }
+    if client.auth_method == AuthMethod::None {
+        // RFC 6749 §2.1: nothing to verify; the grants hold public clients to PKCE and DPoP.
+        return Ok(());
     }
     match presented {
         PresentedCredentials::Basic { secret, .. } | PresentedCredentials::Post { secret, .. } => {
@@ -136,6 +151,6 @@ async fn verify(
                 _ => Err("no_certificate_registration"),
             }
         }
-        PresentedCredentials::None => Err("no_credentials"),
+        PresentedCredentials::ClientId { .. } | PresentedCredentials::None => Err("no_credentials"),
     }
 }

@@ -1,6 +1,9 @@
 //! Grants: one file per grant type and one line in [`GRANTS`]. The token endpoint decodes the
 //! shared request once, looks `grant_type` up here, and each grant reads its own parameters.
+mod authorization_code;
 mod client_credentials;
+mod family;
+mod refresh_token;
 
 use async_trait::async_trait;
 use tessera_proto::OAuthError;
@@ -31,7 +34,11 @@ pub trait Grant: Sync {
 }
 
 /// Every grant the token endpoint serves.
-pub static GRANTS: &[&dyn Grant] = &[&client_credentials::ClientCredentials];
+pub static GRANTS: &[&dyn Grant] = &[
+    &client_credentials::ClientCredentials,
+    &authorization_code::AuthorizationCode,
+    &refresh_token::RefreshToken,
+];
 
 /// The grant for a `grant_type` value.
 pub fn find(grant_type: &str) -> Option<&'static dyn Grant> {

@@ -91,5 +91,6 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         scope: spec.scope,
         audience: spec.audience,
         format: TokenFormat::Jwt,
+        refresh_token: None,
     })
 }

@@ -50,6 +50,8 @@ pub struct IssuedToken {
     pub audience: String,
     /// Format.
     pub format: TokenFormat,
+    /// RFC 6749 §5.1: a refresh token (raw), for grants that issue one.
+    pub refresh_token: Option<Secret>,
 }
 
 /// Mints a token of the spec's format.

@@ -35,5 +35,6 @@ pub async fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken,
         scope: spec.scope,
         audience: spec.audience,
         format: TokenFormat::Opaque,
+        refresh_token: None,
     })
 }

@@ -61,11 +61,12 @@ impl Server {
         let c = Client {
             id: id.into(),
             name: id.into(),
-            secrets: ClientSecrets {
+            secrets: Some(ClientSecrets {
                 current: secret.hash(),
                 previous: None,
-            },
+            }),
             grant_types: vec![GrantType::ClientCredentials],
+            redirect_uris: vec![],
             default_scopes: scopes.clone(),
             scopes,
             audiences: vec!["https://api.example.com".into()],

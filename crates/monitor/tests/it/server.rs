@@ -52,11 +52,12 @@ impl Server {
         let c = Client {
             id: id.into(),
             name: id.into(),
-            secrets: ClientSecrets {
+            secrets: Some(ClientSecrets {
                 current: secret.hash(),
                 previous: None,
-            },
+            }),
             grant_types: vec![GrantType::ClientCredentials],
+            redirect_uris: vec![],
             scopes: vec!["read".into()],
             default_scopes: vec!["read".into()],
             audiences: vec![API.into()],

@@ -122,6 +122,10 @@ pub fn extract(
         (Some(id), None) if has_certificate => Ok(PresentedCredentials::Certificate {
             client_id: id.to_string(),
         }),
+        // RFC 6749 §2.1: a public client (`none`) identifies itself with client_id alone.
+        (Some(id), None) => Ok(PresentedCredentials::ClientId {
+            client_id: id.to_string(),
+        }),
         _ => Ok(PresentedCredentials::None),
     }
 }

@@ -3,6 +3,7 @@ mod admin_caller;
 mod alerts_ack;
 mod alerts_list;
 mod alerts_show;
+mod authorize;
 mod discovery;
 mod events;
 mod introspect;
@@ -32,6 +33,8 @@ use crate::state::App;
 /// The protocol router.
 pub fn router(app: App) -> Router {
     Router::new()
+        .route("/authorize", get(authorize::handle))
+        .route("/login", post(authorize::login))
         .route("/token", post(token::handle))
         .route("/introspect", post(introspect::handle))
         .route("/revoke", post(revoke::handle))

@@ -33,6 +33,10 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
             token_type: issued.token_type,
             expires_in: issued.expires_in,
             scope: issued.scope,
+            refresh_token: issued
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
         };
         Ok(axum::Json(body).into_response())
     }

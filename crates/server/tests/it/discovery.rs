@@ -18,12 +18,30 @@ async fn metadata_advertises_every_endpoint() {
     assert_eq!(m["introspection_endpoint"], server.url("/introspect"));
     assert_eq!(m["revocation_endpoint"], server.url("/revoke"));
     assert_eq!(m["jwks_uri"], server.url("/jwks"));
+    assert_eq!(m["authorization_endpoint"], server.url("/authorize"));
+    assert_eq!(m["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        m["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(m["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         m["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["client_credentials", "authorization_code", "refresh_token"])
     );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "tls_client_auth",
+            "self_signed_tls_client_auth",
+            "none"
+        ])
+    );
+    assert_eq!(
+        m["introspection_endpoint_auth_methods_supported"],
         serde_json::json!([
             "client_secret_basic",
             "client_secret_post",

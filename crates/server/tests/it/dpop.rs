@@ -13,14 +13,14 @@ use tessera_core::keys::{KeyState, SigningAlg, generate_key};
 use crate::support::{TestClient, TestServer, error, test_config};
 
 /// A client-side DPoP key.
-struct DpopKey {
+pub struct DpopKey {
     alg: Algorithm,
     key: EncodingKey,
     jwk: Jwk,
 }
 
 impl DpopKey {
-    fn new(alg: SigningAlg) -> Self {
+    pub fn new(alg: SigningAlg) -> Self {
         let k = generate_key(alg, KeyState::Current, None, 0).unwrap();
         let key = match alg {
             SigningAlg::ES256 => EncodingKey::from_ec_der(&k.private_key),
@@ -39,7 +39,7 @@ impl DpopKey {
         }
     }
 
-    fn thumbprint(&self) -> String {
+    pub fn thumbprint(&self) -> String {
         self.jwk.thumbprint(ThumbprintHash::SHA256).unwrap()
     }
 
@@ -50,7 +50,7 @@ impl DpopKey {
         jsonwebtoken::encode(&header, &claims, &self.key).unwrap()
     }
 
-    fn proof(&self, server: &TestServer) -> String {
+    pub fn proof(&self, server: &TestServer) -> String {
         self.proof_with(claims(server))
     }
 }

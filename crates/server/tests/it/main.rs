@@ -3,6 +3,7 @@
 mod support;
 
 mod admin_alerts;
+mod authorization_code;
 mod client_cache;
 mod discovery;
 mod dpop;
@@ -15,6 +16,7 @@ mod mtls;
 mod pg_outage;
 mod pg_tls;
 mod private_key_jwt;
+mod refresh_token;
 mod revoke;
 mod tls;
 mod token;

@@ -11,7 +11,7 @@ use super::{PgStore, corrupt, pool::map_err};
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris";
 
 fn hash(bytes: &[u8]) -> StoreResult<SecretHash> {
     SecretHash::from_bytes(bytes).ok_or_else(|| corrupt("clients", "secret_hash"))
@@ -34,13 +34,21 @@ fn from_row(r: &Row) -> StoreResult<Client> {
     let token_format: &str = r.try_get(9).map_err(get)?;
     let jwt_alg: &str = r.try_get(10).map_err(get)?;
     let auth_method: &str = r.try_get(11).map_err(get)?;
+    // A public client (auth method `none`) has no secret: an empty hash column.
+    let current: &[u8] = r.try_get(2).map_err(get)?;
+    let secrets = if current.is_empty() {
+        None
+    } else {
+        Some(ClientSecrets {
+            current: hash(current)?,
+            previous,
+        })
+    };
     Ok(Client {
         id: r.try_get(0).map_err(get)?,
         name: r.try_get(1).map_err(get)?,
-        secrets: ClientSecrets {
-            current: hash(r.try_get(2).map_err(get)?)?,
-            previous,
-        },
+        secrets,
+        redirect_uris: r.try_get(20).map_err(get)?,
         grant_types,
         scopes: r.try_get(6).map_err(get)?,
         default_scopes: r.try_get(7).map_err(get)?,
@@ -87,19 +95,24 @@ impl ClientStore for PgStore {
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         );
         self.execute(
             &sql,
             &[
                 &c.id,
                 &c.name,
-                &c.secrets.current.as_bytes().as_slice(),
                 &c.secrets
-                    .previous
                     .as_ref()
+                    .map_or(&[][..], |s| s.current.as_bytes().as_slice()),
+                &c.secrets
+                    .as_ref()
+                    .and_then(|s| s.previous.as_ref())
                     .map(|(h, _)| h.as_bytes().as_slice()),
-                &c.secrets.previous.map(|(_, e)| e as i64),
+                &c.secrets
+                    .as_ref()
+                    .and_then(|s| s.previous)
+                    .map(|(_, e)| e as i64),
                 &grant_names(c),
                 &c.scopes,
                 &c.default_scopes,
@@ -115,6 +128,7 @@ impl ClientStore for PgStore {
                 &c.jwks,
                 &tls_client_auth_text(c),
                 &c.tokens_not_before.map(|t| t as i64),
+                &c.redirect_uris,
             ],
         )
         .await
@@ -145,7 +159,8 @@ impl ClientStore for PgStore {
                 "UPDATE clients SET name = $2, grant_types = $3, scopes = $4, default_scopes = $5, \
                  audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
                  access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
-                 jwks = $14, tls_client_auth = $15, tokens_not_before = $16 WHERE id = $1",
+                 jwks = $14, tls_client_auth = $15, tokens_not_before = $16, \
+                 redirect_uris = $17 WHERE id = $1",
                 &[
                     &c.id,
                     &c.name,
@@ -163,6 +178,7 @@ impl ClientStore for PgStore {
                     &c.jwks,
                     &tls_client_auth_text(c),
                     &c.tokens_not_before.map(|t| t as i64),
+                    &c.redirect_uris,
                 ],
             )
             .await?;
@@ -188,7 +204,8 @@ impl ClientStore for PgStore {
         let n = self
             .execute(
                 "UPDATE clients SET previous_secret_hash = secret_hash, \
-                 previous_secret_expires_at = $3, secret_hash = $2, updated_at = $4 WHERE id = $1",
+                 previous_secret_expires_at = $3, secret_hash = $2, updated_at = $4 \
+                 WHERE id = $1 AND length(secret_hash) > 0",
                 &[
                     &id,
                     &new.as_bytes().as_slice(),

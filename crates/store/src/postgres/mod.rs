@@ -8,6 +8,7 @@
 mod alerts;
 mod clients;
 mod events;
+mod grants;
 mod keys;
 mod pool;
 mod retention;

@@ -146,6 +146,67 @@ CREATE INDEX revoked_jtis_expires_at ON revoked_jtis (expires_at);
 CREATE INDEX replay_guards_expires_at ON replay_guards (expires_at);
 CREATE INDEX events_time_ms ON events (time_ms);
 "#,
+    r#"
+-- Authorization code grant, refresh tokens and their families, users, pending login requests.
+-- A family ties together every token issued from one authorization, for the revocation cascade.
+-- Registered redirection URIs (RFC 6749 §3.1.2); a public client stores an empty secret_hash.
+ALTER TABLE clients ADD COLUMN redirect_uris TEXT[] NOT NULL DEFAULT '{}';
+CREATE TABLE grant_families (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE TABLE authorization_codes (
+    hash BYTEA PRIMARY KEY,
+    family TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT NOT NULL,
+    dpop_jkt TEXT,
+    issued_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE TABLE refresh_tokens (
+    hash BYTEA PRIMARY KEY,
+    family TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    cnf_jkt TEXT,
+    issued_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    revoked_at BIGINT
+);
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);
+-- Access tokens issued from a family: kind 'opaque' (selector) or 'jwt' (jti).
+CREATE TABLE family_tokens (
+    family TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (family, kind, token_id)
+);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE pending_authorizations (
+    id BYTEA PRIMARY KEY,
+    body TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

@@ -11,7 +11,7 @@ use super::SqliteStore;
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris";
 
 fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).expect("a string list serialises")
@@ -38,13 +38,21 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
         .iter()
         .map(|g| GrantType::parse(g).ok_or_else(|| bad("grant_type")))
         .collect::<rusqlite::Result<_>>()?;
+    // A public client (auth method `none`) has no secret: an empty hash column.
+    let current: Vec<u8> = r.get(2)?;
+    let secrets = if current.is_empty() {
+        None
+    } else {
+        Some(ClientSecrets {
+            current: hash(current)?,
+            previous,
+        })
+    };
     Ok(Client {
         id: r.get(0)?,
         name: r.get(1)?,
-        secrets: ClientSecrets {
-            current: hash(r.get(2)?)?,
-            previous,
-        },
+        secrets,
+        redirect_uris: list(r.get(20)?)?,
         grant_types,
         scopes: list(r.get(6)?)?,
         default_scopes: list(r.get(7)?)?,
@@ -76,14 +84,14 @@ impl ClientStore for SqliteStore {
             .run(move |conn| {
                 let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
                 conn.prepare_cached(&format!(
-                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
                 ))?
                 .execute(params![
                     c.id,
                     c.name,
-                    c.secrets.current.as_bytes().as_slice(),
-                    c.secrets.previous.map(|(h, _)| h.as_bytes().to_vec()),
-                    c.secrets.previous.map(|(_, e)| e as i64),
+                    c.secrets.as_ref().map_or(&[][..], |s| s.current.as_bytes().as_slice()),
+                    c.secrets.as_ref().and_then(|s| s.previous).map(|(h, _)| h.as_bytes().to_vec()),
+                    c.secrets.as_ref().and_then(|s| s.previous).map(|(_, e)| e as i64),
                     json_list(&grants),
                     json_list(&c.scopes),
                     json_list(&c.default_scopes),
@@ -99,6 +107,7 @@ impl ClientStore for SqliteStore {
                     c.jwks,
                     c.tls_client_auth.as_ref().map(|t| serde_json::to_string(t).expect("serialises")),
                     c.tokens_not_before.map(|t| t as i64),
+                    json_list(&c.redirect_uris),
                 ])?;
                 Ok(())
             })
@@ -135,7 +144,7 @@ impl ClientStore for SqliteStore {
                     .prepare_cached(
                         "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, default_scopes = ?5, \
                          audiences = ?6, token_format = ?7, jwt_alg = ?8, auth_method = ?9, \
-                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16 WHERE id = ?1",
+                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17 WHERE id = ?1",
                     )?
                     .execute(params![
                         c.id,
@@ -154,6 +163,7 @@ impl ClientStore for SqliteStore {
                         c.jwks,
                         c.tls_client_auth.as_ref().map(|t| serde_json::to_string(t).expect("serialises")),
                         c.tokens_not_before.map(|t| t as i64),
+                        json_list(&c.redirect_uris),
                     ])?;
                 Ok(n == 1)
             })
@@ -185,9 +195,15 @@ impl ClientStore for SqliteStore {
                 let n = conn
                     .prepare_cached(
                         "UPDATE clients SET previous_secret_hash = secret_hash, \
-                         previous_secret_expires_at = ?3, secret_hash = ?2, updated_at = ?4 WHERE id = ?1",
+                         previous_secret_expires_at = ?3, secret_hash = ?2, updated_at = ?4 \
+                         WHERE id = ?1 AND length(secret_hash) > 0",
                     )?
-                    .execute(params![id, new.as_bytes().as_slice(), previous_expires_at as i64, now as i64])?;
+                    .execute(params![
+                        id,
+                        new.as_bytes().as_slice(),
+                        previous_expires_at as i64,
+                        now as i64
+                    ])?;
                 Ok(n == 1)
             })
             .await

@@ -6,6 +6,7 @@
 mod alerts;
 mod clients;
 mod events;
+mod grants;
 mod keys;
 mod readers;
 mod retention;

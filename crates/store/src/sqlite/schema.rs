@@ -145,6 +145,67 @@ CREATE INDEX revoked_jtis_expires_at ON revoked_jtis (expires_at);
 CREATE INDEX replay_guards_expires_at ON replay_guards (expires_at);
 CREATE INDEX events_time_ms ON events (time_ms);
 "#,
+    r#"
+-- Authorization code grant, refresh tokens and their families, users, pending login requests.
+-- A family ties together every token issued from one authorization, for the revocation cascade.
+-- Registered redirection URIs (RFC 6749 §3.1.2); a public client stores an empty secret_hash.
+ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE grant_families (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE authorization_codes (
+    hash BLOB PRIMARY KEY,
+    family TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT NOT NULL,
+    dpop_jkt TEXT,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE TABLE refresh_tokens (
+    hash BLOB PRIMARY KEY,
+    family TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    cnf_jkt TEXT,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    revoked_at INTEGER
+);
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family);
+-- Access tokens issued from a family: kind 'opaque' (selector) or 'jwt' (jti).
+CREATE TABLE family_tokens (
+    family TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (family, kind, token_id)
+);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE pending_authorizations (
+    id BLOB PRIMARY KEY,
+    body TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

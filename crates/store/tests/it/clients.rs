@@ -1,5 +1,5 @@
 //! `ClientStore`: registration, lookup, update, deletion and secret rotation.
-use tessera_core::client::{AuthMethod, TokenFormat};
+use tessera_core::client::{AuthMethod, GrantType, TokenFormat};
 use tessera_core::error::StoreError;
 use tessera_core::keys::SigningAlg;
 use tessera_proto::SecretHash;
@@ -40,7 +40,7 @@ async fn create_get_list(env: Env) {
 async fn create_keeps_every_field(env: Env) {
     let s = env.store;
     let mut c = client("full", 1_700_000_000);
-    c.secrets.previous = Some((SecretHash::of(b"old"), 1_700_000_900));
+    c.secrets.as_mut().unwrap().previous = Some((SecretHash::of(b"old"), 1_700_000_900));
     c.scopes = vec!["a".into(), "b:c".into(), "d".into()];
     c.default_scopes = vec![];
     c.audiences = vec!["https://api.example.com".into(), "urn:x".into()];
@@ -52,9 +52,26 @@ async fn create_keeps_every_field(env: Env) {
     c.require_dpop = true;
     c.disabled = true;
     c.updated_at = 1_700_000_001;
+    c.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+    c.redirect_uris = vec![
+        "https://app.example.com/cb".into(),
+        "http://127.0.0.1:8765/cb".into(),
+    ];
     s.create_client(&c).await.unwrap();
     assert_eq!(s.get_client("full").await.unwrap(), Some(c.clone()));
     assert_eq!(s.list_clients().await.unwrap(), vec![c]);
+    // A public client holds no secret, and rotation cannot give it one.
+    let mut public = client("public", 1_700_000_002);
+    public.auth_method = AuthMethod::None;
+    public.secrets = None;
+    s.create_client(&public).await.unwrap();
+    assert_eq!(s.get_client("public").await.unwrap(), Some(public.clone()));
+    assert!(
+        !s.rotate_client_secret("public", SecretHash::of(b"s"), 0, 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.get_client("public").await.unwrap(), Some(public));
 }
 
 async fn duplicate_id_conflicts(env: Env) {
@@ -88,8 +105,8 @@ async fn update_changes_settings_not_secrets(env: Env) {
     changed.disabled = true;
     changed.updated_at = 20;
     // Secrets and creation time in the argument are ignored.
-    changed.secrets.current = SecretHash::of(b"not applied");
-    changed.secrets.previous = Some((SecretHash::of(b"nor this"), 99));
+    changed.secrets.as_mut().unwrap().current = SecretHash::of(b"not applied");
+    changed.secrets.as_mut().unwrap().previous = Some((SecretHash::of(b"nor this"), 99));
     changed.created_at = 999;
     assert!(s.update_client(&changed).await.unwrap());
     let stored = s.get_client("u").await.unwrap().unwrap();
@@ -116,7 +133,7 @@ async fn delete_removes(env: Env) {
 async fn secret_rotation_keeps_previous_until_expiry(env: Env) {
     let s = env.store;
     let c = client("r", 1);
-    let first = c.secrets.current;
+    let first = c.secrets.as_ref().unwrap().current;
     s.create_client(&c).await.unwrap();
     let second = SecretHash::of(b"second");
     assert!(
@@ -125,22 +142,22 @@ async fn secret_rotation_keeps_previous_until_expiry(env: Env) {
             .unwrap()
     );
     let got = s.get_client("r").await.unwrap().unwrap();
-    assert_eq!(got.secrets.current, second);
-    assert_eq!(got.secrets.previous, Some((first, 1_000)));
+    assert_eq!(got.secrets.as_ref().unwrap().current, second);
+    assert_eq!(got.secrets.as_ref().unwrap().previous, Some((first, 1_000)));
     assert_eq!(got.updated_at, 500);
     assert_eq!(got.name, c.name, "settings untouched");
     // Both work during the grace period, only the new one after it.
-    assert!(got.secrets.accepts(&first, 999));
-    assert!(!got.secrets.accepts(&first, 1_000));
-    assert!(got.secrets.accepts(&second, 5_000));
+    assert!(got.secrets.as_ref().unwrap().accepts(&first, 999));
+    assert!(!got.secrets.as_ref().unwrap().accepts(&first, 1_000));
+    assert!(got.secrets.as_ref().unwrap().accepts(&second, 5_000));
     // A second rotation makes the second secret the previous one; the first is gone.
     let third = SecretHash::of(b"third");
     assert!(s.rotate_client_secret("r", third, 600, 600).await.unwrap());
     let got = s.get_client("r").await.unwrap().unwrap();
-    assert_eq!(got.secrets.current, third);
-    assert_eq!(got.secrets.previous, Some((second, 600)));
-    assert!(!got.secrets.accepts(&first, 0));
+    assert_eq!(got.secrets.as_ref().unwrap().current, third);
+    assert_eq!(got.secrets.as_ref().unwrap().previous, Some((second, 600)));
+    assert!(!got.secrets.as_ref().unwrap().accepts(&first, 0));
     // Expiry ≤ now: the old secret stops at once.
-    assert!(!got.secrets.accepts(&second, 600));
+    assert!(!got.secrets.as_ref().unwrap().accepts(&second, 600));
     assert!(!s.rotate_client_secret("nobody", third, 0, 0).await.unwrap());
 }

@@ -26,6 +26,7 @@ macro_rules! conformance {
 mod alerts;
 mod clients;
 mod events;
+mod grants;
 mod keys;
 mod postgres;
 mod retention;

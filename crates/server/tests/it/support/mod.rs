@@ -13,6 +13,8 @@ use tessera_core::store::Store;
 use tessera_proto::{TokenKind, TokenString};
 use tessera_server::Running;
 
+pub mod flow;
+
 pub const API: &str = "https://api.example.com";
 
 /// A running test server.
@@ -124,11 +126,12 @@ impl TestServer {
         let mut c = Client {
             id: format!("client-{}", u64::from_be_bytes(bytes)),
             name: "test".into(),
-            secrets: ClientSecrets {
+            secrets: Some(ClientSecrets {
                 current: secret.hash(),
                 previous: None,
-            },
+            }),
             grant_types: vec![GrantType::ClientCredentials],
+            redirect_uris: vec![],
             scopes: vec!["deploy:read".into(), "deploy:write".into()],
             default_scopes: vec!["deploy:read".into()],
             audiences: vec![API.into()],
@@ -148,7 +151,12 @@ impl TestServer {
         self.store.create_client(&c).await.unwrap();
         TestClient {
             id: c.id,
-            secret: secret.expose_secret().to_string(),
+            // A public client has no secret: the empty string says so.
+            secret: if c.secrets.is_some() {
+                secret.expose_secret().to_string()
+            } else {
+                String::new()
+            },
         }
     }
 

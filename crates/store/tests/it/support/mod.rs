@@ -142,11 +142,12 @@ pub fn client(id: &str, created_at: u64) -> Client {
     Client {
         id: id.into(),
         name: format!("client {id}"),
-        secrets: ClientSecrets {
+        secrets: Some(ClientSecrets {
             current: SecretHash::of(format!("secret of {id}").as_bytes()),
             previous: None,
-        },
+        }),
         grant_types: vec![GrantType::ClientCredentials],
+        redirect_uris: vec![],
         scopes: vec!["read".into(), "write".into()],
         default_scopes: vec!["read".into()],
         audiences: vec![],

@@ -63,11 +63,12 @@ impl As {
         let mut c = Client {
             id: id.clone(),
             name: "test".into(),
-            secrets: ClientSecrets {
+            secrets: Some(ClientSecrets {
                 current: secret.hash(),
                 previous: None,
-            },
+            }),
             grant_types: vec![GrantType::ClientCredentials],
+            redirect_uris: vec![],
             scopes: vec!["deploy:read".into(), "deploy:write".into()],
             default_scopes: vec!["deploy:read".into()],
             audiences: vec![API.into()],

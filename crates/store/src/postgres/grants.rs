@@ -1,0 +1,417 @@
+//! `GrantStore` and `UserStore` on PostgreSQL. Redemption and rotation are conditional UPDATEs:
+//! under READ COMMITTED a concurrent caller, on any node, waits for the row lock and re-checks
+//! `used_at IS NULL` against the committed row, so exactly one wins. The family row's lock
+//! orders a revocation cascade against tokens being linked to the family at the same moment.
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+use tessera_core::error::StoreError;
+use tessera_core::store::{
+    AuthorizationCodeRecord, GrantStore, RedeemOutcome, RefreshTokenRecord, RevokedKind,
+    RevokedToken, RotateOutcome, StoreResult, UserRecord, UserStore,
+};
+use tessera_proto::SecretHash;
+use tokio_postgres::Row;
+
+use super::{PgStore, corrupt, pool};
+
+const CODE_COLUMNS: &str = "hash, family, client_id, subject, scope, audience, redirect_uri, \
+    code_challenge, dpop_jkt, issued_at, expires_at, used_at";
+
+const REFRESH_COLUMNS: &str = "hash, family, client_id, subject, scope, audience, cnf_jkt, \
+    issued_at, expires_at, used_at, revoked_at";
+
+fn opt_u64(v: Option<i64>) -> Option<u64> {
+    v.map(|t| t as u64)
+}
+
+fn code_from_row(r: &Row) -> StoreResult<AuthorizationCodeRecord> {
+    let get = |e| pool::map_err(e);
+    let hash: &[u8] = r.try_get(0).map_err(get)?;
+    Ok(AuthorizationCodeRecord {
+        hash: SecretHash::from_bytes(hash).ok_or_else(|| corrupt("authorization_codes", "hash"))?,
+        family: r.try_get(1).map_err(get)?,
+        client_id: r.try_get(2).map_err(get)?,
+        subject: r.try_get(3).map_err(get)?,
+        scope: r.try_get(4).map_err(get)?,
+        audience: r.try_get(5).map_err(get)?,
+        redirect_uri: r.try_get(6).map_err(get)?,
+        code_challenge: r.try_get(7).map_err(get)?,
+        dpop_jkt: r.try_get(8).map_err(get)?,
+        issued_at: r.try_get::<_, i64>(9).map_err(get)? as u64,
+        expires_at: r.try_get::<_, i64>(10).map_err(get)? as u64,
+        used_at: opt_u64(r.try_get(11).map_err(get)?),
+    })
+}
+
+fn refresh_from_row(r: &Row) -> StoreResult<RefreshTokenRecord> {
+    let get = |e| pool::map_err(e);
+    let hash: &[u8] = r.try_get(0).map_err(get)?;
+    Ok(RefreshTokenRecord {
+        hash: SecretHash::from_bytes(hash).ok_or_else(|| corrupt("refresh_tokens", "hash"))?,
+        family: r.try_get(1).map_err(get)?,
+        client_id: r.try_get(2).map_err(get)?,
+        subject: r.try_get(3).map_err(get)?,
+        scope: r.try_get(4).map_err(get)?,
+        audience: r.try_get(5).map_err(get)?,
+        cnf_jkt: r.try_get(6).map_err(get)?,
+        issued_at: r.try_get::<_, i64>(7).map_err(get)? as u64,
+        expires_at: r.try_get::<_, i64>(8).map_err(get)? as u64,
+        used_at: opt_u64(r.try_get(9).map_err(get)?),
+        revoked_at: opt_u64(r.try_get(10).map_err(get)?),
+    })
+}
+
+async fn insert_refresh(
+    tx: &Transaction<'_>,
+    t: &RefreshTokenRecord,
+) -> Result<u64, tokio_postgres::Error> {
+    let stmt = tx
+        .prepare_cached(&format!(
+            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .await?;
+    tx.execute(
+        &stmt,
+        &[
+            &t.hash.as_bytes().as_slice(),
+            &t.family,
+            &t.client_id,
+            &t.subject,
+            &t.scope,
+            &t.audience,
+            &t.cnf_jkt,
+            &(t.issued_at as i64),
+            &(t.expires_at as i64),
+            &t.used_at.map(|v| v as i64),
+            &t.revoked_at.map(|v| v as i64),
+        ],
+    )
+    .await
+}
+
+/// Revokes one access token issued from a family, inside the caller's transaction.
+async fn revoke_linked(
+    tx: &Transaction<'_>,
+    kind: &str,
+    token_id: &str,
+    client_id: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), tokio_postgres::Error> {
+    if kind == "jwt" {
+        tx.execute(
+            "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (jti) DO NOTHING",
+            &[&token_id, &client_id, &expires_at, &now],
+        )
+        .await?;
+    } else if let Ok(id) = token_id.parse::<i64>() {
+        tx.execute(
+            "UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[&id, &now],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl GrantStore for PgStore {
+    async fn insert_authorization_code(&self, c: AuthorizationCodeRecord) -> StoreResult<()> {
+        let mut conn = pool::get(&self.pool).await?;
+        let run = async {
+            let tx = conn.transaction().await?;
+            tx.execute(
+                "INSERT INTO grant_families (id, client_id, created_at) VALUES ($1, $2, $3)",
+                &[&c.family, &c.client_id, &(c.issued_at as i64)],
+            )
+            .await?;
+            let stmt = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO authorization_codes ({CODE_COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                ))
+                .await?;
+            tx.execute(
+                &stmt,
+                &[
+                    &c.hash.as_bytes().as_slice(),
+                    &c.family,
+                    &c.client_id,
+                    &c.subject,
+                    &c.scope,
+                    &c.audience,
+                    &c.redirect_uri,
+                    &c.code_challenge,
+                    &c.dpop_jkt,
+                    &(c.issued_at as i64),
+                    &(c.expires_at as i64),
+                    &c.used_at.map(|v| v as i64),
+                ],
+            )
+            .await?;
+            tx.commit().await
+        };
+        run.await.map_err(pool::map_err)
+    }
+
+    async fn redeem_code(&self, hash: SecretHash, now: u64) -> StoreResult<RedeemOutcome> {
+        let key = hash.as_bytes().as_slice();
+        let now = now as i64;
+        if let Some(row) = self
+            .query_opt(
+                &format!(
+                    "UPDATE authorization_codes SET used_at = $2 \
+                     WHERE hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING {CODE_COLUMNS}"
+                ),
+                &[&key, &now],
+            )
+            .await?
+        {
+            let mut before = code_from_row(&row)?;
+            before.used_at = None;
+            return Ok(RedeemOutcome::Redeemed(before));
+        }
+        let Some(row) = self
+            .query_opt(
+                &format!("SELECT {CODE_COLUMNS} FROM authorization_codes WHERE hash = $1"),
+                &[&key],
+            )
+            .await?
+        else {
+            return Ok(RedeemOutcome::NotFound);
+        };
+        let code = code_from_row(&row)?;
+        Ok(if code.used_at.is_some() {
+            RedeemOutcome::AlreadyUsed(code)
+        } else {
+            RedeemOutcome::Expired
+        })
+    }
+
+    async fn insert_refresh_token(&self, t: RefreshTokenRecord) -> StoreResult<()> {
+        let mut conn = pool::get(&self.pool).await?;
+        let run = async {
+            let tx = conn.transaction().await?;
+            insert_refresh(&tx, &t).await?;
+            tx.commit().await
+        };
+        run.await.map_err(pool::map_err)
+    }
+
+    async fn get_refresh_token(&self, hash: SecretHash) -> StoreResult<Option<RefreshTokenRecord>> {
+        self.query_opt(
+            &format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE hash = $1"),
+            &[&hash.as_bytes().as_slice()],
+        )
+        .await?
+        .map(|r| refresh_from_row(&r))
+        .transpose()
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old: SecretHash,
+        new: RefreshTokenRecord,
+        now: u64,
+    ) -> StoreResult<RotateOutcome> {
+        let mut conn = pool::get(&self.pool).await?;
+        let key = old.as_bytes().as_slice();
+        let now = now as i64;
+        let run = async {
+            let tx = conn.transaction().await?;
+            let rotated = tx
+                .query_opt(
+                    &format!(
+                        "UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL \
+                         AND revoked_at IS NULL AND expires_at > $2 RETURNING {REFRESH_COLUMNS}"
+                    ),
+                    &[&key, &now],
+                )
+                .await?;
+            if let Some(row) = rotated {
+                insert_refresh(&tx, &new).await?;
+                tx.commit().await?;
+                return Ok(Ok(Some(row)));
+            }
+            let current = tx
+                .query_opt(
+                    &format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE hash = $1"),
+                    &[&key],
+                )
+                .await?;
+            tx.commit().await?;
+            Ok(Err(current))
+        };
+        let outcome: Result<Result<Option<Row>, Option<Row>>, tokio_postgres::Error> = run.await;
+        match outcome.map_err(pool::map_err)? {
+            Ok(Some(row)) => {
+                let mut before = refresh_from_row(&row)?;
+                before.used_at = None;
+                Ok(RotateOutcome::Rotated(before))
+            }
+            Ok(None) | Err(None) => Ok(RotateOutcome::NotFound),
+            Err(Some(row)) => {
+                let current = refresh_from_row(&row)?;
+                Ok(
+                    if current.revoked_at.is_some() || now >= current.expires_at as i64 {
+                        RotateOutcome::Inactive
+                    } else {
+                        RotateOutcome::Reused(current)
+                    },
+                )
+            }
+        }
+    }
+
+    async fn revoke_family(&self, family: &str, now: u64) -> StoreResult<bool> {
+        let mut conn = pool::get(&self.pool).await?;
+        let now = now as i64;
+        let run = async {
+            let tx = conn.transaction().await?;
+            let n = tx
+                .execute(
+                    "UPDATE grant_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                    &[&family, &now],
+                )
+                .await?;
+            // Take the family row's lock even when it was revoked before, so links made
+            // concurrently are either seen below or see the revocation themselves.
+            tx.execute(
+                "SELECT 1 FROM grant_families WHERE id = $1 FOR UPDATE",
+                &[&family],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+                &[&family, &now],
+            )
+            .await?;
+            let linked = tx
+                .query(
+                    "SELECT kind, token_id, client_id, expires_at FROM family_tokens WHERE family = $1",
+                    &[&family],
+                )
+                .await?;
+            for r in &linked {
+                revoke_linked(&tx, r.get(0), r.get(1), r.get(2), r.get(3), now).await?;
+            }
+            tx.commit().await?;
+            Ok(n == 1)
+        };
+        run.await.map_err(pool::map_err)
+    }
+
+    async fn link_family_token(
+        &self,
+        family: &str,
+        token: &RevokedToken,
+        client_id: &str,
+    ) -> StoreResult<bool> {
+        let mut conn = pool::get(&self.pool).await?;
+        let kind = match token.kind {
+            RevokedKind::Jwt => "jwt",
+            RevokedKind::Opaque => "opaque",
+        };
+        let exp = token.expires_at as i64;
+        let run = async {
+            let tx = conn.transaction().await?;
+            let revoked: Option<Option<i64>> = tx
+                .query_opt(
+                    "SELECT revoked_at FROM grant_families WHERE id = $1 FOR SHARE",
+                    &[&family],
+                )
+                .await?
+                .map(|r| r.get(0));
+            tx.execute(
+                "INSERT INTO family_tokens (family, kind, token_id, client_id, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&family, &kind, &token.id, &client_id, &exp],
+            )
+            .await?;
+            let live = match revoked {
+                Some(Some(at)) => {
+                    revoke_linked(&tx, kind, &token.id, client_id, exp, at).await?;
+                    false
+                }
+                _ => true,
+            };
+            tx.commit().await?;
+            Ok(live)
+        };
+        run.await.map_err(pool::map_err)
+    }
+
+    async fn insert_pending_authorization(
+        &self,
+        id: SecretHash,
+        body: String,
+        expires_at: u64,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO pending_authorizations (id, body, expires_at) VALUES ($1, $2, $3)",
+            &[&id.as_bytes().as_slice(), &body, &(expires_at as i64)],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_pending_authorization(
+        &self,
+        id: SecretHash,
+        now: u64,
+    ) -> StoreResult<Option<String>> {
+        Ok(self
+            .query_opt(
+                "SELECT body FROM pending_authorizations WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
+                &[&id.as_bytes().as_slice(), &(now as i64)],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    async fn consume_pending_authorization(&self, id: SecretHash, now: u64) -> StoreResult<bool> {
+        let n = self
+            .execute(
+                "UPDATE pending_authorizations SET used_at = $2 \
+                 WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
+                &[&id.as_bytes().as_slice(), &(now as i64)],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO users (username, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4)",
+            &[&u.username, &u.password_hash, &u.disabled, &(u.created_at as i64)],
+        )
+        .await
+        .map(drop)
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::Conflict("user name already exists".into()),
+            other => other,
+        })
+    }
+
+    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        let Some(r) = self
+            .query_opt(
+                "SELECT username, password_hash, disabled, created_at FROM users WHERE username = $1",
+                &[&username],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(UserRecord {
+            username: r.get(0),
+            password_hash: r.get(1),
+            disabled: r.get(2),
+            created_at: r.get::<_, i64>(3) as u64,
+        }))
+    }
+}

@@ -1,0 +1,375 @@
+//! `GrantStore` and `UserStore` on SQLite. Every method runs as one job of the single writer
+//! thread (inside its own savepoint), so check-then-update sequences cannot interleave: two
+//! redemptions of one code, or two rotations of one refresh token, have exactly one winner.
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tessera_core::error::StoreError;
+use tessera_core::store::{
+    AuthorizationCodeRecord, GrantStore, RedeemOutcome, RefreshTokenRecord, RevokedKind,
+    RevokedToken, RotateOutcome, StoreResult, UserRecord, UserStore,
+};
+use tessera_proto::SecretHash;
+
+use super::SqliteStore;
+
+const CODE_COLUMNS: &str = "hash, family, client_id, subject, scope, audience, redirect_uri, \
+    code_challenge, dpop_jkt, issued_at, expires_at, used_at";
+
+const REFRESH_COLUMNS: &str = "hash, family, client_id, subject, scope, audience, cnf_jkt, \
+    issued_at, expires_at, used_at, revoked_at";
+
+fn hash_of(bytes: Vec<u8>) -> rusqlite::Result<SecretHash> {
+    SecretHash::from_bytes(&bytes).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(0, "hash".into(), rusqlite::types::Type::Blob)
+    })
+}
+
+fn opt_u64(v: Option<i64>) -> Option<u64> {
+    v.map(|t| t as u64)
+}
+
+fn code_from_row(r: &Row<'_>) -> rusqlite::Result<AuthorizationCodeRecord> {
+    Ok(AuthorizationCodeRecord {
+        hash: hash_of(r.get(0)?)?,
+        family: r.get(1)?,
+        client_id: r.get(2)?,
+        subject: r.get(3)?,
+        scope: r.get(4)?,
+        audience: r.get(5)?,
+        redirect_uri: r.get(6)?,
+        code_challenge: r.get(7)?,
+        dpop_jkt: r.get(8)?,
+        issued_at: r.get::<_, i64>(9)? as u64,
+        expires_at: r.get::<_, i64>(10)? as u64,
+        used_at: opt_u64(r.get(11)?),
+    })
+}
+
+fn refresh_from_row(r: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        hash: hash_of(r.get(0)?)?,
+        family: r.get(1)?,
+        client_id: r.get(2)?,
+        subject: r.get(3)?,
+        scope: r.get(4)?,
+        audience: r.get(5)?,
+        cnf_jkt: r.get(6)?,
+        issued_at: r.get::<_, i64>(7)? as u64,
+        expires_at: r.get::<_, i64>(8)? as u64,
+        used_at: opt_u64(r.get(9)?),
+        revoked_at: opt_u64(r.get(10)?),
+    })
+}
+
+fn insert_refresh(conn: &Connection, t: &RefreshTokenRecord) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?
+    .execute(params![
+        t.hash.as_bytes().as_slice(),
+        t.family,
+        t.client_id,
+        t.subject,
+        t.scope,
+        t.audience,
+        t.cnf_jkt,
+        t.issued_at as i64,
+        t.expires_at as i64,
+        t.used_at.map(|v| v as i64),
+        t.revoked_at.map(|v| v as i64),
+    ])?;
+    Ok(())
+}
+
+fn get_refresh(
+    conn: &Connection,
+    hash: &SecretHash,
+) -> rusqlite::Result<Option<RefreshTokenRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE hash = ?1"
+    ))?
+    .query_row([hash.as_bytes().as_slice()], refresh_from_row)
+    .optional()
+}
+
+fn kind_name(kind: RevokedKind) -> &'static str {
+    match kind {
+        RevokedKind::Jwt => "jwt",
+        RevokedKind::Opaque => "opaque",
+    }
+}
+
+/// Revokes one access token issued from a family (inside the caller's transaction).
+fn revoke_linked(
+    conn: &Connection,
+    kind: &str,
+    token_id: &str,
+    client_id: &str,
+    expires_at: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    if kind == "jwt" {
+        conn.prepare_cached(
+            "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (jti) DO NOTHING",
+        )?
+        .execute(params![token_id, client_id, expires_at, now])?;
+    } else if let Ok(id) = token_id.parse::<i64>() {
+        conn.prepare_cached(
+            "UPDATE access_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        )?
+        .execute(params![id, now])?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl GrantStore for SqliteStore {
+    async fn insert_authorization_code(&self, c: AuthorizationCodeRecord) -> StoreResult<()> {
+        self.writer
+            .run(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO grant_families (id, client_id, created_at) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![c.family, c.client_id, c.issued_at as i64])?;
+                conn.prepare_cached(&format!(
+                    "INSERT INTO authorization_codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ))?
+                .execute(params![
+                    c.hash.as_bytes().as_slice(),
+                    c.family,
+                    c.client_id,
+                    c.subject,
+                    c.scope,
+                    c.audience,
+                    c.redirect_uri,
+                    c.code_challenge,
+                    c.dpop_jkt,
+                    c.issued_at as i64,
+                    c.expires_at as i64,
+                    c.used_at.map(|v| v as i64),
+                ])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn redeem_code(&self, hash: SecretHash, now: u64) -> StoreResult<RedeemOutcome> {
+        self.writer
+            .run(move |conn| {
+                let key = hash.as_bytes().to_vec();
+                let Some(before) = conn
+                    .prepare_cached(&format!(
+                        "SELECT {CODE_COLUMNS} FROM authorization_codes WHERE hash = ?1"
+                    ))?
+                    .query_row([&key], code_from_row)
+                    .optional()?
+                else {
+                    return Ok(RedeemOutcome::NotFound);
+                };
+                if before.used_at.is_some() {
+                    return Ok(RedeemOutcome::AlreadyUsed(before));
+                }
+                if now >= before.expires_at {
+                    return Ok(RedeemOutcome::Expired);
+                }
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE authorization_codes SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL",
+                    )?
+                    .execute(params![key, now as i64])?;
+                Ok(if n == 1 {
+                    RedeemOutcome::Redeemed(before)
+                } else {
+                    RedeemOutcome::AlreadyUsed(before)
+                })
+            })
+            .await
+    }
+
+    async fn insert_refresh_token(&self, t: RefreshTokenRecord) -> StoreResult<()> {
+        self.writer.run(move |conn| insert_refresh(conn, &t)).await
+    }
+
+    async fn get_refresh_token(&self, hash: SecretHash) -> StoreResult<Option<RefreshTokenRecord>> {
+        self.readers.with(|conn| get_refresh(conn, &hash))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old: SecretHash,
+        new: RefreshTokenRecord,
+        now: u64,
+    ) -> StoreResult<RotateOutcome> {
+        self.writer
+            .run(move |conn| {
+                let Some(before) = get_refresh(conn, &old)? else {
+                    return Ok(RotateOutcome::NotFound);
+                };
+                if before.revoked_at.is_some() || now >= before.expires_at {
+                    return Ok(RotateOutcome::Inactive);
+                }
+                if before.used_at.is_some() {
+                    return Ok(RotateOutcome::Reused(before));
+                }
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE refresh_tokens SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL AND revoked_at IS NULL",
+                    )?
+                    .execute(params![old.as_bytes().as_slice(), now as i64])?;
+                if n != 1 {
+                    return Ok(RotateOutcome::Reused(before));
+                }
+                insert_refresh(conn, &new)?;
+                Ok(RotateOutcome::Rotated(before))
+            })
+            .await
+    }
+
+    async fn revoke_family(&self, family: &str, now: u64) -> StoreResult<bool> {
+        let family = family.to_string();
+        self.writer
+            .run(move |conn| {
+                let now = now as i64;
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE grant_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    )?
+                    .execute(params![family, now])?;
+                conn.prepare_cached(
+                    "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+                )?
+                .execute(params![family, now])?;
+                let linked: Vec<(String, String, String, i64)> = conn
+                    .prepare_cached(
+                        "SELECT kind, token_id, client_id, expires_at FROM family_tokens WHERE family = ?1",
+                    )?
+                    .query_map([&family], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (kind, id, client, exp) in linked {
+                    revoke_linked(conn, &kind, &id, &client, exp, now)?;
+                }
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn link_family_token(
+        &self,
+        family: &str,
+        token: &RevokedToken,
+        client_id: &str,
+    ) -> StoreResult<bool> {
+        let (family, client_id) = (family.to_string(), client_id.to_string());
+        let (kind, id, exp) = (
+            kind_name(token.kind),
+            token.id.clone(),
+            token.expires_at as i64,
+        );
+        self.writer
+            .run(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO family_tokens (family, kind, token_id, client_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![family, kind, id, client_id, exp])?;
+                let revoked: Option<Option<i64>> = conn
+                    .prepare_cached("SELECT revoked_at FROM grant_families WHERE id = ?1")?
+                    .query_row([&family], |r| r.get(0))
+                    .optional()?;
+                match revoked {
+                    Some(Some(at)) => {
+                        revoke_linked(conn, kind, &id, &client_id, exp, at)?;
+                        Ok(false)
+                    }
+                    _ => Ok(true),
+                }
+            })
+            .await
+    }
+
+    async fn insert_pending_authorization(
+        &self,
+        id: SecretHash,
+        body: String,
+        expires_at: u64,
+    ) -> StoreResult<()> {
+        self.writer
+            .run_statement(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO pending_authorizations (id, body, expires_at) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![
+                    id.as_bytes().as_slice(),
+                    body,
+                    expires_at as i64
+                ])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get_pending_authorization(
+        &self,
+        id: SecretHash,
+        now: u64,
+    ) -> StoreResult<Option<String>> {
+        self.readers.with(|conn| {
+            conn.prepare_cached(
+                "SELECT body FROM pending_authorizations WHERE id = ?1 AND used_at IS NULL AND expires_at > ?2",
+            )?
+            .query_row(params![id.as_bytes().as_slice(), now as i64], |r| r.get(0))
+            .optional()
+        })
+    }
+
+    async fn consume_pending_authorization(&self, id: SecretHash, now: u64) -> StoreResult<bool> {
+        self.writer
+            .run_statement(move |conn| {
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE pending_authorizations SET used_at = ?2 \
+                         WHERE id = ?1 AND used_at IS NULL AND expires_at > ?2",
+                    )?
+                    .execute(params![id.as_bytes().as_slice(), now as i64])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
+        let u = u.clone();
+        self.writer
+            .run_statement(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO users (username, password_hash, disabled, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![u.username, u.password_hash, u.disabled, u.created_at as i64])?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => StoreError::Conflict("user name already exists".into()),
+                other => other,
+            })
+    }
+
+    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        self.readers.with(|conn| {
+            conn.prepare_cached(
+                "SELECT username, password_hash, disabled, created_at FROM users WHERE username = ?1",
+            )?
+            .query_row([username], |r| {
+                Ok(UserRecord {
+                    username: r.get(0)?,
+                    password_hash: r.get(1)?,
+                    disabled: r.get(2)?,
+                    created_at: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .optional()
+        })
+    }
+}

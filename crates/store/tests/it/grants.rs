@@ -1,0 +1,347 @@
+//! `GrantStore` and `UserStore`: code redemption, refresh rotation and the revocation cascade,
+//! each atomic — concurrent callers, on one node or two, have exactly one winner.
+use std::sync::Arc;
+
+use tessera_core::error::StoreError;
+use tessera_core::store::{
+    AuthorizationCodeRecord, RedeemOutcome, RefreshTokenRecord, RevokedKind, RevokedToken,
+    RotateOutcome, Store, UserRecord,
+};
+use tessera_proto::SecretHash;
+
+use crate::support::{Env, token};
+
+conformance!(
+    code_round_trip_and_single_redemption,
+    expired_and_unknown_codes_are_not_redeemed,
+    concurrent_code_redemptions_have_one_winner,
+    refresh_rotation_marks_the_old_token_used,
+    concurrent_rotations_have_one_winner,
+    family_revocation_cascades_to_every_token,
+    tokens_linked_after_revocation_are_revoked_at_once,
+    pending_authorizations_are_single_use,
+    users_round_trip,
+);
+
+const NOW: u64 = 1_700_000_000;
+
+fn code(name: &str, family: &str) -> AuthorizationCodeRecord {
+    AuthorizationCodeRecord {
+        hash: SecretHash::of(name.as_bytes()),
+        family: family.into(),
+        client_id: "c1".into(),
+        subject: "alice".into(),
+        scope: "read write".into(),
+        audience: "https://api.example.com".into(),
+        redirect_uri: name
+            .ends_with('r')
+            .then(|| "https://app.example.com/cb".into()),
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        dpop_jkt: name.ends_with('d').then(|| "jkt".into()),
+        issued_at: NOW,
+        expires_at: NOW + 60,
+        used_at: None,
+    }
+}
+
+fn refresh(name: &str, family: &str) -> RefreshTokenRecord {
+    RefreshTokenRecord {
+        hash: SecretHash::of(name.as_bytes()),
+        family: family.into(),
+        client_id: "c1".into(),
+        subject: "alice".into(),
+        scope: "read".into(),
+        audience: "https://api.example.com".into(),
+        cnf_jkt: name.ends_with('d').then(|| "jkt".into()),
+        issued_at: NOW,
+        expires_at: NOW + 3600,
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+async fn code_round_trip_and_single_redemption(env: Env) {
+    let s = env.store;
+    for name in ["code-r", "code-d"] {
+        let c = code(name, &format!("fam-{name}"));
+        s.insert_authorization_code(c.clone()).await.unwrap();
+        assert_eq!(
+            s.redeem_code(c.hash, NOW + 1).await.unwrap(),
+            RedeemOutcome::Redeemed(c.clone())
+        );
+        let mut used = c.clone();
+        used.used_at = Some(NOW + 1);
+        assert_eq!(
+            s.redeem_code(c.hash, NOW + 2).await.unwrap(),
+            RedeemOutcome::AlreadyUsed(used)
+        );
+    }
+    // A second code in one family is refused (the family is created with its code).
+    assert!(matches!(
+        s.insert_authorization_code(code("other", "fam-code-r"))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn expired_and_unknown_codes_are_not_redeemed(env: Env) {
+    let s = env.store;
+    let c = code("c", "f");
+    s.insert_authorization_code(c.clone()).await.unwrap();
+    assert_eq!(
+        s.redeem_code(c.hash, NOW + 60).await.unwrap(),
+        RedeemOutcome::Expired
+    );
+    assert_eq!(
+        s.redeem_code(SecretHash::of(b"nope"), NOW).await.unwrap(),
+        RedeemOutcome::NotFound
+    );
+}
+
+async fn concurrent_code_redemptions_have_one_winner(env: Env) {
+    let nodes: Vec<Arc<dyn Store>> = vec![env.store.clone(), env.open_again().await];
+    for round in 0..5 {
+        let c = code(&format!("race-{round}"), &format!("fam-{round}"));
+        nodes[0].insert_authorization_code(c.clone()).await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let s = nodes[i % 2].clone();
+                tokio::spawn(async move { s.redeem_code(c.hash, NOW + 1).await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                RedeemOutcome::Redeemed(_) => winners += 1,
+                RedeemOutcome::AlreadyUsed(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(winners, 1, "round {round}");
+    }
+}
+
+async fn refresh_rotation_marks_the_old_token_used(env: Env) {
+    let s = env.store;
+    let (first, second, third) = (
+        refresh("rt1", "f"),
+        refresh("rt2d", "f"),
+        refresh("rt3", "f"),
+    );
+    s.insert_refresh_token(first.clone()).await.unwrap();
+    assert_eq!(
+        s.get_refresh_token(first.hash).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        s.rotate_refresh(first.hash, second.clone(), NOW + 5)
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated(first.clone())
+    );
+    assert_eq!(
+        s.get_refresh_token(second.hash).await.unwrap(),
+        Some(second.clone())
+    );
+    let mut used = first.clone();
+    used.used_at = Some(NOW + 5);
+    assert_eq!(
+        s.rotate_refresh(first.hash, third.clone(), NOW + 6)
+            .await
+            .unwrap(),
+        RotateOutcome::Reused(used)
+    );
+    assert_eq!(s.get_refresh_token(third.hash).await.unwrap(), None);
+    assert_eq!(
+        s.rotate_refresh(SecretHash::of(b"x"), third.clone(), NOW)
+            .await
+            .unwrap(),
+        RotateOutcome::NotFound
+    );
+    // Expired: inactive, nothing changes.
+    assert_eq!(
+        s.rotate_refresh(second.hash, third.clone(), NOW + 3600)
+            .await
+            .unwrap(),
+        RotateOutcome::Inactive
+    );
+    assert_eq!(
+        s.get_refresh_token(second.hash).await.unwrap(),
+        Some(second)
+    );
+}
+
+async fn concurrent_rotations_have_one_winner(env: Env) {
+    let nodes: Vec<Arc<dyn Store>> = vec![env.store.clone(), env.open_again().await];
+    for round in 0..5 {
+        let family = format!("fam-{round}");
+        let old = refresh(&format!("old-{round}"), &family);
+        nodes[1].insert_refresh_token(old.clone()).await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let s = nodes[i % 2].clone();
+                let new = refresh(&format!("new-{round}-{i}"), &family);
+                tokio::spawn(async move {
+                    let hash = new.hash;
+                    (
+                        s.rotate_refresh(old.hash, new, NOW + 1).await.unwrap(),
+                        hash,
+                    )
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            let (outcome, new_hash) = t.await.unwrap();
+            let stored = nodes[0].get_refresh_token(new_hash).await.unwrap();
+            match outcome {
+                RotateOutcome::Rotated(_) => {
+                    winners += 1;
+                    assert!(stored.is_some());
+                }
+                RotateOutcome::Reused(_) => assert!(stored.is_none(), "a loser stored its token"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(winners, 1, "round {round}");
+    }
+}
+
+fn jwt(jti: &str) -> RevokedToken {
+    RevokedToken {
+        kind: RevokedKind::Jwt,
+        id: jti.into(),
+        expires_at: NOW + 300,
+        revoked_at: 0,
+    }
+}
+
+fn opaque(id: u64) -> RevokedToken {
+    RevokedToken {
+        kind: RevokedKind::Opaque,
+        id: id.to_string(),
+        expires_at: NOW + 300,
+        revoked_at: 0,
+    }
+}
+
+async fn family_revocation_cascades_to_every_token(env: Env) {
+    let s = env.store;
+    s.insert_authorization_code(code("c", "f")).await.unwrap();
+    s.insert_authorization_code(code("other", "g"))
+        .await
+        .unwrap();
+    let mut at = token(5);
+    at.issued_at = NOW;
+    at.expires_at = NOW + 300;
+    s.insert_access_token(at.clone()).await.unwrap();
+    s.insert_access_token(token(6)).await.unwrap();
+    assert!(s.link_family_token("f", &opaque(5), "c1").await.unwrap());
+    assert!(s.link_family_token("f", &jwt("jti-1"), "c1").await.unwrap());
+    assert!(s.link_family_token("g", &jwt("jti-2"), "c1").await.unwrap());
+    let (r1, r2) = (refresh("r1", "f"), refresh("r2", "f"));
+    s.insert_refresh_token(r1.clone()).await.unwrap();
+    s.rotate_refresh(r1.hash, r2.clone(), NOW + 1)
+        .await
+        .unwrap();
+    s.insert_refresh_token(refresh("r-other", "g"))
+        .await
+        .unwrap();
+
+    assert!(s.revoke_family("f", NOW + 10).await.unwrap());
+    assert!(!s.revoke_family("f", NOW + 11).await.unwrap(), "once");
+    assert!(!s.revoke_family("unknown", NOW).await.unwrap());
+    for r in [r1, r2] {
+        let got = s.get_refresh_token(r.hash).await.unwrap().unwrap();
+        assert_eq!(got.revoked_at, Some(NOW + 10));
+    }
+    assert_eq!(
+        s.rotate_refresh(SecretHash::of(b"r2"), refresh("r3", "f"), NOW + 12)
+            .await
+            .unwrap(),
+        RotateOutcome::Inactive
+    );
+    assert_eq!(
+        s.get_access_token(5).await.unwrap().unwrap().revoked_at,
+        Some(NOW + 10)
+    );
+    assert!(s.is_jti_revoked("jti-1").await.unwrap());
+    // The other family is untouched.
+    assert_eq!(
+        s.get_access_token(6).await.unwrap().unwrap().revoked_at,
+        None
+    );
+    assert!(!s.is_jti_revoked("jti-2").await.unwrap());
+    let other = s
+        .get_refresh_token(SecretHash::of(b"r-other"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.revoked_at, None);
+    // The revocation feed carries the cascade.
+    let feed = s.list_revocations(0, NOW, 100).await.unwrap();
+    let ids: Vec<&str> = feed.iter().map(|r| r.id.as_str()).collect();
+    assert!(ids.contains(&"jti-1") && ids.contains(&"5"), "{ids:?}");
+}
+
+async fn tokens_linked_after_revocation_are_revoked_at_once(env: Env) {
+    let s = env.store;
+    s.insert_authorization_code(code("c", "f")).await.unwrap();
+    assert!(s.revoke_family("f", NOW).await.unwrap());
+    assert!(!s.link_family_token("f", &jwt("late"), "c1").await.unwrap());
+    assert!(s.is_jti_revoked("late").await.unwrap());
+}
+
+async fn pending_authorizations_are_single_use(env: Env) {
+    let s = env.store;
+    let id = SecretHash::of(b"req");
+    s.insert_pending_authorization(id, "{\"a\":1}".into(), NOW + 600)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_pending_authorization(id, NOW)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"a\":1}")
+    );
+    assert_eq!(
+        s.get_pending_authorization(id, NOW + 600).await.unwrap(),
+        None
+    );
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.consume_pending_authorization(id, NOW).await.unwrap() })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(s.get_pending_authorization(id, NOW).await.unwrap(), None);
+    assert!(
+        !s.consume_pending_authorization(SecretHash::of(b"x"), NOW)
+            .await
+            .unwrap()
+    );
+}
+
+async fn users_round_trip(env: Env) {
+    let s = env.store;
+    let u = UserRecord {
+        username: "alice".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+        created_at: NOW,
+    };
+    s.create_user(&u).await.unwrap();
+    assert_eq!(s.get_user("alice").await.unwrap(), Some(u.clone()));
+    assert_eq!(s.get_user("bob").await.unwrap(), None);
+    assert!(matches!(
+        s.create_user(&u).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(!format!("{u:?}").contains("argon2"), "Debug hides the hash");
+}
