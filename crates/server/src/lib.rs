@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod jwks_fetch;
 pub mod listen;
 pub mod respond;
 pub mod routes;
@@ -62,6 +63,7 @@ pub async fn start_with_clock(
     let admin_addr = admin_listener.local_addr().map_err(|e| e.to_string())?;
     config.listen = addr;
     let authority = Authority::open(config, store, clock).await?;
+    authority.set_jwks_fetcher(Arc::new(jwks_fetch::HttpJwksFetcher::new()?));
     if !authority.keys_sealed() {
         tracing::warn!(
             "signing keys are stored UNENCRYPTED in the database: set keys.encryption_key \

@@ -124,6 +124,10 @@ CREATE INDEX alerts_by_status ON alerts (status, time_ms);
 CREATE INDEX revoked_jtis_revoked_at ON revoked_jtis (revoked_at);
 CREATE INDEX access_tokens_revoked_at ON access_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
 "#,
+    r#"
+-- private_key_jwt (RFC 7523) with RFC 7591 `jwks_uri`: where the client publishes its keys.
+ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is
