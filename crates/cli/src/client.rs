@@ -8,6 +8,7 @@ use serde_json::json;
 use tessera_core::audit::{AuditEvent, EventKind};
 use tessera_core::binding::mtls::TlsClientAuth;
 use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client_auth::jwks_uri;
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::keys::SigningAlg;
 use tessera_core::policy::{audience, scope};
@@ -74,6 +75,10 @@ pub struct CreateArgs {
     /// JWK Set file with the client's public keys, for --auth-method private_key_jwt (RFC 7523)
     #[arg(long)]
     jwks_file: Option<std::path::PathBuf>,
+    /// URL where the client publishes its JWK Set, fetched and cached by the server, for
+    /// --auth-method private_key_jwt (RFC 7591 jwks_uri); https, or http on loopback only
+    #[arg(long, conflicts_with = "jwks_file")]
+    jwks_uri: Option<String>,
     /// tls_client_auth (RFC 8705 §2.1.2): the certificate's subject DN (RFC 4514)
     #[arg(long)]
     tls_client_auth_subject_dn: Option<String>,
@@ -182,9 +187,15 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         args.auth_method.as_str(),
         "private_key_jwt" | "self_signed_tls_client_auth"
     );
-    if needs_jwks != args.jwks_file.is_some() {
+    if let Some(uri) = &args.jwks_uri {
+        if args.auth_method != "private_key_jwt" {
+            return Err("--jwks-uri goes with --auth-method private_key_jwt".into());
+        }
+        jwks_uri::check_uri(uri).map_err(|e| format!("{e}: {uri:?}"))?;
+    } else if needs_jwks != args.jwks_file.is_some() {
         return Err(
-            "--jwks-file goes with --auth-method private_key_jwt or self_signed_tls_client_auth"
+            "--jwks-file (or for private_key_jwt --jwks-uri) goes with --auth-method \
+             private_key_jwt or self_signed_tls_client_auth"
                 .into(),
         );
     }
@@ -238,6 +249,7 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         require_dpop: args.require_dpop,
         tokens_not_before: None,
         jwks: read_jwks(args.jwks_file.as_deref())?,
+        jwks_uri: args.jwks_uri.clone(),
         tls_client_auth: tls_client_auth(args)?,
         disabled: false,
         created_at: now,
@@ -322,6 +334,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "require_dpop": c.require_dpop,
         "tls_client_auth": c.tls_client_auth,
         "jwks": c.jwks.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
+        "jwks_uri": c.jwks_uri,
         "disabled": c.disabled,
         "created_at": c.created_at,
         "updated_at": c.updated_at,

@@ -529,3 +529,94 @@ fn public_clients_have_no_secret_and_users_read_their_password_from_stdin() {
     let again = create_user(b"other\n");
     assert_eq!(again.status.code(), Some(2), "user names are unique");
 }
+
+#[test]
+fn jwks_uri_is_registered_shown_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let uri = "https://client.example/.well-known/jwks.json";
+    let created = tessera(&[
+        "client",
+        "create",
+        "--database",
+        &db,
+        "--name",
+        "signer",
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks-uri",
+        uri,
+        "--json",
+    ]);
+    let id = created["client_id"].as_str().unwrap();
+    let shown = tessera(&["client", "show", "--database", &db, id, "--json"]);
+    assert_eq!(shown["jwks_uri"], uri);
+    assert_eq!(shown["jwks"], serde_json::Value::Null);
+    assert_eq!(shown["auth_method"], "private_key_jwt");
+
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, r#"{"keys":[]}"#).unwrap();
+    let jwks_file = jwks_file.to_str().unwrap();
+    let create = ["client", "create", "--database", &db, "--name", "x"];
+    for (extra, message) in [
+        (
+            vec![
+                "--auth-method",
+                "private_key_jwt",
+                "--jwks-uri",
+                "http://client.example/jwks",
+            ],
+            "jwks_uri must be https (http only on a loopback host)",
+        ),
+        (
+            vec!["--jwks-uri", uri],
+            "--jwks-uri goes with --auth-method private_key_jwt",
+        ),
+        (
+            vec![
+                "--auth-method",
+                "self_signed_tls_client_auth",
+                "--jwks-uri",
+                uri,
+            ],
+            "--jwks-uri goes with --auth-method private_key_jwt",
+        ),
+        (
+            vec![
+                "--auth-method",
+                "private_key_jwt",
+                "--jwks-uri",
+                uri,
+                "--jwks-file",
+                jwks_file,
+            ],
+            "cannot be used with",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(create)
+            .args(&extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "{extra:?}: {stderr}"
+        );
+    }
+    // Loopback http is fine (a client on the same host, and the tests).
+    tessera(&[
+        "client",
+        "create",
+        "--database",
+        &db,
+        "--name",
+        "local",
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks-uri",
+        "http://127.0.0.1:9999/jwks",
+        "--json",
+    ]);
+}

@@ -11,6 +11,7 @@ use crate::audit::AuditEvent;
 use crate::binding::dpop::DPOP_ALGS;
 use crate::binding::nonce::NonceSource;
 use crate::client::{AuthMethod, Client, GrantType};
+use crate::client_auth::jwks_uri::{JwksFetcher, RemoteJwks};
 use crate::client_auth::private_key_jwt::ASSERTION_ALGS;
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
@@ -37,6 +38,7 @@ pub struct Authority {
     selectors: tokio::sync::Mutex<Range<u64>>,
     versions: Mutex<ChangeVersions>,
     dpop_nonces: NonceSource,
+    remote_jwks: RemoteJwks,
     event_tap: std::sync::OnceLock<EventTap>,
 }
 
@@ -76,6 +78,7 @@ impl Authority {
                 config.dpop.nonce_secret.as_deref().map(str::as_bytes),
                 config.dpop.nonce_period_secs,
             ),
+            remote_jwks: RemoteJwks::default(),
             config,
             event_tap: std::sync::OnceLock::new(),
         }))
@@ -109,6 +112,17 @@ impl Authority {
     /// The DPoP nonce source (RFC 9449 §8).
     pub fn dpop_nonces(&self) -> &NonceSource {
         &self.dpop_nonces
+    }
+
+    /// The cache of clients' JWK Sets fetched from their `jwks_uri` (RFC 7591).
+    pub fn remote_jwks(&self) -> &RemoteJwks {
+        &self.remote_jwks
+    }
+
+    /// Installs how `jwks_uri` documents are fetched (the HTTP edge does it; core does no I/O).
+    /// Without one, `jwks_uri` clients fail authentication. Once; later calls return `false`.
+    pub fn set_jwks_fetcher(&self, fetcher: Arc<dyn JwksFetcher>) -> bool {
+        self.remote_jwks.set_fetcher(fetcher)
     }
 
     /// Whether private keys are sealed at rest.

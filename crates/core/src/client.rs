@@ -179,6 +179,9 @@ pub struct Client {
     pub access_token_ttl: Option<u64>,
     /// The client's public keys (a JWK Set, JSON) for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// RFC 7591 §2 `jwks_uri`: where the server fetches the client's JWK Set instead (for
+    /// `private_key_jwt`; never together with `jwks`, which RFC 7591 forbids).
+    pub jwks_uri: Option<String>,
     /// RFC 8705 §2.1.2: what a `tls_client_auth` client's certificate must carry.
     pub tls_client_auth: Option<crate::binding::mtls::TlsClientAuth>,
     /// RFC 9449: every token request must carry a DPoP proof.

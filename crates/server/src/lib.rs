@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod extract;
+pub mod jwks_fetch;
 pub mod listen;
 pub mod login;
 pub mod respond;
@@ -69,6 +70,7 @@ pub async fn start_with_clock(
         .enabled
         .then(|| Janitor::new(store.clone(), clock.clone(), config.retention.clone()));
     let authority = Authority::open(config, store, clock).await?;
+    authority.set_jwks_fetcher(Arc::new(jwks_fetch::HttpJwksFetcher::new()?));
     if !authority.keys_sealed() {
         tracing::warn!(
             "signing keys are stored UNENCRYPTED in the database: set keys.encryption_key \

@@ -2,6 +2,7 @@
 //! presented; here it is checked against the registered client, and every failure is an audit
 //! event and the same `invalid_client` answer, whatever the reason.
 mod client_secret;
+pub mod jwks_uri;
 pub mod private_key_jwt;
 
 use std::sync::Arc;

@@ -1,8 +1,11 @@
 //! `private_key_jwt` (RFC 7523 §2.2, RFC 7521 §4.2): the client signs a short-lived JWT with a
-//! key whose public half it registered (`--jwks-file`). Checked: an asymmetric `alg`, the
+//! key whose public half it registered (`--jwks-file`) or publishes at its `jwks_uri` (RFC 7591
+//! §2, fetched and cached by [`super::jwks_uri`]). Checked: an asymmetric `alg`, the
 //! signature with the registered key, `iss` = `sub` = client_id, `aud` naming this server,
 //! `exp` in the future and not too far, and a `jti` used once (the same store-backed replay
 //! guard as DPoP).
+use std::sync::Arc;
+
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
@@ -74,15 +77,21 @@ pub(super) async fn verify(
     client: &Client,
     assertion: &str,
 ) -> Result<(), &'static str> {
-    let jwks: JwkSet = client
-        .jwks
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .ok_or("no_registered_keys")?;
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| "malformed_assertion")?;
     if !crate::jose::alg_allowed(header.alg, &ASSERTION_ALGS) {
         return Err("assertion_alg_not_allowed");
     }
+    let jwks: Arc<JwkSet> = match (&client.jwks, &client.jwks_uri) {
+        (Some(jwks), _) => Arc::new(serde_json::from_str(jwks).map_err(|_| "no_registered_keys")?),
+        // Only a well-formed assertion with an allowed alg gets as far as a fetch.
+        (None, Some(uri)) => {
+            authority
+                .remote_jwks()
+                .keys(uri, header.kid.as_deref(), authority.clock().now())
+                .await?
+        }
+        (None, None) => return Err("no_registered_keys"),
+    };
     let jwk = match header.kid.as_deref() {
         Some(kid) => jwks.find(kid),
         None if jwks.keys.len() == 1 => jwks.keys.first(),

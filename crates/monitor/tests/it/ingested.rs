@@ -75,6 +75,7 @@ impl Server {
             auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
             jwks: None,
+            jwks_uri: None,
             tls_client_auth: None,
             tokens_not_before: None,
             require_dpop: false,

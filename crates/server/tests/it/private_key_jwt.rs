@@ -177,3 +177,211 @@ async fn malformed_assertion_requests_are_invalid_request() {
         (401, error("invalid_client", "client authentication failed"))
     );
 }
+
+/// A client's JWK Set host: serves `body` at `/jwks` (a redirect at `/moved`, 404 elsewhere)
+/// and counts the fetches.
+struct JwksHost {
+    base: String,
+    body: std::sync::Arc<std::sync::Mutex<String>>,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl JwksHost {
+    async fn start(body: String) -> Self {
+        use axum::routing::get;
+        let body = std::sync::Arc::new(std::sync::Mutex::new(body));
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (b, f) = (body.clone(), fetches.clone());
+        let app = axum::Router::new()
+            .route(
+                "/jwks",
+                get(move || async move {
+                    f.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    b.lock().unwrap().clone()
+                }),
+            )
+            .route(
+                "/moved",
+                get(|| async { axum::response::Redirect::temporary("/jwks") }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            base,
+            body,
+            fetches,
+            _task: task,
+        }
+    }
+
+    fn serve(&self, body: String) {
+        *self.body.lock().unwrap() = body;
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn jwks_of(keys: &[&StoredKey]) -> String {
+    let keys: Vec<Value> = keys
+        .iter()
+        .map(|k| serde_json::from_str(&k.public_jwk).unwrap())
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
+
+/// A raw HTTP/1.1 answer on a plain socket, for what axum will not send: a body without
+/// `Content-Length` (read until close), or no answer at all for `hold`.
+fn raw_host(response: Vec<u8>, hold: std::time::Duration) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let response = response.clone();
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                std::thread::sleep(hold);
+                let _ = stream.write_all(&response);
+            });
+        }
+    });
+    base
+}
+
+fn assertion_for(key: &StoredKey, client_id: &str, aud: &str, now: u64) -> String {
+    sign(
+        key,
+        &json!({"iss": client_id, "sub": client_id, "aud": aud, "exp": now + 60, "iat": now, "jti": jti()}),
+    )
+}
+
+async fn last_failure(server: &TestServer) -> Option<String> {
+    server
+        .events_of(EventKind::ClientAuthenticationFailed)
+        .await
+        .last()
+        .and_then(|e| e.reason.clone())
+}
+
+#[tokio::test]
+async fn jwks_uri_keys_verify_and_a_new_kid_is_fetched_once_per_interval() {
+    use tessera_core::client_auth::jwks_uri::{CACHE_TTL_SECS, MIN_REFETCH_SECS};
+    let clock = crate::support::fixed_clock();
+    let server = TestServer::start_with(crate::support::test_config(), clock.clone()).await;
+    let old = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
+    let new = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
+    let host = JwksHost::start(jwks_of(&[&old])).await;
+    let c = server
+        .client(|c| {
+            c.auth_method = AuthMethod::PrivateKeyJwt;
+            c.jwks_uri = Some(format!("{}/jwks", host.base));
+        })
+        .await;
+    let rejected = (401, error("invalid_client", "client authentication failed"));
+    let assertion = |key: &StoredKey| assertion_for(key, &c.id, &server.base, clock.now());
+
+    assert_eq!(present(&server, &assertion(&old)).await.0, 200);
+    assert_eq!(present(&server, &assertion(&old)).await.0, 200);
+    assert_eq!(host.fetches(), 1, "the set is cached");
+
+    // The client rotates: its URI now publishes only the new key.
+    host.serve(jwks_of(&[&new]));
+    clock.advance(1);
+    // Just fetched: the unknown kid does not make us fetch again yet.
+    assert_eq!(present(&server, &assertion(&new)).await, rejected);
+    assert_eq!(
+        last_failure(&server).await.as_deref(),
+        Some("unknown_assertion_key")
+    );
+    assert_eq!(host.fetches(), 1);
+    clock.advance(MIN_REFETCH_SECS);
+    assert_eq!(present(&server, &assertion(&new)).await.0, 200);
+    assert_eq!(host.fetches(), 2, "one refetch for the unknown kid");
+    // The retired key is gone at once (the set is replaced, not merged), and made-up kids
+    // within the interval cost no fetch.
+    assert_eq!(present(&server, &assertion(&old)).await, rejected);
+    for _ in 0..5 {
+        let mut h = Header::new(Algorithm::ES256);
+        h.kid = Some(jti());
+        let made_up = jsonwebtoken::encode(
+            &h,
+            &json!({"iss": c.id, "sub": c.id, "aud": server.base, "exp": clock.now() + 60, "jti": jti()}),
+            &EncodingKey::from_ec_der(&new.private_key),
+        )
+        .unwrap();
+        assert_eq!(present(&server, &made_up).await, rejected);
+    }
+    assert_eq!(host.fetches(), 2);
+    // After the cache lifetime the set is fetched again even for a known kid.
+    clock.advance(CACHE_TTL_SECS);
+    assert_eq!(present(&server, &assertion(&new)).await.0, 200);
+    assert_eq!(host.fetches(), 3);
+    assert_eq!(server.events_of(EventKind::TokenIssued).await.len(), 4);
+}
+
+#[tokio::test]
+async fn jwks_uri_that_cannot_serve_a_public_set_is_invalid_client() {
+    let clock = crate::support::fixed_clock();
+    let server = TestServer::start_with(crate::support::test_config(), clock.clone()).await;
+    let key = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
+    let mut private = serde_json::from_str::<Value>(&key.public_jwk).unwrap();
+    private["d"] = json!("c2VjcmV0");
+    let host = JwksHost::start(json!({ "keys": [private] }).to_string()).await;
+    let down = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/jwks", l.local_addr().unwrap())
+    };
+    let big_doc = format!(
+        "{{\"keys\":[{}],\"padding\":\"{}\"}}",
+        key.public_jwk,
+        "x".repeat(70 * 1024)
+    );
+    let oversized = JwksHost::start(big_doc.clone()).await;
+    let unannounced = raw_host(
+        format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{big_doc}").into_bytes(),
+        std::time::Duration::ZERO,
+    );
+    let silent = raw_host(Vec::new(), std::time::Duration::from_secs(5));
+    let cases = [
+        (down, "jwks_uri_unreachable"),
+        (format!("{}/moved", host.base), "jwks_uri_unreachable"),
+        (format!("{}/missing", host.base), "jwks_uri_unreachable"),
+        (format!("{silent}/jwks"), "jwks_uri_unreachable"),
+        (format!("{}/jwks", oversized.base), "jwks_uri_too_large"),
+        (format!("{unannounced}/jwks"), "jwks_uri_too_large"),
+        (format!("{}/jwks", host.base), "jwks_uri_private_key"),
+    ];
+    for (uri, reason) in cases {
+        let c = server
+            .client(|c| {
+                c.auth_method = AuthMethod::PrivateKeyJwt;
+                c.jwks_uri = Some(uri.clone());
+            })
+            .await;
+        let started = std::time::Instant::now();
+        let assertion = assertion_for(&key, &c.id, &server.base, clock.now());
+        assert_eq!(
+            present(&server, &assertion).await,
+            (401, error("invalid_client", "client authentication failed")),
+            "{uri}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{uri}"
+        );
+        assert_eq!(
+            last_failure(&server).await.as_deref(),
+            Some(reason),
+            "{uri}"
+        );
+    }
+    // The redirect was not followed: the target was never fetched.
+    assert_eq!(host.fetches(), 1);
+    assert!(server.events_of(EventKind::TokenIssued).await.is_empty());
+}

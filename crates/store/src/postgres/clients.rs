@@ -11,7 +11,7 @@ use super::{PgStore, corrupt, pool::map_err};
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri";
 
 fn hash(bytes: &[u8]) -> StoreResult<SecretHash> {
     SecretHash::from_bytes(bytes).ok_or_else(|| corrupt("clients", "secret_hash"))
@@ -67,6 +67,7 @@ fn from_row(r: &Row) -> StoreResult<Client> {
         updated_at: r.try_get::<_, i64>(15).map_err(get)? as u64,
         require_dpop: r.try_get(16).map_err(get)?,
         jwks: r.try_get(17).map_err(get)?,
+        jwks_uri: r.try_get(21).map_err(get)?,
         tokens_not_before: r
             .try_get::<_, Option<i64>>(19)
             .map_err(get)?
@@ -95,7 +96,7 @@ impl ClientStore for PgStore {
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
         );
         self.execute(
             &sql,
@@ -129,6 +130,7 @@ impl ClientStore for PgStore {
                 &tls_client_auth_text(c),
                 &c.tokens_not_before.map(|t| t as i64),
                 &c.redirect_uris,
+                &c.jwks_uri,
             ],
         )
         .await
@@ -160,7 +162,7 @@ impl ClientStore for PgStore {
                  audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
                  access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
                  jwks = $14, tls_client_auth = $15, tokens_not_before = $16, \
-                 redirect_uris = $17 WHERE id = $1",
+                 redirect_uris = $17, jwks_uri = $18 WHERE id = $1",
                 &[
                     &c.id,
                     &c.name,
@@ -179,6 +181,7 @@ impl ClientStore for PgStore {
                     &tls_client_auth_text(c),
                     &c.tokens_not_before.map(|t| t as i64),
                     &c.redirect_uris,
+                    &c.jwks_uri,
                 ],
             )
             .await?;

@@ -207,6 +207,10 @@ CREATE TABLE pending_authorizations (
     used_at BIGINT
 );
 "#,
+    r#"
+-- private_key_jwt (RFC 7523) with RFC 7591 `jwks_uri`: where the client publishes its keys.
+ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

@@ -11,7 +11,7 @@ use super::SqliteStore;
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri";
 
 fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).expect("a string list serialises")
@@ -68,6 +68,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
         updated_at: r.get::<_, i64>(15)? as u64,
         require_dpop: r.get(16)?,
         jwks: r.get(17)?,
+        jwks_uri: r.get(21)?,
         tokens_not_before: r.get::<_, Option<i64>>(19)?.map(|t| t as u64),
         tls_client_auth: match r.get::<_, Option<String>>(18)? {
             Some(text) => Some(serde_json::from_str(&text).map_err(|_| bad("tls_client_auth"))?),
@@ -84,7 +85,7 @@ impl ClientStore for SqliteStore {
             .run(move |conn| {
                 let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
                 conn.prepare_cached(&format!(
-                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
                 ))?
                 .execute(params![
                     c.id,
@@ -108,6 +109,7 @@ impl ClientStore for SqliteStore {
                     c.tls_client_auth.as_ref().map(|t| serde_json::to_string(t).expect("serialises")),
                     c.tokens_not_before.map(|t| t as i64),
                     json_list(&c.redirect_uris),
+                    c.jwks_uri,
                 ])?;
                 Ok(())
             })
@@ -144,7 +146,7 @@ impl ClientStore for SqliteStore {
                     .prepare_cached(
                         "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, default_scopes = ?5, \
                          audiences = ?6, token_format = ?7, jwt_alg = ?8, auth_method = ?9, \
-                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17 WHERE id = ?1",
+                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17, jwks_uri = ?18 WHERE id = ?1",
                     )?
                     .execute(params![
                         c.id,
@@ -164,6 +166,7 @@ impl ClientStore for SqliteStore {
                         c.tls_client_auth.as_ref().map(|t| serde_json::to_string(t).expect("serialises")),
                         c.tokens_not_before.map(|t| t as i64),
                         json_list(&c.redirect_uris),
+                        c.jwks_uri,
                     ])?;
                 Ok(n == 1)
             })

@@ -206,6 +206,10 @@ CREATE TABLE pending_authorizations (
     used_at INTEGER
 );
 "#,
+    r#"
+-- private_key_jwt (RFC 7523) with RFC 7591 `jwks_uri`: where the client publishes its keys.
+ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

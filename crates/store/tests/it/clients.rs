@@ -48,6 +48,7 @@ async fn create_keeps_every_field(env: Env) {
     c.jwt_alg = SigningAlg::EdDSA;
     c.auth_method = AuthMethod::PrivateKeyJwt;
     c.jwks = Some(r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"abc"}]}"#.into());
+    c.jwks_uri = Some("https://client.example/jwks.json".into());
     c.access_token_ttl = Some(300);
     c.require_dpop = true;
     c.disabled = true;
@@ -101,6 +102,7 @@ async fn update_changes_settings_not_secrets(env: Env) {
     changed.auth_method = AuthMethod::ClientSecretPost;
     changed.access_token_ttl = Some(60);
     changed.jwks = Some(r#"{"keys":[]}"#.into());
+    changed.jwks_uri = Some("https://client.example/keys".into());
     changed.require_dpop = true;
     changed.disabled = true;
     changed.updated_at = 20;

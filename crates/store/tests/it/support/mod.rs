@@ -156,6 +156,7 @@ pub fn client(id: &str, created_at: u64) -> Client {
         auth_method: AuthMethod::ClientSecretBasic,
         access_token_ttl: None,
         jwks: None,
+        jwks_uri: None,
         tls_client_auth: Some(tessera_core::binding::mtls::TlsClientAuth::SanDns(
             "ci.example.com".into(),
         )),

@@ -79,6 +79,7 @@ impl As {
             require_dpop: false,
             tokens_not_before: None,
             jwks: None,
+            jwks_uri: None,
             tls_client_auth: None,
             disabled: false,
             created_at: SystemClock.now(),
