@@ -28,5 +28,6 @@ mod clients;
 mod events;
 mod keys;
 mod postgres;
+mod revocations;
 mod tokens;
 mod versions;
