@@ -12,6 +12,7 @@ mod leaks;
 mod malformed;
 mod mtls;
 mod private_key_jwt;
+mod revocations;
 mod revoke;
 mod tls;
 mod token;
