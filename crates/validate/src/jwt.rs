@@ -75,6 +75,11 @@ pub async fn verify(
         .kid
         .as_deref()
         .ok_or_else(|| Rejection::invalid_token("the access token names no key"))?;
+    if jwks.is_revoked(kid) {
+        return Err(Rejection::invalid_token(
+            "the access token's signing key was revoked",
+        ));
+    }
     let key = jwks
         .key(kid)
         .await

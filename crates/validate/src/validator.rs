@@ -151,6 +151,9 @@ impl FeedTarget for Validator {
     fn introspection_cache(&self) -> &IntrospectionCache {
         &self.cache
     }
+    fn jwks(&self) -> &JwksCache {
+        &self.jwks
+    }
 }
 
 impl Validator {
@@ -199,6 +202,7 @@ impl Validator {
                 url: validator.endpoints.revocations.clone(),
                 client: client.clone(),
                 every,
+                keep: validator.config.leeway,
             };
             revocation::start(feed, &validator).await?;
         }
@@ -272,8 +276,11 @@ impl Validator {
             .await?
         } else {
             let claims = crate::jwt::verify(&self.config, &self.jwks, &token, now).await?;
-            if self.revoked.contains(&claims.token_id) {
-                return Err(Rejection::invalid_token("the access token was revoked"));
+            let refusal =
+                self.revoked
+                    .refusal(&claims.token_id, &claims.client_id, claims.issued_at);
+            if let Some(description) = refusal {
+                return Err(Rejection::invalid_token(description));
             }
             claims
         };

@@ -91,6 +91,14 @@ impl As {
         }
     }
 
+    /// The resource server's own client: reads the revocation feed and reports usage events.
+    pub async fn rs_client(&self) -> TestClient {
+        self.client(|c| {
+            c.scopes = vec!["tessera:revocations".into(), "tessera:events".into()];
+        })
+        .await
+    }
+
     /// A token for `c` with extra form parameters; panics unless issued.
     pub async fn token_with(
         &self,
