@@ -169,6 +169,7 @@ impl Rs {
         let app = Router::new()
             .route("/whoami", get(whoami))
             .route("/deploys", post(whoami))
+            .route("/items/{id}", get(whoami))
             .layer(layer.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
