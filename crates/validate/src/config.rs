@@ -94,7 +94,8 @@ pub struct ValidateConfig {
     pub required_scopes: Vec<String>,
     /// Scopes needed per route.
     pub route_scopes: Vec<RouteScope>,
-    /// Credentials for introspection, the revocation feed and events; without them opaque tokens
+    /// Credentials for introspection, the revocation feed (the client needs the scope
+    /// `tessera:revocations`) and usage events (`tessera:events`); without them opaque tokens
     /// are refused and the revocation feed is off.
     pub client: Option<ClientCredentials>,
     /// Least time between two JWKS refetches caused by an unknown `kid`. Default 5 s.
