@@ -185,3 +185,123 @@ pub async fn start<T: FeedTarget>(feed: Feed, target: &Arc<T>) -> Result<(), Str
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tessera_proto::revocation_feed::{Entry, EntryType, Page};
+
+    use super::{FeedTarget, RevokedSet};
+    use crate::introspect::IntrospectionCache;
+    use crate::jwks::JwksCache;
+
+    struct Target {
+        revoked: RevokedSet,
+        cache: IntrospectionCache,
+        jwks: JwksCache,
+    }
+
+    impl FeedTarget for Target {
+        fn revoked(&self) -> &RevokedSet {
+            &self.revoked
+        }
+        fn introspection_cache(&self) -> &IntrospectionCache {
+            &self.cache
+        }
+        fn jwks(&self) -> &JwksCache {
+            &self.jwks
+        }
+    }
+
+    fn entry(kind: EntryType, id: &str, expires_at: u64) -> Entry {
+        Entry {
+            kind,
+            id: id.into(),
+            expires_at,
+            revoked_at: 0,
+            not_before: None,
+            disabled: false,
+        }
+    }
+
+    /// A JWK Set with one EC key, `k1`, served on 127.0.0.1:0.
+    async fn jwks() -> JwksCache {
+        let jwk = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]});
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || async move { axum::Json(jwk) }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        JwksCache::load(reqwest::Client::new(), url, Duration::ZERO)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn entries_refuse_jtis_clients_and_keys_until_they_expire() {
+        let t = Target {
+            revoked: RevokedSet::default(),
+            cache: IntrospectionCache::new(),
+            jwks: jwks().await,
+        };
+        assert!(t.jwks.key("k1").await.is_some());
+        let mut client = entry(EntryType::Client, "c1", 200);
+        client.not_before = Some(150);
+        let page = Page {
+            revocations: vec![
+                entry(EntryType::Jwt, "j1", 100),
+                client,
+                entry(EntryType::Key, "k1", 300),
+                entry(EntryType::Unknown, "whatever", 300),
+            ],
+            cursor: Some("1".into()),
+            next: 1,
+            more: false,
+        };
+        t.revoked.apply(&page, &t, 50, 5);
+        let r = &t.revoked;
+        assert_eq!(
+            r.refusal("j1", "c2", 160),
+            Some("the access token was revoked")
+        );
+        assert_eq!(
+            r.refusal("j2", "c1", 149),
+            Some("the access token was revoked")
+        );
+        assert_eq!(r.refusal("j2", "c1", 150), None);
+        // A withdrawn key is dropped and not fetched back in, though the issuer still lists it.
+        assert!(t.jwks.is_revoked("k1"));
+        assert!(t.jwks.key("k1").await.is_none());
+        // The newest client state wins; entries are forgotten after expires_at plus the leeway.
+        let mut disabled = entry(EntryType::Client, "c1", 200);
+        disabled.disabled = true;
+        let later = Page {
+            revocations: vec![disabled],
+            ..page
+        };
+        t.revoked.apply(&later, &t, 104, 5);
+        assert_eq!(
+            r.refusal("j2", "c1", 190),
+            Some("the access token's client is disabled")
+        );
+        assert_eq!(
+            r.refusal("j1", "c2", 0),
+            Some("the access token was revoked")
+        );
+        t.revoked.apply(
+            &Page {
+                revocations: vec![],
+                ..later
+            },
+            &t,
+            106,
+            5,
+        );
+        assert_eq!(r.refusal("j1", "c2", 0), None);
+    }
+}
