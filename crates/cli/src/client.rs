@@ -427,7 +427,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::Delete(args) => {
             let store = open(&args.store).await?;
             if !store
-                .delete_client(&args.client_id)
+                .delete_client(&args.client_id, now)
                 .await
                 .map_err(|e| e.to_string())?
             {

@@ -37,6 +37,38 @@ fn spawn(args: &[&str], prefix: &str) -> (Proc, String) {
     (Proc(child), addr)
 }
 
+/// `tessera client create` for client_credentials; returns id and secret.
+fn create_client(db: &str, name: &str, scope: &str) -> (String, String) {
+    let out = Command::new(BIN)
+        .args([
+            "client",
+            "create",
+            "--database",
+            db,
+            "--name",
+            name,
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            scope,
+            "--audience",
+            API,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        created["client_id"].as_str().unwrap().to_string(),
+        created["client_secret"].as_str().unwrap().to_string(),
+    )
+}
+
 async fn echo(headers: HeaderMap) -> Json<serde_json::Value> {
     let get = |n: &str| headers.get(n).map(|v| v.to_str().unwrap().to_string());
     Json(serde_json::json!({
@@ -64,34 +96,9 @@ async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
         "tessera listening on ",
     );
     let issuer = format!("http://{as_addr}");
-    let out = Command::new(BIN)
-        .args([
-            "client",
-            "create",
-            "--database",
-            &db,
-            "--name",
-            "ci",
-            "--grant-type",
-            "client_credentials",
-            "--scope",
-            "deploy:read deploy:write",
-            "--audience",
-            API,
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let (id, secret) = (
-        created["client_id"].as_str().unwrap().to_string(),
-        created["client_secret"].as_str().unwrap().to_string(),
-    );
+    let (id, secret) = create_client(&db, "ci", "deploy:read deploy:write");
+    // The proxy's own client: reads the revocation feed, reports usage events.
+    let (rs_id, rs_secret) = create_client(&db, "proxy", "tessera:revocations tessera:events");
 
     let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream_addr = upstream.local_addr().unwrap();
@@ -113,6 +120,11 @@ async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
             API,
             "--require-scope",
             "POST /deploys=deploy:write",
+            "--client-id",
+            &rs_id,
+            "--client-secret",
+            &rs_secret,
+            "--usage-events",
         ],
         "tessera proxy listening on ",
     );
@@ -168,7 +180,7 @@ async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
         "Bearer error=\"invalid_token\", error_description=\"the access token is malformed\""
     );
     let resp = http
-        .post(url("/deploys"))
+        .post(url("/deploys/7"))
         .bearer_auth(&token)
         .send()
         .await
@@ -177,5 +189,40 @@ async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
     assert_eq!(
         resp.headers()["www-authenticate"],
         "Bearer error=\"insufficient_scope\", error_description=\"the access token lacks a required scope\", scope=\"deploy:write\""
+    );
+
+    // Usage events name the --require-scope route that matched, else the path (no query).
+    let store = tessera_store::open(&db).await.unwrap();
+    let started = std::time::Instant::now();
+    let used = loop {
+        let used: Vec<_> = store
+            .list_events(0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.kind == tessera_core::audit::EventKind::TokenUsed)
+            .collect();
+        if used.len() >= 5 {
+            break used;
+        }
+        assert!(started.elapsed().as_secs() < 5, "{used:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let mut seen: Vec<_> = used
+        .iter()
+        .map(|e| (e.path.clone().unwrap(), e.reason.clone().unwrap()))
+        .collect();
+    seen.sort();
+    let pair = |p: &str, r: &str| (p.to_string(), r.to_string());
+    assert_eq!(
+        seen,
+        vec![
+            pair("/anything", "accepted"),
+            pair("/anything", "invalid_request"),
+            pair("/anything", "invalid_token"),
+            pair("/anything", "missing_token"),
+            pair("/deploys/*", "insufficient_scope"),
+        ]
     );
 }

@@ -11,6 +11,10 @@ pub use crate::leaks::ADMIN_SCOPE;
 /// without the power to read or acknowledge alerts.
 pub const EVENTS_SCOPE: &str = "tessera:events";
 
+/// The scope a resource server needs to read the revocation feed (`GET /revocations`): it names
+/// revoked tokens, disabled clients and withdrawn keys, which is none of a plain client's business.
+pub const REVOCATIONS_SCOPE: &str = "tessera:revocations";
+
 /// `Ok` when `caller` is registered with one of `scopes`; otherwise `unauthorized_client`
 /// naming them.
 pub fn require_any_scope(caller: &Client, scopes: &[&str]) -> Result<(), OAuthError> {

@@ -40,26 +40,100 @@ pub struct AccessTokenRecord {
     pub cnf_x5t: Option<String>,
 }
 
-/// What kind of token a revocation-feed entry names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a revocation-feed entry names. The order of [`RevokedKind::as_str`] is the feed's order
+/// among entries revoked in the same second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RevokedKind {
+    /// A client disabled, deleted, or given `tokens_not_before`: the id is its `client_id`.
+    Client,
     /// A JWT: the id is its `jti`.
     Jwt,
+    /// A signing key withdrawn before its tokens expired: the id is its `kid`.
+    Key,
     /// An opaque token: the id is its selector.
     Opaque,
 }
 
-/// One entry of the revocation feed (`GET /revocations`): a revoked token that has not expired.
+impl RevokedKind {
+    /// The name on the wire and in the database (`type` in the feed).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Jwt => "jwt",
+            Self::Key => "key",
+            Self::Opaque => "opaque",
+        }
+    }
+
+    /// Parses [`RevokedKind::as_str`]'s output.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "client" => Self::Client,
+            "jwt" => Self::Jwt,
+            "key" => Self::Key,
+            "opaque" => Self::Opaque,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of the revocation feed (`GET /revocations`). Entries are ordered by
+/// (`revoked_at`, `kind`, `id`), so a [`FeedPosition`] names an exact place however many entries
+/// share one second.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RevokedToken {
-    /// JWT or opaque.
+pub struct RevocationEntry {
+    /// What is revoked.
     pub kind: RevokedKind,
-    /// The `jti`, or the opaque token's selector in decimal.
+    /// The `jti`, the opaque token's selector in decimal, the `client_id` or the `kid`.
     pub id: String,
-    /// When the token expires (resource servers forget it then).
-    pub expires_at: u64,
-    /// When it was revoked: the feed's cursor.
+    /// When resource servers may forget it: the token's expiry. `None` for clients and keys,
+    /// whose tokens live at most the server's longest token lifetime after `revoked_at` (or
+    /// `not_before`): the reader, which knows that lifetime, decides.
+    pub expires_at: Option<u64>,
+    /// When it was revoked (for a client: its last such change).
     pub revoked_at: u64,
+    /// Clients: tokens issued before this time are revoked (`tokens_not_before`).
+    pub not_before: Option<u64>,
+    /// Clients: disabled or deleted, so every token it holds is refused.
+    pub disabled: bool,
+}
+
+impl RevocationEntry {
+    /// The feed position just after this entry.
+    pub fn position(&self) -> FeedPosition {
+        FeedPosition {
+            revoked_at: self.revoked_at,
+            after: Some((self.kind, self.id.clone())),
+        }
+    }
+}
+
+/// An exact place in the revocation feed: entries after it are those revoked later than
+/// `revoked_at`, or in that second and after (`kind`, `id`) in the feed's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FeedPosition {
+    /// Seconds since the epoch.
+    pub revoked_at: u64,
+    /// The last entry read in that second; `None`: before every entry of that second.
+    pub after: Option<(RevokedKind, String)>,
+}
+
+impl FeedPosition {
+    /// Before every entry revoked at or after `revoked_at`.
+    pub fn at(revoked_at: u64) -> Self {
+        Self {
+            revoked_at,
+            after: None,
+        }
+    }
+
+    /// The (`kind`, `id`) bounds as SQL parameters: empty strings sort before every entry.
+    pub fn sql_bounds(&self) -> (&str, &str) {
+        match &self.after {
+            Some((kind, id)) => (kind.as_str(), id.as_str()),
+            None => ("", ""),
+        }
+    }
 }
 
 /// Clients: registration and lookup.
@@ -73,8 +147,11 @@ pub trait ClientStore: Send + Sync {
     async fn list_clients(&self) -> StoreResult<Vec<Client>>;
     /// Replaces a client's settings (not its secrets); `false` if it does not exist.
     async fn update_client(&self, client: &Client) -> StoreResult<bool>;
-    /// Deletes a client; `false` if it did not exist.
-    async fn delete_client(&self, id: &str) -> StoreResult<bool>;
+    /// Deletes a client; `false` if it did not exist. Like disabling it or changing its
+    /// `tokens_not_before` in [`ClientStore::update_client`] (stamped with the client's
+    /// `updated_at`), it records a `client` entry of the revocation feed at `now`, in the same
+    /// transaction.
+    async fn delete_client(&self, id: &str, now: u64) -> StoreResult<bool>;
     /// Installs `new` as the current secret; the old current secret keeps working until
     /// `previous_expires_at` (seconds since the epoch; ≤ now means at once). `false` if unknown
     /// or public (a public client never gets a secret).
@@ -108,14 +185,14 @@ pub trait TokenStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Whether a JWT's `jti` was revoked.
     async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool>;
-    /// The revocation feed: tokens (JWT `jti`s and opaque selectors) revoked at or after `since`
-    /// that are still unexpired at `now`, ordered by revocation time, at most `limit`.
+    /// The revocation feed: entries after `after` in the feed's order (revoked JWT `jti`s and
+    /// opaque selectors still unexpired at `now`; client and key entries), at most `limit`.
     async fn list_revocations(
         &self,
-        since: u64,
+        after: &FeedPosition,
         now: u64,
         limit: u32,
-    ) -> StoreResult<Vec<RevokedToken>>;
+    ) -> StoreResult<Vec<RevocationEntry>>;
     /// Records a single-use value (a DPoP proof's or a client assertion's `jti`, hashed) until
     /// `expires_at`; `false` if it was already recorded and has not expired — a replay. Atomic
     /// across every node sharing the store.

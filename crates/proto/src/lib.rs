@@ -5,11 +5,13 @@
 //! - [`token_string`]: the prefixed, checksummed `tsr_<kind>_…` format shared by every Tessera secret.
 //! - [`metadata`] and [`response`]: RFC 8414 metadata and the JSON bodies of the token, introspection
 //!   and error responses.
+//! - [`revocation_feed`]: the pages of `GET /revocations` that resource servers poll.
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod metadata;
 pub mod response;
+pub mod revocation_feed;
 pub mod secret;
 pub mod token_string;
 

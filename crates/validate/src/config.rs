@@ -94,7 +94,8 @@ pub struct ValidateConfig {
     pub required_scopes: Vec<String>,
     /// Scopes needed per route.
     pub route_scopes: Vec<RouteScope>,
-    /// Credentials for introspection, the revocation feed and events; without them opaque tokens
+    /// Credentials for introspection, the revocation feed (the client needs the scope
+    /// `tessera:revocations`) and usage events (`tessera:events`); without them opaque tokens
     /// are refused and the revocation feed is off.
     pub client: Option<ClientCredentials>,
     /// Least time between two JWKS refetches caused by an unknown `kid`. Default 5 s.
@@ -180,6 +181,23 @@ impl ValidateConfig {
         self
     }
 
+    /// The path template of a `method` request for `path` as the route rules name it, for usage
+    /// events when the framework knows none: the longest matching rule's prefix, with `/*` when
+    /// the path goes deeper (`/deploys/42` under `/deploys` is `/deploys/*`).
+    pub fn route_template(&self, method: &str, path: &str) -> Option<String> {
+        let rule = self
+            .route_scopes
+            .iter()
+            .filter(|r| r.applies(method, path))
+            .max_by_key(|r| r.prefix.trim_end_matches('/').len())?;
+        let prefix = rule.prefix.trim_end_matches('/');
+        Some(if path.trim_end_matches('/') == prefix {
+            if prefix.is_empty() { "/" } else { prefix }.to_string()
+        } else {
+            format!("{prefix}/*")
+        })
+    }
+
     /// The scopes a `method` request for `path` needs, in order, without duplicates.
     pub fn scopes_for(&self, method: &str, path: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
@@ -217,5 +235,27 @@ mod tests {
         assert!(any.applies("GET", "/x"));
         assert!(RouteScope::parse("deploys=x").is_err());
         assert!(RouteScope::parse("/a").is_err());
+    }
+
+    #[test]
+    fn route_templates_name_the_longest_matching_rule() {
+        let config = ValidateConfig::new("https://as", "https://rs")
+            .require_route_scope("/", "read")
+            .unwrap()
+            .require_route_scope("POST /deploys", "deploy:write")
+            .unwrap()
+            .require_route_scope("/deploys/admin/", "deploy:admin")
+            .unwrap();
+        let t = |m, p| config.route_template(m, p);
+        assert_eq!(t("POST", "/deploys").as_deref(), Some("/deploys"));
+        assert_eq!(t("POST", "/deploys/42").as_deref(), Some("/deploys/*"));
+        assert_eq!(t("GET", "/deploys/42").as_deref(), Some("/*"));
+        assert_eq!(
+            t("GET", "/deploys/admin/x").as_deref(),
+            Some("/deploys/admin/*")
+        );
+        assert_eq!(t("GET", "/").as_deref(), Some("/"));
+        let none = ValidateConfig::new("https://as", "https://rs");
+        assert_eq!(none.route_template("GET", "/x"), None);
     }
 }

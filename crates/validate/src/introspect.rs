@@ -60,6 +60,14 @@ impl IntrospectionCache {
             .retain(|_, (c, _)| c.token_id != token_id);
     }
 
+    /// Drops the entries of a client's tokens (disabled, deleted or given `tokens_not_before`).
+    pub fn forget_client(&self, client_id: &str) {
+        self.entries
+            .lock()
+            .expect("poisoned")
+            .retain(|_, (c, _)| c.client_id != client_id);
+    }
+
     fn get(&self, key: &[u8; 32], now: u64) -> Option<TokenClaims> {
         let entries = self.entries.lock().expect("poisoned");
         entries

@@ -27,6 +27,9 @@ pub struct JwksCache {
     min_interval: Duration,
     fetched_at: RwLock<Instant>,
     max_age: Duration,
+    /// Keys the revocation feed withdrew, until their tokens would have expired: never used,
+    /// even if the issuer still publishes them.
+    revoked: RwLock<HashMap<String, u64>>,
 }
 
 fn algorithm(alg: KeyAlgorithm) -> Option<Algorithm> {
@@ -83,6 +86,7 @@ impl JwksCache {
             min_interval,
             fetched_at: RwLock::new(Instant::now()),
             max_age,
+            revoked: RwLock::new(HashMap::new()),
         };
         let keys = cache.fetch().await?;
         *cache.keys.write().expect("poisoned") = Arc::new(keys);
@@ -101,6 +105,26 @@ impl JwksCache {
             .await
             .map_err(|e| format!("JWKS at {} is invalid: {e}", self.uri))?;
         Ok(parse(set))
+    }
+
+    /// Withdraws `kid` until `until` (seconds since the epoch), as the revocation feed says.
+    pub fn revoke(&self, kid: &str, until: u64, now: u64) {
+        let mut revoked = self.revoked.write().expect("poisoned");
+        revoked.retain(|_, u| *u > now);
+        revoked.insert(kid.to_string(), until);
+        drop(revoked);
+        let mut keys = self.keys.write().expect("poisoned");
+        if keys.contains_key(kid) {
+            let mut without = HashMap::clone(&keys);
+            without.remove(kid);
+            *keys = Arc::new(without);
+        }
+    }
+
+    /// Whether the revocation feed withdrew `kid`.
+    pub fn is_revoked(&self, kid: &str) -> bool {
+        let revoked = self.revoked.read().expect("poisoned");
+        !revoked.is_empty() && revoked.contains_key(kid)
     }
 
     fn cached(&self, kid: &str) -> Option<Arc<Key>> {
@@ -132,7 +156,8 @@ impl JwksCache {
         }
         *last = Some(Instant::now());
         match self.fetch().await {
-            Ok(keys) => {
+            Ok(mut keys) => {
+                keys.retain(|kid, _| !self.is_revoked(kid));
                 // Replace, do not merge: a key the issuer stopped publishing is no longer trusted.
                 *self.keys.write().expect("poisoned") = Arc::new(keys);
                 *self.fetched_at.write().expect("poisoned") = Instant::now();

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{HeaderMap, Method, Uri, header};
 use tessera_core::audit::{AuditEvent, EventKind};
 use tessera_core::binding::mtls::ClientCertificate;
@@ -30,6 +30,8 @@ enum AuthScheme {
 pub struct Presented {
     method: String,
     path: String,
+    /// The route's path template, when the framework matched one (axum's `MatchedPath`).
+    template: Option<MatchedPath>,
     url: String,
     credentials: Result<Option<(AuthScheme, String)>, Rejection>,
     dpop_proofs: Vec<String>,
@@ -112,6 +114,7 @@ impl Presented {
         Self {
             method: method.as_str().to_string(),
             path: uri.path().to_string(),
+            template: extensions.get::<MatchedPath>().cloned(),
             url: format!("{origin}{}", uri.path()),
             credentials,
             dpop_proofs: headers
@@ -150,6 +153,9 @@ impl FeedTarget for Validator {
     }
     fn introspection_cache(&self) -> &IntrospectionCache {
         &self.cache
+    }
+    fn jwks(&self) -> &JwksCache {
+        &self.jwks
     }
 }
 
@@ -200,6 +206,7 @@ impl Validator {
                 url: validator.endpoints.revocations.clone(),
                 client: client.clone(),
                 every,
+                keep: validator.config.leeway,
             };
             revocation::start(feed, &validator).await?;
         }
@@ -236,7 +243,15 @@ impl Validator {
         let mut e = AuditEvent::new(EventKind::TokenUsed, crate::now_ms());
         e.resource = Some(self.config.audience.clone());
         e.method = Some(p.method.clone());
-        e.path = Some(p.path.clone());
+        // The path template, not the raw path: ids in paths are not the monitor's business and
+        // would make every request look new.
+        e.path = Some(
+            p.template
+                .as_ref()
+                .map(|t| t.as_str().to_string())
+                .or_else(|| self.config.route_template(&p.method, &p.path))
+                .unwrap_or_else(|| p.path.clone()),
+        );
         e.ip = p.ip;
         e.user_agent = p.user_agent.clone();
         match result {
@@ -273,8 +288,11 @@ impl Validator {
             .await?
         } else {
             let claims = crate::jwt::verify(&self.config, &self.jwks, &token, now).await?;
-            if self.revoked.contains(&claims.token_id) {
-                return Err(Rejection::invalid_token("the access token was revoked"));
+            let refusal =
+                self.revoked
+                    .refusal(&claims.token_id, &claims.client_id, claims.issued_at);
+            if let Some(description) = refusal {
+                return Err(Rejection::invalid_token(description));
             }
             claims
         };

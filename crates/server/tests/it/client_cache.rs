@@ -25,7 +25,11 @@ async fn a_client_deleted_through_another_handle_stops_working_within_a_second()
     assert_eq!(server.token(&c, &[]).await.0, 200); // now cached
     let path = server.running.authority.config().database.clone();
     let cli = tessera_store::open(&path).await.unwrap();
-    assert!(cli.delete_client(&c.id).await.unwrap());
+    assert!(
+        cli.delete_client(&c.id, tessera_core::clock::SystemClock.now())
+            .await
+            .unwrap()
+    );
     let refused = until(Duration::from_secs(1), async || {
         server.token(&c, &[]).await.0 == 401
     })

@@ -17,6 +17,7 @@ mod pg_outage;
 mod pg_tls;
 mod private_key_jwt;
 mod refresh_token;
+mod revocations;
 mod revoke;
 mod tls;
 mod token;

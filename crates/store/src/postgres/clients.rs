@@ -7,7 +7,13 @@ use tessera_core::store::{ClientStore, StoreResult};
 use tessera_proto::SecretHash;
 use tokio_postgres::Row;
 
-use super::{PgStore, corrupt, pool::map_err};
+use super::{PgStore, corrupt, pool, pool::map_err};
+
+/// Records (or replaces) a client's entry of the revocation feed ($1 id, $2 revoked_at,
+/// $3 not_before, $4 disabled).
+const CLIENT_ENTRY: &str = "INSERT INTO revocation_entries (kind, id, revoked_at, not_before, disabled) \
+     VALUES ('client', $1, $2, $3, $4) ON CONFLICT (kind, id) DO UPDATE SET \
+     revoked_at = excluded.revoked_at, not_before = excluded.not_before, disabled = excluded.disabled";
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
@@ -94,9 +100,15 @@ fn grant_names(c: &Client) -> Vec<&'static str> {
 #[async_trait]
 impl ClientStore for PgStore {
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
+        // A client id reused after a deletion: its new tokens are valid again, those of the
+        // deleted client stay refused (they were issued before it was created). One statement.
         let sql = format!(
-            "INSERT INTO clients ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+            "WITH created AS (INSERT INTO clients ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+             RETURNING id, created_at, tokens_not_before, disabled) \
+             UPDATE revocation_entries e SET revoked_at = c.created_at, \
+             not_before = GREATEST(c.created_at, COALESCE(c.tokens_not_before, c.created_at)), disabled = c.disabled \
+             FROM created c WHERE e.kind = 'client' AND e.id = c.id"
         );
         self.execute(
             &sql,
@@ -156,43 +168,79 @@ impl ClientStore for PgStore {
     }
 
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
-        let n = self
-            .execute(
-                "UPDATE clients SET name = $2, grant_types = $3, scopes = $4, default_scopes = $5, \
-                 audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
-                 access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
-                 jwks = $14, tls_client_auth = $15, tokens_not_before = $16, \
-                 redirect_uris = $17, jwks_uri = $18 WHERE id = $1",
-                &[
-                    &c.id,
-                    &c.name,
-                    &grant_names(c),
-                    &c.scopes,
-                    &c.default_scopes,
-                    &c.audiences,
-                    &c.token_format.as_str(),
-                    &c.jwt_alg.as_str(),
-                    &c.auth_method.as_str(),
-                    &c.access_token_ttl.map(|t| t as i64),
-                    &c.disabled,
-                    &(c.updated_at as i64),
-                    &c.require_dpop,
-                    &c.jwks,
-                    &tls_client_auth_text(c),
-                    &c.tokens_not_before.map(|t| t as i64),
-                    &c.redirect_uris,
-                    &c.jwks_uri,
-                ],
-            )
-            .await?;
-        Ok(n == 1)
+        let mut conn = pool::get(&self.pool).await?;
+        let run = async {
+            let tx = conn.transaction().await?;
+            let before = tx
+                .query_opt(
+                    "SELECT disabled, tokens_not_before FROM clients WHERE id = $1 FOR UPDATE",
+                    &[&c.id],
+                )
+                .await?
+                .map(|r| (r.get::<_, bool>(0), r.get::<_, Option<i64>>(1)));
+            let update = tx
+                .prepare_cached(
+                    "UPDATE clients SET name = $2, grant_types = $3, scopes = $4, default_scopes = $5, \
+                     audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
+                     access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
+                     jwks = $14, tls_client_auth = $15, tokens_not_before = $16, \
+                     redirect_uris = $17, jwks_uri = $18 WHERE id = $1",
+                )
+                .await?;
+            let n = tx
+                .execute(
+                    &update,
+                    &[
+                        &c.id,
+                        &c.name,
+                        &grant_names(c),
+                        &c.scopes,
+                        &c.default_scopes,
+                        &c.audiences,
+                        &c.token_format.as_str(),
+                        &c.jwt_alg.as_str(),
+                        &c.auth_method.as_str(),
+                        &c.access_token_ttl.map(|t| t as i64),
+                        &c.disabled,
+                        &(c.updated_at as i64),
+                        &c.require_dpop,
+                        &c.jwks,
+                        &tls_client_auth_text(c),
+                        &c.tokens_not_before.map(|t| t as i64),
+                        &c.redirect_uris,
+                        &c.jwks_uri,
+                    ],
+                )
+                .await?;
+            let after = (c.disabled, c.tokens_not_before.map(|t| t as i64));
+            if before.is_some_and(|b| b != after) {
+                let entry = tx.prepare_cached(CLIENT_ENTRY).await?;
+                tx.execute(&entry, &[&c.id, &(c.updated_at as i64), &after.1, &after.0])
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(n == 1)
+        };
+        run.await.map_err(map_err)
     }
 
-    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
-        Ok(self
-            .execute("DELETE FROM clients WHERE id = $1", &[&id])
-            .await?
-            == 1)
+    async fn delete_client(&self, id: &str, now: u64) -> StoreResult<bool> {
+        let mut conn = pool::get(&self.pool).await?;
+        let run = async {
+            let tx = conn.transaction().await?;
+            let deleted = tx
+                .execute("DELETE FROM clients WHERE id = $1", &[&id])
+                .await?
+                == 1;
+            if deleted {
+                let entry = tx.prepare_cached(CLIENT_ENTRY).await?;
+                tx.execute(&entry, &[&id, &(now as i64), &None::<i64>, &true])
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(deleted)
+        };
+        run.await.map_err(map_err)
     }
 
     async fn rotate_client_secret(

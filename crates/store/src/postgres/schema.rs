@@ -211,6 +211,26 @@ CREATE TABLE pending_authorizations (
 -- private_key_jwt (RFC 7523) with RFC 7591 `jwks_uri`: where the client publishes its keys.
 ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
 "#,
+    r#"
+-- The revocation feed's entries that are not one token: `client` (disabled, deleted, or given
+-- tokens_not_before; one row per client, replaced on each such change) and `key` (a signing key
+-- withdrawn before its tokens expired). `expires_at` NULL: the server's longest token lifetime
+-- after revoked_at (or not_before), which the reader knows. Clients already in such a state are
+-- carried over.
+CREATE TABLE revocation_entries (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    revoked_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    not_before BIGINT,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX revocation_entries_revoked_at ON revocation_entries (revoked_at);
+INSERT INTO revocation_entries (kind, id, revoked_at, not_before, disabled)
+    SELECT 'client', id, updated_at, tokens_not_before, disabled FROM clients
+    WHERE disabled OR tokens_not_before IS NOT NULL;
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

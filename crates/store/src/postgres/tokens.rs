@@ -5,7 +5,9 @@ use std::ops::Range;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use tessera_core::error::StoreError;
-use tessera_core::store::{AccessTokenRecord, RevokedKind, RevokedToken, StoreResult, TokenStore};
+use tessera_core::store::{
+    AccessTokenRecord, FeedPosition, RevocationEntry, RevokedKind, StoreResult, TokenStore,
+};
 use tessera_proto::SecretHash;
 
 use super::writer::dup;
@@ -196,34 +198,49 @@ impl TokenStore for PgStore {
 
     async fn list_revocations(
         &self,
-        since: u64,
+        after: &FeedPosition,
         now: u64,
         limit: u32,
-    ) -> StoreResult<Vec<RevokedToken>> {
+    ) -> StoreResult<Vec<RevocationEntry>> {
+        let (kind, id) = after.sql_bounds();
+        // Each branch is narrowed by its revoked_at index; the row-value comparison makes the
+        // cursor exact among entries of one second. COLLATE "C": byte order, as in SQLite, so a
+        // cursor means the same on both backends.
         let rows = self
             .query(
-                "SELECT 'jwt', jti, expires_at, revoked_at FROM revoked_jtis \
-                 WHERE revoked_at >= $1 AND expires_at > $2 \
+                "SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM ( \
+                 SELECT 'jwt'::TEXT AS kind, jti AS id, expires_at, revoked_at, NULL::BIGINT AS not_before, \
+                 FALSE AS disabled FROM revoked_jtis WHERE revoked_at >= $1 AND expires_at > $4 \
                  UNION ALL \
-                 SELECT 'opaque', id::TEXT, expires_at, revoked_at FROM access_tokens \
-                 WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND expires_at > $2 \
-                 ORDER BY 4, 2 LIMIT $3",
-                &[&(since as i64), &(now as i64), &(limit as i64)],
+                 SELECT 'opaque', id::TEXT, expires_at, revoked_at, NULL, FALSE FROM access_tokens \
+                 WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND expires_at > $4 \
+                 UNION ALL \
+                 SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM revocation_entries \
+                 WHERE revoked_at >= $1 AND (expires_at IS NULL OR expires_at > $4)) feed \
+                 WHERE (revoked_at, kind COLLATE \"C\", id COLLATE \"C\") > ($1, $2::TEXT COLLATE \"C\", $3::TEXT COLLATE \"C\") \
+                 ORDER BY revoked_at, kind COLLATE \"C\", id COLLATE \"C\" LIMIT $5",
+                &[
+                    &(after.revoked_at as i64),
+                    &kind,
+                    &id,
+                    &(now as i64),
+                    &(limit as i64),
+                ],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| RevokedToken {
-                kind: if r.get::<_, &str>(0) == "jwt" {
-                    RevokedKind::Jwt
-                } else {
-                    RevokedKind::Opaque
-                },
-                id: r.get(1),
-                expires_at: r.get::<_, i64>(2) as u64,
-                revoked_at: r.get::<_, i64>(3) as u64,
+        rows.iter()
+            .map(|r| {
+                Ok(RevocationEntry {
+                    kind: RevokedKind::parse(r.get::<_, &str>(0))
+                        .ok_or_else(|| corrupt("revocation_entries", "kind"))?,
+                    id: r.get(1),
+                    expires_at: r.get::<_, Option<i64>>(2).map(|t| t as u64),
+                    revoked_at: r.get::<_, i64>(3) as u64,
+                    not_before: r.get::<_, Option<i64>>(4).map(|t| t as u64),
+                    disabled: r.get(5),
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn insert_replay_guard(&self, key: &str, expires_at: u64, now: u64) -> StoreResult<bool> {

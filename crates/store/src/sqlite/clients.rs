@@ -77,6 +77,23 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
     })
 }
 
+/// Records (or replaces) client `id`'s entry of the revocation feed, in the caller's transaction.
+fn record_client_entry(
+    conn: &rusqlite::Connection,
+    id: &str,
+    revoked_at: i64,
+    not_before: Option<i64>,
+    disabled: bool,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO revocation_entries (kind, id, revoked_at, not_before, disabled) \
+         VALUES ('client', ?1, ?2, ?3, ?4) ON CONFLICT (kind, id) DO UPDATE SET \
+         revoked_at = excluded.revoked_at, not_before = excluded.not_before, disabled = excluded.disabled",
+    )?
+    .execute(params![id, revoked_at, not_before, disabled])?;
+    Ok(())
+}
+
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
@@ -111,6 +128,16 @@ impl ClientStore for SqliteStore {
                     json_list(&c.redirect_uris),
                     c.jwks_uri,
                 ])?;
+                // A client id reused after a deletion: its new tokens are valid again, those of
+                // the deleted client stay refused (they were issued before it was created).
+                let reused = conn
+                    .prepare_cached("SELECT 1 FROM revocation_entries WHERE kind = 'client' AND id = ?1")?
+                    .exists([&c.id])?;
+                if reused {
+                    let created = c.created_at as i64;
+                    let not_before = c.tokens_not_before.map_or(created, |t| (t as i64).max(created));
+                    record_client_entry(conn, &c.id, created, Some(not_before), c.disabled)?;
+                }
                 Ok(())
             })
             .await
@@ -142,6 +169,10 @@ impl ClientStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
+                let before: Option<(bool, Option<i64>)> = conn
+                    .prepare_cached("SELECT disabled, tokens_not_before FROM clients WHERE id = ?1")?
+                    .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
                 let n = conn
                     .prepare_cached(
                         "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, default_scopes = ?5, \
@@ -168,19 +199,27 @@ impl ClientStore for SqliteStore {
                         json_list(&c.redirect_uris),
                         c.jwks_uri,
                     ])?;
+                let after = (c.disabled, c.tokens_not_before.map(|t| t as i64));
+                if before.is_some_and(|b| b != after) {
+                    record_client_entry(conn, &c.id, c.updated_at as i64, after.1, after.0)?;
+                }
                 Ok(n == 1)
             })
             .await
     }
 
-    async fn delete_client(&self, id: &str) -> StoreResult<bool> {
+    async fn delete_client(&self, id: &str, now: u64) -> StoreResult<bool> {
         let id = id.to_string();
         self.writer
             .run(move |conn| {
-                Ok(conn
+                let deleted = conn
                     .prepare_cached("DELETE FROM clients WHERE id = ?1")?
-                    .execute([id])?
-                    == 1)
+                    .execute([&id])?
+                    == 1;
+                if deleted {
+                    record_client_entry(conn, &id, now as i64, None, true)?;
+                }
+                Ok(deleted)
             })
             .await
     }

@@ -3,7 +3,9 @@ use std::ops::Range;
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use tessera_core::store::{AccessTokenRecord, RevokedKind, RevokedToken, StoreResult, TokenStore};
+use tessera_core::store::{
+    AccessTokenRecord, FeedPosition, RevocationEntry, RevokedKind, StoreResult, TokenStore,
+};
 use tessera_proto::SecretHash;
 
 use super::SqliteStore;
@@ -116,30 +118,43 @@ impl TokenStore for SqliteStore {
 
     async fn list_revocations(
         &self,
-        since: u64,
+        after: &FeedPosition,
         now: u64,
         limit: u32,
-    ) -> StoreResult<Vec<RevokedToken>> {
+    ) -> StoreResult<Vec<RevocationEntry>> {
+        let (kind, id) = after.sql_bounds();
+        let (since, kind, id) = (after.revoked_at as i64, kind.to_string(), id.to_string());
         self.readers.with(|conn| {
+            // Each branch is narrowed by its revoked_at index; the row-value comparison makes the
+            // cursor exact among entries of one second (the feed's order is revoked_at, kind, id).
             let mut stmt = conn.prepare_cached(
-                "SELECT 'jwt', jti, expires_at, revoked_at FROM revoked_jtis \
-                 WHERE revoked_at >= ?1 AND expires_at > ?2 \
+                "SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM ( \
+                 SELECT 'jwt' AS kind, jti AS id, expires_at, revoked_at, NULL AS not_before, 0 AS disabled \
+                 FROM revoked_jtis WHERE revoked_at >= ?1 AND expires_at > ?4 \
                  UNION ALL \
-                 SELECT 'opaque', CAST(id AS TEXT), expires_at, revoked_at FROM access_tokens \
-                 WHERE revoked_at IS NOT NULL AND revoked_at >= ?1 AND expires_at > ?2 \
-                 ORDER BY 4, 2 LIMIT ?3",
+                 SELECT 'opaque', CAST(id AS TEXT), expires_at, revoked_at, NULL, 0 FROM access_tokens \
+                 WHERE revoked_at IS NOT NULL AND revoked_at >= ?1 AND expires_at > ?4 \
+                 UNION ALL \
+                 SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM revocation_entries \
+                 WHERE revoked_at >= ?1 AND (expires_at IS NULL OR expires_at > ?4)) \
+                 WHERE (revoked_at, kind, id) > (?1, ?2, ?3) \
+                 ORDER BY revoked_at, kind, id LIMIT ?5",
             )?;
-            let rows = stmt.query_map(params![since as i64, now as i64, limit as i64], |r| {
+            let rows = stmt.query_map(params![since, kind, id, now as i64, limit as i64], |r| {
                 let kind: String = r.get(0)?;
-                Ok(RevokedToken {
-                    kind: if kind == "jwt" {
-                        RevokedKind::Jwt
-                    } else {
-                        RevokedKind::Opaque
-                    },
+                Ok(RevocationEntry {
+                    kind: RevokedKind::parse(&kind).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Text,
+                            format!("unknown revocation kind {kind:?}").into(),
+                        )
+                    })?,
                     id: r.get(1)?,
-                    expires_at: r.get::<_, i64>(2)? as u64,
+                    expires_at: r.get::<_, Option<i64>>(2)?.map(|t| t as u64),
                     revoked_at: r.get::<_, i64>(3)? as u64,
+                    not_before: r.get::<_, Option<i64>>(4)?.map(|t| t as u64),
+                    disabled: r.get(5)?,
                 })
             })?;
             rows.collect()

@@ -124,8 +124,8 @@ async fn delete_removes(env: Env) {
     let s = env.store;
     s.create_client(&client("d", 1)).await.unwrap();
     s.create_client(&client("keep", 2)).await.unwrap();
-    assert!(s.delete_client("d").await.unwrap());
-    assert!(!s.delete_client("d").await.unwrap());
+    assert!(s.delete_client("d", 3).await.unwrap());
+    assert!(!s.delete_client("d", 3).await.unwrap());
     assert_eq!(s.get_client("d").await.unwrap(), None);
     assert_eq!(s.list_clients().await.unwrap(), vec![client("keep", 2)]);
     // The id can be registered again.

@@ -30,5 +30,6 @@ mod grants;
 mod keys;
 mod postgres;
 mod retention;
+mod revocations;
 mod tokens;
 mod versions;

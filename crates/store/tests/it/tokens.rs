@@ -19,7 +19,6 @@ conformance!(
     concurrent_jti_revocation_has_one_winner,
     replay_guard_refuses_a_second_use_until_expiry,
     concurrent_replay_guards_have_one_winner,
-    revocation_feed_lists_unexpired_revocations_since_a_cursor,
 );
 
 async fn selectors_come_in_fresh_blocks(env: Env) {
@@ -258,50 +257,4 @@ async fn concurrent_replay_guards_have_one_winner(env: Env) {
         }
         assert_eq!(wins, 1, "round {round}: exactly one use is accepted");
     }
-}
-
-async fn revocation_feed_lists_unexpired_revocations_since_a_cursor(env: Env) {
-    use tessera_core::store::{RevokedKind, RevokedToken};
-    let s = env.store;
-    assert!(s.list_revocations(0, 0, 100).await.unwrap().is_empty());
-    let t = 1_700_000_000;
-    s.revoke_jti("ja", "c1", t + 600, t + 10).await.unwrap();
-    s.revoke_jti("jb", "c1", t + 20, t + 12).await.unwrap();
-    let mut opaque = token(41);
-    opaque.expires_at = t + 900;
-    s.insert_access_token(opaque).await.unwrap();
-    s.insert_access_token(token(42)).await.unwrap();
-    s.revoke_access_token(41, t + 11).await.unwrap();
-    let all = s.list_revocations(0, t, 100).await.unwrap();
-    let jwt = |id: &str, expires_at, revoked_at| RevokedToken {
-        kind: RevokedKind::Jwt,
-        id: id.into(),
-        expires_at,
-        revoked_at,
-    };
-    let op = RevokedToken {
-        kind: RevokedKind::Opaque,
-        id: "41".into(),
-        expires_at: t + 900,
-        revoked_at: t + 11,
-    };
-    assert_eq!(
-        all,
-        vec![
-            jwt("ja", t + 600, t + 10),
-            op.clone(),
-            jwt("jb", t + 20, t + 12)
-        ]
-    );
-    // The cursor is inclusive; expired tokens drop out; the limit holds.
-    assert_eq!(
-        s.list_revocations(t + 11, t, 100).await.unwrap(),
-        vec![op.clone(), jwt("jb", t + 20, t + 12)]
-    );
-    assert_eq!(
-        s.list_revocations(0, t + 30, 100).await.unwrap(),
-        vec![jwt("ja", t + 600, t + 10), op]
-    );
-    assert_eq!(s.list_revocations(0, t, 1).await.unwrap().len(), 1);
-    assert!(s.list_revocations(t + 13, t, 100).await.unwrap().is_empty());
 }

@@ -29,7 +29,7 @@ async fn client_changes_bump_clients(env: Env) {
         .unwrap();
     let v3 = other_node.change_versions().await.unwrap();
     assert!(v3.clients > v2.clients, "secret rotation");
-    s.delete_client("c").await.unwrap();
+    s.delete_client("c", 3).await.unwrap();
     let v4 = other_node.change_versions().await.unwrap();
     assert!(v4.clients > v3.clients, "delete");
     assert_eq!(v4.keys, v0.keys, "client changes leave keys alone");

@@ -7,3 +7,4 @@ mod jwt;
 mod mtls;
 mod opaque;
 mod revocation;
+mod usage;

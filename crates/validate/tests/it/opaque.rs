@@ -8,7 +8,7 @@ use crate::support::{As, Rs, invalid_token, rs_config};
 async fn an_opaque_token_is_introspected_and_cached() {
     let a = As::start().await;
     let c = a.client(|c| c.token_format = TokenFormat::Opaque).await;
-    let rs_client = a.client(|c| c.scopes = vec![]).await;
+    let rs_client = a.rs_client().await;
     let mut config = rs_config(&a).with_client(&rs_client.id, &rs_client.secret);
     config.revocation_poll = None;
     let rs = Rs::start(config).await;

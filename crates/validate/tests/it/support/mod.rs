@@ -93,6 +93,14 @@ impl As {
         }
     }
 
+    /// The resource server's own client: reads the revocation feed and reports usage events.
+    pub async fn rs_client(&self) -> TestClient {
+        self.client(|c| {
+            c.scopes = vec!["tessera:revocations".into(), "tessera:events".into()];
+        })
+        .await
+    }
+
     /// A token for `c` with extra form parameters; panics unless issued.
     pub async fn token_with(
         &self,
@@ -163,6 +171,7 @@ impl Rs {
         let app = Router::new()
             .route("/whoami", get(whoami))
             .route("/deploys", post(whoami))
+            .route("/items/{id}", get(whoami))
             .layer(layer.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
