@@ -77,6 +77,18 @@ impl RevokedKind {
     }
 }
 
+/// An access token issued from a grant family (authorization code and refresh tokens), so that
+/// revoking the family revokes it too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FamilyToken {
+    /// JWT or opaque.
+    pub kind: crate::client::TokenFormat,
+    /// The `jti`, or the opaque token's selector in decimal.
+    pub id: String,
+    /// When the token expires.
+    pub expires_at: u64,
+}
+
 /// One entry of the revocation feed (`GET /revocations`). Entries are ordered by
 /// (`revoked_at`, `kind`, `id`), so a [`FeedPosition`] names an exact place however many entries
 /// share one second.
@@ -545,13 +557,13 @@ pub trait GrantStore: Send + Sync {
     /// token issued from it (opaque rows marked revoked, JWT `jti`s recorded as revoked, so the
     /// revocation feed carries them). `false` if the family was already revoked or is unknown.
     async fn revoke_family(&self, family: &str, now: u64) -> StoreResult<bool>;
-    /// Records that an access token (opaque selector or JWT `jti`, with its expiry; the
-    /// `revoked_at` of `token` is ignored) was issued from `family`. If the family is already
-    /// revoked the token is revoked at once and `false` returned.
+    /// Records that an access token (opaque selector or JWT `jti`, with its expiry) was issued
+    /// from `family`. If the family is already revoked the token is revoked at once and `false`
+    /// returned.
     async fn link_family_token(
         &self,
         family: &str,
-        token: &RevokedToken,
+        token: &FamilyToken,
         client_id: &str,
     ) -> StoreResult<bool>;
     /// Stores a pending authorization request (the login form's hidden `request` field names

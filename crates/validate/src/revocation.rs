@@ -237,9 +237,14 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/jwks", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        JwksCache::load(reqwest::Client::new(), url, Duration::ZERO)
-            .await
-            .unwrap()
+        JwksCache::load(
+            reqwest::Client::new(),
+            url,
+            Duration::ZERO,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap()
     }
 
     #[tokio::test]

@@ -4,9 +4,8 @@
 use tessera_proto::{OAuthError, Secret, TokenKind, TokenString};
 
 use crate::authority::Authority;
-use crate::client::TokenFormat;
 use crate::mint::{self, IssuedToken, TokenSpec};
-use crate::store::{RefreshTokenRecord, RevokedKind, RevokedToken};
+use crate::store::{FamilyToken, RefreshTokenRecord};
 
 /// Mints the access token and records it under `family`. If the family was revoked meanwhile
 /// (a replay detected on another request), the token is revoked at once and the grant fails.
@@ -17,14 +16,10 @@ pub async fn mint_linked(
 ) -> Result<IssuedToken, OAuthError> {
     let client_id = spec.client_id.clone();
     let issued = mint::mint(authority, spec).await?;
-    let linked = RevokedToken {
-        kind: match issued.format {
-            TokenFormat::Jwt => RevokedKind::Jwt,
-            TokenFormat::Opaque => RevokedKind::Opaque,
-        },
+    let linked = FamilyToken {
+        kind: issued.format,
         id: issued.token_id.clone(),
         expires_at: authority.clock().now() + issued.expires_in,
-        revoked_at: 0,
     };
     if !authority
         .store()

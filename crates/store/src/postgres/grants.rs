@@ -4,10 +4,11 @@
 //! orders a revocation cascade against tokens being linked to the family at the same moment.
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
+use tessera_core::client::TokenFormat;
 use tessera_core::error::StoreError;
 use tessera_core::store::{
-    AuthorizationCodeRecord, GrantStore, RedeemOutcome, RefreshTokenRecord, RevokedKind,
-    RevokedToken, RotateOutcome, StoreResult, UserRecord, UserStore,
+    AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
+    RotateOutcome, StoreResult, UserRecord, UserStore,
 };
 use tessera_proto::SecretHash;
 use tokio_postgres::Row;
@@ -305,13 +306,13 @@ impl GrantStore for PgStore {
     async fn link_family_token(
         &self,
         family: &str,
-        token: &RevokedToken,
+        token: &FamilyToken,
         client_id: &str,
     ) -> StoreResult<bool> {
         let mut conn = pool::get(&self.pool).await?;
         let kind = match token.kind {
-            RevokedKind::Jwt => "jwt",
-            RevokedKind::Opaque => "opaque",
+            TokenFormat::Jwt => "jwt",
+            TokenFormat::Opaque => "opaque",
         };
         let exp = token.expires_at as i64;
         let run = async {

@@ -3,10 +3,11 @@
 //! redemptions of one code, or two rotations of one refresh token, have exactly one winner.
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use tessera_core::client::TokenFormat;
 use tessera_core::error::StoreError;
 use tessera_core::store::{
-    AuthorizationCodeRecord, GrantStore, RedeemOutcome, RefreshTokenRecord, RevokedKind,
-    RevokedToken, RotateOutcome, StoreResult, UserRecord, UserStore,
+    AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
+    RotateOutcome, StoreResult, UserRecord, UserStore,
 };
 use tessera_proto::SecretHash;
 
@@ -92,10 +93,10 @@ fn get_refresh(
     .optional()
 }
 
-fn kind_name(kind: RevokedKind) -> &'static str {
+fn kind_name(kind: TokenFormat) -> &'static str {
     match kind {
-        RevokedKind::Jwt => "jwt",
-        RevokedKind::Opaque => "opaque",
+        TokenFormat::Jwt => "jwt",
+        TokenFormat::Opaque => "opaque",
     }
 }
 
@@ -257,7 +258,7 @@ impl GrantStore for SqliteStore {
     async fn link_family_token(
         &self,
         family: &str,
-        token: &RevokedToken,
+        token: &FamilyToken,
         client_id: &str,
     ) -> StoreResult<bool> {
         let (family, client_id) = (family.to_string(), client_id.to_string());

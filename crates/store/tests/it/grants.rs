@@ -2,9 +2,10 @@
 //! each atomic — concurrent callers, on one node or two, have exactly one winner.
 use std::sync::Arc;
 
+use tessera_core::client::TokenFormat;
 use tessera_core::error::StoreError;
 use tessera_core::store::{
-    AuthorizationCodeRecord, RedeemOutcome, RefreshTokenRecord, RevokedKind, RevokedToken,
+    AuthorizationCodeRecord, FamilyToken, FeedPosition, RedeemOutcome, RefreshTokenRecord,
     RotateOutcome, Store, UserRecord,
 };
 use tessera_proto::SecretHash;
@@ -207,21 +208,19 @@ async fn concurrent_rotations_have_one_winner(env: Env) {
     }
 }
 
-fn jwt(jti: &str) -> RevokedToken {
-    RevokedToken {
-        kind: RevokedKind::Jwt,
+fn jwt(jti: &str) -> FamilyToken {
+    FamilyToken {
+        kind: TokenFormat::Jwt,
         id: jti.into(),
         expires_at: NOW + 300,
-        revoked_at: 0,
     }
 }
 
-fn opaque(id: u64) -> RevokedToken {
-    RevokedToken {
-        kind: RevokedKind::Opaque,
+fn opaque(id: u64) -> FamilyToken {
+    FamilyToken {
+        kind: TokenFormat::Opaque,
         id: id.to_string(),
         expires_at: NOW + 300,
-        revoked_at: 0,
     }
 }
 
@@ -279,7 +278,10 @@ async fn family_revocation_cascades_to_every_token(env: Env) {
         .unwrap();
     assert_eq!(other.revoked_at, None);
     // The revocation feed carries the cascade.
-    let feed = s.list_revocations(0, NOW, 100).await.unwrap();
+    let feed = s
+        .list_revocations(&FeedPosition::at(0), NOW, 100)
+        .await
+        .unwrap();
     let ids: Vec<&str> = feed.iter().map(|r| r.id.as_str()).collect();
     assert!(ids.contains(&"jti-1") && ids.contains(&"5"), "{ids:?}");
 }

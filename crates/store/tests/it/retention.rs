@@ -7,7 +7,7 @@ use tessera_core::audit::EventKind;
 use tessera_core::clock::FixedClock;
 use tessera_core::config::RetentionConfig;
 use tessera_core::janitor::Janitor;
-use tessera_core::store::{Expiring, Store};
+use tessera_core::store::{Expiring, FeedPosition, Store};
 
 use crate::support::{Env, event, token};
 
@@ -67,7 +67,10 @@ async fn expired_tokens_go_in_bounded_batches(env: Env) {
         s.get_access_token(31).await.unwrap().unwrap().revoked_at,
         Some(1_200)
     );
-    let feed = s.list_revocations(0, 1_600, 10).await.unwrap();
+    let feed = s
+        .list_revocations(&FeedPosition::at(0), 1_600, 10)
+        .await
+        .unwrap();
     assert_eq!(feed.len(), 1);
     assert_eq!(feed[0].id, "31");
     assert_eq!(
@@ -102,7 +105,10 @@ async fn revoked_jti_records_live_until_their_token_expires(env: Env) {
         s.is_jti_revoked("live").await.unwrap(),
         "its JWT has not expired"
     );
-    let feed = s.list_revocations(0, 1_500, 10).await.unwrap();
+    let feed = s
+        .list_revocations(&FeedPosition::at(0), 1_500, 10)
+        .await
+        .unwrap();
     assert_eq!(
         feed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         ["live"]
