@@ -209,6 +209,14 @@ impl KeyStore for PgStore {
                 &[&kid, &(now as i64)],
             )
             .await?;
+            // The revocation feed tells validators at once (docs/validate.md), instead of on
+            // their next JWKS refresh.
+            tx.execute(
+                "INSERT INTO revocation_entries (kind, id, revoked_at) VALUES ('key', $1, $2) \
+                 ON CONFLICT (kind, id) DO NOTHING",
+                &[&kid, &(now as i64)],
+            )
+            .await?;
             let successor = if previous == KeyState::Current {
                 match kid_in_state(&tx, alg.as_str(), KeyState::Next).await? {
                     Some(next) => {

@@ -161,6 +161,13 @@ impl KeyStore for SqliteStore {
                     "UPDATE signing_keys SET state = 'revoked', revoked_at = ?2 WHERE kid = ?1",
                 )?
                 .execute(params![kid, now as i64])?;
+                // The revocation feed tells validators at once (docs/validate.md), instead of on
+                // their next JWKS refresh.
+                conn.prepare_cached(
+                    "INSERT INTO revocation_entries (kind, id, revoked_at) VALUES ('key', ?1, ?2) \
+                     ON CONFLICT (kind, id) DO NOTHING",
+                )?
+                .execute(params![kid, now as i64])?;
                 let successor = if previous == KeyState::Current {
                     match kid_in_state(conn, alg.as_str(), KeyState::Next)? {
                         Some(next) => {

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use tessera_core::keys::{KeyState, SigningAlg};
-use tessera_core::store::{KeyRevocation, Store};
+use tessera_core::store::{FeedPosition, KeyRevocation, RevokedKind, Store};
 
 use crate::support::{Env, key, key_in};
 
@@ -170,6 +170,16 @@ async fn revoke_current_promotes_next_or_installs_replacement(env: Env) {
             previous: Current,
             successor: Some("es-n".into())
         }
+    );
+    // Validators learn of it from the revocation feed.
+    let feed = s
+        .list_revocations(&FeedPosition::at(0), 50, 100)
+        .await
+        .unwrap();
+    assert!(
+        feed.iter()
+            .any(|e| e.kind == RevokedKind::Key && e.id == "es-c" && e.revoked_at == 50),
+        "{feed:?}"
     );
     // Without one: the replacement.
     let out = s
