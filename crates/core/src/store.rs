@@ -223,11 +223,28 @@ pub enum Expiring {
     RevokedJtis,
     /// Single-use values (DPoP proof and client assertion `jti`s), by `expires_at`.
     ReplayGuards,
+    /// Authorization codes, redeemed or not, by `expires_at`.
+    AuthorizationCodes,
+    /// Refresh tokens, by `expires_at` (a family's tokens share one expiry, so a rotated token
+    /// outlives every use that could reveal a reuse).
+    RefreshTokens,
+    /// Links from a grant family to the access tokens issued from it, by the token's expiry.
+    FamilyTokens,
+    /// Login-page requests nobody completed, by `expires_at`.
+    PendingAuthorizations,
 }
 
 impl Expiring {
     /// Every kind, in the order the janitor sweeps them.
-    pub const ALL: [Self; 3] = [Self::AccessTokens, Self::RevokedJtis, Self::ReplayGuards];
+    pub const ALL: [Self; 7] = [
+        Self::AccessTokens,
+        Self::RevokedJtis,
+        Self::ReplayGuards,
+        Self::AuthorizationCodes,
+        Self::RefreshTokens,
+        Self::FamilyTokens,
+        Self::PendingAuthorizations,
+    ];
 
     /// The table's name (in logs and the `janitor.swept` event).
     pub const fn as_str(self) -> &'static str {
@@ -235,6 +252,10 @@ impl Expiring {
             Self::AccessTokens => "access_tokens",
             Self::RevokedJtis => "revoked_jtis",
             Self::ReplayGuards => "replay_guards",
+            Self::AuthorizationCodes => "authorization_codes",
+            Self::RefreshTokens => "refresh_tokens",
+            Self::FamilyTokens => "family_tokens",
+            Self::PendingAuthorizations => "pending_authorizations",
         }
     }
 }

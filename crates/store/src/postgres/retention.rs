@@ -22,6 +22,22 @@ fn delete_sql(kind: Expiring) -> &'static str {
             "DELETE FROM replay_guards WHERE key = ANY(ARRAY(SELECT key FROM replay_guards \
              WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
         }
+        Expiring::AuthorizationCodes => {
+            "DELETE FROM authorization_codes WHERE hash = ANY(ARRAY(SELECT hash FROM authorization_codes \
+             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
+        }
+        Expiring::RefreshTokens => {
+            "DELETE FROM refresh_tokens WHERE hash = ANY(ARRAY(SELECT hash FROM refresh_tokens \
+             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
+        }
+        Expiring::FamilyTokens => {
+            "DELETE FROM family_tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM family_tokens \
+             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
+        }
+        Expiring::PendingAuthorizations => {
+            "DELETE FROM pending_authorizations WHERE id = ANY(ARRAY(SELECT id FROM pending_authorizations \
+             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
+        }
     }
 }
 

@@ -231,6 +231,13 @@ INSERT INTO revocation_entries (kind, id, revoked_at, not_before, disabled)
     SELECT 'client', id, updated_at, tokens_not_before, disabled FROM clients
     WHERE disabled OR tokens_not_before IS NOT NULL;
 "#,
+    r#"
+-- The janitor sweeps the authorization-code tables by expiry too.
+CREATE INDEX authorization_codes_expires_at ON authorization_codes (expires_at);
+CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
+CREATE INDEX family_tokens_expires_at ON family_tokens (expires_at);
+CREATE INDEX pending_authorizations_expires_at ON pending_authorizations (expires_at);
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

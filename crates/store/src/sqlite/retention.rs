@@ -22,6 +22,22 @@ fn delete_sql(kind: Expiring) -> &'static str {
             "DELETE FROM replay_guards WHERE rowid IN \
              (SELECT rowid FROM replay_guards WHERE expires_at <= ?1 LIMIT ?2)"
         }
+        Expiring::AuthorizationCodes => {
+            "DELETE FROM authorization_codes WHERE rowid IN \
+             (SELECT rowid FROM authorization_codes WHERE expires_at <= ?1 LIMIT ?2)"
+        }
+        Expiring::RefreshTokens => {
+            "DELETE FROM refresh_tokens WHERE rowid IN \
+             (SELECT rowid FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)"
+        }
+        Expiring::FamilyTokens => {
+            "DELETE FROM family_tokens WHERE rowid IN \
+             (SELECT rowid FROM family_tokens WHERE expires_at <= ?1 LIMIT ?2)"
+        }
+        Expiring::PendingAuthorizations => {
+            "DELETE FROM pending_authorizations WHERE rowid IN \
+             (SELECT rowid FROM pending_authorizations WHERE expires_at <= ?1 LIMIT ?2)"
+        }
     }
 }
 

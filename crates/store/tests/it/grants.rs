@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tessera_core::client::TokenFormat;
 use tessera_core::error::StoreError;
 use tessera_core::store::{
-    AuthorizationCodeRecord, FamilyToken, FeedPosition, RedeemOutcome, RefreshTokenRecord,
-    RotateOutcome, Store, UserRecord,
+    AuthorizationCodeRecord, Expiring, FamilyToken, FeedPosition, RedeemOutcome,
+    RefreshTokenRecord, RotateOutcome, Store, UserRecord,
 };
 use tessera_proto::SecretHash;
 
@@ -22,6 +22,7 @@ conformance!(
     tokens_linked_after_revocation_are_revoked_at_once,
     pending_authorizations_are_single_use,
     users_round_trip,
+    the_janitor_sweeps_expired_grant_rows_only,
 );
 
 const NOW: u64 = 1_700_000_000;
@@ -346,4 +347,75 @@ async fn users_round_trip(env: Env) {
         Err(StoreError::Conflict(_))
     ));
     assert!(!format!("{u:?}").contains("argon2"), "Debug hides the hash");
+}
+
+/// The retention janitor's deletes for the authorization-code tables: expired rows go, live
+/// ones stay usable.
+async fn the_janitor_sweeps_expired_grant_rows_only(env: Env) {
+    let s = env.store;
+    let (old, mut live) = (code("old", "f-old"), code("live", "f-live"));
+    live.expires_at = NOW + 600;
+    s.insert_authorization_code(old.clone()).await.unwrap();
+    s.insert_authorization_code(live.clone()).await.unwrap();
+    let cutoff = NOW + 60; // `old` expires here, `live` later
+    assert_eq!(
+        s.delete_expired(Expiring::AuthorizationCodes, cutoff, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.redeem_code(old.hash, NOW).await.unwrap(),
+        RedeemOutcome::NotFound
+    );
+    assert_eq!(
+        s.redeem_code(live.hash, NOW).await.unwrap(),
+        RedeemOutcome::Redeemed(live)
+    );
+
+    let (gone, mut kept) = (refresh("rt-gone", "f-old"), refresh("rt-kept", "f-live"));
+    kept.expires_at = NOW + 7200;
+    s.insert_refresh_token(gone).await.unwrap();
+    s.insert_refresh_token(kept.clone()).await.unwrap();
+    assert_eq!(
+        s.delete_expired(Expiring::RefreshTokens, NOW + 3600, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.get_refresh_token(kept.hash).await.unwrap().is_some());
+
+    // jwt() links a token expiring at NOW + 300.
+    assert!(
+        s.link_family_token("f-live", &jwt("j1"), "c1")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.delete_expired(Expiring::FamilyTokens, NOW + 299, 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.delete_expired(Expiring::FamilyTokens, NOW + 300, 10)
+            .await
+            .unwrap(),
+        1
+    );
+
+    let (p_old, p_live) = (SecretHash::of(b"p-old"), SecretHash::of(b"p-live"));
+    s.insert_pending_authorization(p_old, "{}".into(), NOW + 600)
+        .await
+        .unwrap();
+    s.insert_pending_authorization(p_live, "{}".into(), NOW + 900)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.delete_expired(Expiring::PendingAuthorizations, NOW + 600, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.consume_pending_authorization(p_live, NOW).await.unwrap());
 }
