@@ -101,7 +101,8 @@ pub async fn verify(
             "the DPoP proof's htm does not match the request method",
         ));
     }
-    if normalize_htu(&claims.htu).is_none() || normalize_htu(&claims.htu) != normalize_htu(url) {
+    let htu = normalize_htu(&claims.htu);
+    if htu.is_none() || htu != normalize_htu(url) {
         return Err(invalid(
             "the DPoP proof's htu does not match the request URI",
         ));

@@ -7,45 +7,33 @@ use tessera_core::store::{Expiring, RetentionStore, StoreResult};
 
 use super::PgStore;
 
-/// The bounded delete of one kind of expiring row: `$1` the cutoff, `$2` the batch size.
-fn delete_sql(kind: Expiring) -> &'static str {
+/// The column that identifies a row of `kind`'s table (`ctid` where the key has several columns).
+fn key_column(kind: Expiring) -> &'static str {
     match kind {
-        Expiring::AccessTokens => {
-            "DELETE FROM access_tokens WHERE id = ANY(ARRAY(SELECT id FROM access_tokens \
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-        }
-        Expiring::RevokedJtis => {
-            "DELETE FROM revoked_jtis WHERE jti = ANY(ARRAY(SELECT jti FROM revoked_jtis \
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-        }
-        Expiring::ReplayGuards => {
-            "DELETE FROM replay_guards WHERE key = ANY(ARRAY(SELECT key FROM replay_guards \
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-        }
-        Expiring::AuthorizationCodes => {
-            "DELETE FROM authorization_codes WHERE hash = ANY(ARRAY(SELECT hash FROM authorization_codes \
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-        }
-        Expiring::RefreshTokens => {
-            "DELETE FROM refresh_tokens WHERE hash = ANY(ARRAY(SELECT hash FROM refresh_tokens \
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-        }
-        Expiring::FamilyTokens => {
-            "DELETE FROM family_tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM family_tokens \
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-        }
-        Expiring::PendingAuthorizations => {
-            "DELETE FROM pending_authorizations WHERE id = ANY(ARRAY(SELECT id FROM pending_authorizations \
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))"
-        }
+        Expiring::AccessTokens => "id",
+        Expiring::RevokedJtis => "jti",
+        Expiring::ReplayGuards => "key",
+        Expiring::AuthorizationCodes | Expiring::RefreshTokens => "hash",
+        Expiring::FamilyTokens => "ctid",
+        Expiring::PendingAuthorizations => "id",
     }
+}
+
+/// The bounded delete of one kind of expiring row: `$1` the cutoff, `$2` the batch size.
+fn delete_sql(kind: Expiring) -> String {
+    format!(
+        "DELETE FROM {t} WHERE {k} = ANY(ARRAY(SELECT {k} FROM {t} \
+         WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))",
+        t = kind.as_str(),
+        k = key_column(kind)
+    )
 }
 
 #[async_trait]
 impl RetentionStore for PgStore {
     async fn delete_expired(&self, kind: Expiring, cutoff: u64, limit: u32) -> StoreResult<u64> {
         let cutoff = i64::try_from(cutoff).unwrap_or(i64::MAX);
-        self.execute(delete_sql(kind), &[&cutoff, &i64::from(limit)])
+        self.execute(&delete_sql(kind), &[&cutoff, &i64::from(limit)])
             .await
     }
 

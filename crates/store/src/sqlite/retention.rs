@@ -7,38 +7,13 @@ use tessera_core::store::{Expiring, RetentionStore, StoreResult};
 
 use super::SqliteStore;
 
-/// The bounded delete of one kind of expiring row: `?1` the cutoff, `?2` the batch size.
-fn delete_sql(kind: Expiring) -> &'static str {
-    match kind {
-        Expiring::AccessTokens => {
-            "DELETE FROM access_tokens WHERE id IN \
-             (SELECT id FROM access_tokens WHERE expires_at <= ?1 LIMIT ?2)"
-        }
-        Expiring::RevokedJtis => {
-            "DELETE FROM revoked_jtis WHERE rowid IN \
-             (SELECT rowid FROM revoked_jtis WHERE expires_at <= ?1 LIMIT ?2)"
-        }
-        Expiring::ReplayGuards => {
-            "DELETE FROM replay_guards WHERE rowid IN \
-             (SELECT rowid FROM replay_guards WHERE expires_at <= ?1 LIMIT ?2)"
-        }
-        Expiring::AuthorizationCodes => {
-            "DELETE FROM authorization_codes WHERE rowid IN \
-             (SELECT rowid FROM authorization_codes WHERE expires_at <= ?1 LIMIT ?2)"
-        }
-        Expiring::RefreshTokens => {
-            "DELETE FROM refresh_tokens WHERE rowid IN \
-             (SELECT rowid FROM refresh_tokens WHERE expires_at <= ?1 LIMIT ?2)"
-        }
-        Expiring::FamilyTokens => {
-            "DELETE FROM family_tokens WHERE rowid IN \
-             (SELECT rowid FROM family_tokens WHERE expires_at <= ?1 LIMIT ?2)"
-        }
-        Expiring::PendingAuthorizations => {
-            "DELETE FROM pending_authorizations WHERE rowid IN \
-             (SELECT rowid FROM pending_authorizations WHERE expires_at <= ?1 LIMIT ?2)"
-        }
-    }
+/// The bounded delete of one kind of expiring row: `?1` the cutoff, `?2` the batch size. Every
+/// expiring table has a rowid and an `expires_at` column, so the table name is all that differs.
+fn delete_sql(kind: Expiring) -> String {
+    format!(
+        "DELETE FROM {t} WHERE rowid IN (SELECT rowid FROM {t} WHERE expires_at <= ?1 LIMIT ?2)",
+        t = kind.as_str()
+    )
 }
 
 #[async_trait]
@@ -47,7 +22,7 @@ impl RetentionStore for SqliteStore {
         let cutoff = i64::try_from(cutoff).unwrap_or(i64::MAX);
         self.writer
             .run_statement(move |conn| {
-                conn.prepare_cached(delete_sql(kind))?
+                conn.prepare_cached(&delete_sql(kind))?
                     .execute(params![cutoff, i64::from(limit)])
                     .map(|n| n as u64)
             })
