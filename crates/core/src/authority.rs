@@ -30,6 +30,9 @@ const SELECTOR_BLOCK: u64 = 4096;
 pub struct Authority {
     config: Config,
     issuer: String,
+    /// `{issuer}/token`, built once: DPoP's `htu` and client assertions' `aud` are checked
+    /// against it on every token request.
+    token_endpoint: String,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     sealer: Option<Sealer>,
@@ -65,8 +68,10 @@ impl Authority {
         run_schedule(store.as_ref(), sealer.as_ref(), &policy, clock.now()).await?;
         let versions = store.change_versions().await.map_err(|e| e.to_string())?;
         let keys = load_keys(store.as_ref(), sealer.as_ref(), clock.now(), &policy).await?;
+        let issuer = config.issuer();
         Ok(Arc::new(Self {
-            issuer: config.issuer(),
+            token_endpoint: format!("{issuer}/token"),
+            issuer,
             store,
             clock,
             sealer,
@@ -92,6 +97,11 @@ impl Authority {
     /// The issuer identifier.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The token endpoint's URL.
+    pub fn token_endpoint(&self) -> &str {
+        &self.token_endpoint
     }
 
     /// The store.
@@ -265,7 +275,7 @@ impl Authority {
         AuthorizationServerMetadata {
             issuer: self.issuer.clone(),
             authorization_endpoint: url("/authorize"),
-            token_endpoint: url("/token"),
+            token_endpoint: self.token_endpoint.clone(),
             jwks_uri: url("/jwks"),
             response_types_supported: vec!["code"],
             code_challenge_methods_supported: vec!["S256"],

@@ -40,8 +40,7 @@ pub async fn token(
     }
     // RFC 9449 §5: a proof binds the token to the client's key; a client registered with
     // require_dpop gets no bearer token.
-    let token_url = format!("{}/token", authority.issuer());
-    let proof = dpop::verify(authority, dpop_proof, "POST", &token_url).await?;
+    let proof = dpop::verify(authority, dpop_proof, "POST", authority.token_endpoint()).await?;
     if proof.is_none() && client.require_dpop {
         return Err(OAuthError::new(
             ErrorCode::InvalidDpopProof,

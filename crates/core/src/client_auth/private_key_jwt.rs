@@ -111,7 +111,7 @@ pub(super) async fn verify(
         return Err("assertion_subject_mismatch");
     }
     let issuer = authority.issuer();
-    if !claims.aud.contains(issuer) && !claims.aud.contains(&format!("{issuer}/token")) {
+    if !claims.aud.contains(issuer) && !claims.aud.contains(authority.token_endpoint()) {
         return Err("assertion_audience_mismatch");
     }
     let now = authority.clock().now();
