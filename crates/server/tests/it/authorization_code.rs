@@ -515,3 +515,55 @@ async fn clients_without_the_grant_or_public_clients_misusing_grants_are_refused
         )
     );
 }
+
+#[tokio::test]
+async fn a_malformed_login_post_gets_an_invalid_request_page_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let c = code_client(&server, true, |_| {}).await;
+    let (_, challenge) = pkce();
+    let html = authorize(&server, &request(&c, &challenge, &[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let id = request_field(&html);
+    let form = format!("request={id}&username={USER}&password={PASSWORD}&action=allow");
+    let http = browser();
+    for (what, req) in [
+        (
+            "wrong content type",
+            http.post(server.url("/login"))
+                .header("content-type", "application/json")
+                .body(form.clone()),
+        ),
+        (
+            "parameters in the query string",
+            http.post(server.url(&format!("/login?{form}")))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(""),
+        ),
+        (
+            "oversized body",
+            http.post(server.url("/login"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("{form}&pad={}", "x".repeat(70 * 1024))),
+        ),
+    ] {
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{what}");
+        assert!(resp.headers().get(LOCATION).is_none(), "{what}");
+        let page = resp.text().await.unwrap();
+        assert!(
+            page.contains("<code>invalid_request</code>"),
+            "{what}: {page}"
+        );
+    }
+    // None of them consumed the pending request: the well-formed post still logs in.
+    let ok = [
+        ("request", id.as_str()),
+        ("username", USER),
+        ("password", PASSWORD),
+        ("action", "allow"),
+    ];
+    assert_eq!(post_login(&server, &ok).await.status().as_u16(), 303);
+}
