@@ -7,8 +7,12 @@ use crate::authority::Authority;
 use crate::mint::{self, IssuedToken, TokenSpec};
 use crate::store::{FamilyToken, RefreshTokenRecord};
 
-/// Mints the access token and records it under `family`. If the family was revoked meanwhile
-/// (a replay detected on another request), the token is revoked at once and the grant fails.
+/// Mints the access token and records it under `family`. This request already won the code
+/// redemption or the refresh rotation (one transaction, one winner); if a replay detected on
+/// another request revoked the family since, the link revokes the token at once. The winner
+/// still gets its answer — tokens that are already dead, exactly what it would hold had the
+/// replay come a moment later — so the race's outcome (one success, one `invalid_grant`, the
+/// whole family revoked) does not depend on which of the two requests finishes first.
 pub async fn mint_linked(
     authority: &Authority,
     spec: TokenSpec,
@@ -21,12 +25,15 @@ pub async fn mint_linked(
         id: issued.token_id.clone(),
         expires_at: authority.clock().now() + issued.expires_in,
     };
-    if !authority
+    let linked_live = authority
         .store()
         .link_family_token(family, &linked, &client_id)
-        .await?
-    {
-        return Err(super::refresh_token::invalid_grant());
+        .await?;
+    if !linked_live {
+        tracing::info!(
+            client_id,
+            "grant family revoked by a concurrent replay: the winner's tokens are revoked"
+        );
     }
     Ok(issued)
 }
