@@ -92,6 +92,10 @@ impl Default for KeyConfig {
 pub struct LimitConfig {
     /// Largest accepted request body in bytes; larger bodies get `invalid_request`.
     pub max_body_bytes: usize,
+    /// Seconds a client has for each read step: the TLS handshake and its first request on a new connection, each request's headers (an HTTP/1 keep-alive connection idle this long is closed), and each request's body (else `invalid_request`). Bounds slow-sending ("slowloris") clients.
+    pub read_timeout_secs: u64,
+    /// Open connections per listener; beyond it new connections are closed at once (and a warning is logged), so idle or slow clients cannot exhaust file descriptors and memory.
+    pub max_connections: usize,
 }
 
 /// DPoP (RFC 9449): sender-constrained tokens. Always on; a proof is optional unless the client requires one.
@@ -188,7 +192,16 @@ impl Default for LimitConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            read_timeout_secs: 30,
+            max_connections: 10_000,
         }
+    }
+}
+
+impl LimitConfig {
+    /// `read_timeout_secs` as a duration.
+    pub fn read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.read_timeout_secs)
     }
 }
 
@@ -241,6 +254,11 @@ impl Config {
             || self.tokens.code_ttl == 0
         {
             return Err("token lifetimes must be positive".into());
+        }
+        if self.limits.read_timeout_secs == 0 || self.limits.max_connections == 0 {
+            return Err(
+                "limits.read_timeout_secs and limits.max_connections must be positive".into(),
+            );
         }
         let keys = &self.keys;
         if keys.rotation_period != 0 && keys.rotation_period < keys.publish_before_use {

@@ -93,12 +93,14 @@ pub async fn start_with_clock(
             routes::router(app.clone()),
             tls,
             chains.clone(),
+            authority.config().limits.clone(),
         )),
         tokio::spawn(listen::serve(
             admin_listener,
             admin::router(app),
             None,
             chains,
+            authority.config().limits.clone(),
         )),
     ];
     tasks.extend(janitor.map(Janitor::spawn));

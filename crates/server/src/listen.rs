@@ -2,15 +2,18 @@
 //! and HTTP/2, the peer address attached to every request.
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tessera_core::binding::mtls::ClientCertificate;
+use tessera_core::config::LimitConfig;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
@@ -19,12 +22,20 @@ use crate::tls::ChainChecker;
 
 /// Serves `router` on `listener` until the task is dropped. With TLS, the client certificate
 /// chain (if any) is checked once per connection and attached to every request on it.
+///
+/// Slow or idle clients are bounded by `limits`: at most `max_connections` open connections, and
+/// `read_timeout` for the TLS handshake plus the first request, and for each HTTP/1 request head
+/// (hyper's header timer, which also closes an idle keep-alive connection).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<TlsAcceptor>,
     chains: Arc<ChainChecker>,
+    limits: LimitConfig,
 ) {
+    let read_timeout = limits.read_timeout();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut last_full_warning: Option<Instant> = None;
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
@@ -35,15 +46,36 @@ pub async fn serve(
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Dropping the stream closes it. One warning per 10 s, not one per refused connection.
+            if last_full_warning.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
+                last_full_warning = Some(Instant::now());
+                tracing::warn!(
+                    max_connections = limits.max_connections,
+                    %peer,
+                    "connection limit reached; closing new connections"
+                );
+            }
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let tls = tls.clone();
         let chains = chains.clone();
         tokio::spawn(async move {
-            let builder = Builder::new(TokioExecutor::new());
+            let _slot = slot;
+            let first_request = Arc::new(AtomicBool::new(false));
+            let seen = first_request.clone();
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(read_timeout);
             let service = |cert: Option<ClientCertificate>| {
+                let seen = seen.clone();
                 TowerToHyperService::new(router.map_request(
                     move |mut req: axum::http::Request<Incoming>| {
+                        seen.store(true, Ordering::Relaxed);
                         req.extensions_mut().insert(PeerAddr(peer));
                         if let Some(cert) = &cert {
                             req.extensions_mut().insert(cert.clone());
@@ -52,27 +84,43 @@ pub async fn serve(
                     },
                 ))
             };
-            let result = match tls {
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(tls_stream) => {
-                        let cert = tls_stream
-                            .get_ref()
-                            .1
-                            .peer_certificates()
-                            .and_then(|c| chains.check(c));
+            let connection = async {
+                match tls {
+                    Some(acceptor) => match acceptor.accept(stream).await {
+                        Ok(tls_stream) => {
+                            let cert = tls_stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|c| chains.check(c));
+                            builder
+                                .serve_connection(TokioIo::new(tls_stream), service(cert))
+                                .await
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                            Ok(())
+                        }
+                    },
+                    None => {
                         builder
-                            .serve_connection(TokioIo::new(tls_stream), service(cert))
+                            .serve_connection(TokioIo::new(stream), service(None))
                             .await
                     }
-                    Err(e) => {
-                        tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                }
+            };
+            tokio::pin!(connection);
+            // A connection that has not sent a whole request head within `read_timeout` (a
+            // stalled TLS handshake, HTTP/2 preface or first request) is dropped; later requests
+            // are bounded by hyper's header timer.
+            let result = tokio::select! {
+                result = &mut connection => result,
+                () = tokio::time::sleep(read_timeout) => {
+                    if !first_request.load(Ordering::Relaxed) {
+                        tracing::debug!(%peer, "no request within the read timeout; closing");
                         return;
                     }
-                },
-                None => {
-                    builder
-                        .serve_connection(TokioIo::new(stream), service(None))
-                        .await
+                    connection.await
                 }
             };
             if let Err(e) = result {

@@ -4,11 +4,15 @@
 use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{Request, header};
+use tessera_core::config::LimitConfig;
 use tessera_core::params::Params;
 use tessera_proto::OAuthError;
 
-/// Reads and decodes the form body of `req`, at most `limit` bytes.
-pub async fn read_form(req: Request<Body>, limit: usize) -> Result<(Parts, Params), OAuthError> {
+/// Reads and decodes the form body of `req`, within `limits` (size and read timeout).
+pub async fn read_form(
+    req: Request<Body>,
+    limits: &LimitConfig,
+) -> Result<(Parts, Params), OAuthError> {
     let (parts, body) = req.into_parts();
     if parts.uri.query().is_some_and(|q| !q.is_empty()) {
         return Err(OAuthError::invalid_request(
@@ -26,11 +30,7 @@ pub async fn read_form(req: Request<Body>, limit: usize) -> Result<(Parts, Param
             "the request body must be application/x-www-form-urlencoded",
         ));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        OAuthError::invalid_request(format!(
-            "the request body exceeds {limit} bytes or could not be read"
-        ))
-    })?;
+    let bytes = super::body::read(body, limits.max_body_bytes, limits.read_timeout()).await?;
     if std::str::from_utf8(&bytes).is_err() {
         return Err(OAuthError::invalid_request(
             "the request body is not valid UTF-8",

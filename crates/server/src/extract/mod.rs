@@ -1,5 +1,6 @@
 //! Extracting what a request carries, before any protocol decision: the form, the client's
 //! credentials, the caller's context.
+pub mod body;
 pub mod client_credentials;
 pub mod form;
 

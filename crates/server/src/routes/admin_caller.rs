@@ -49,9 +49,8 @@ pub(crate) async fn read(
                     "the request body must be application/json",
                 ));
             }
-            axum::body::to_bytes(body, limit).await.map_err(|_| {
-                OAuthError::invalid_request(format!("the request body exceeds {limit} bytes"))
-            })?
+            let timeout = app.authority.config().limits.read_timeout();
+            extract::body::read(body, limit, timeout).await?
         }
     };
     let credentials =

@@ -40,8 +40,7 @@ pub async fn login(State(app): State<App>, req: Request<Body>) -> Response {
     let started = Instant::now();
     let peer = req.extensions().get::<PeerAddr>().copied();
     let result = async {
-        let (parts, params) =
-            extract::form::read_form(req, app.authority.config().limits.max_body_bytes).await?;
+        let (parts, params) = extract::form::read_form(req, &app.authority.config().limits).await?;
         let context = extract::context(peer, &parts.headers);
         tessera_core::authorize::login::login(&app.authority, &params, &context).await
     }

@@ -84,8 +84,7 @@ pub(crate) async fn read_request(
 ) -> Result<Authenticated, OAuthError> {
     let peer = req.extensions().get::<PeerAddr>().copied();
     let tls_cert = req.extensions().get::<ClientCertificate>().cloned();
-    let (parts, params) =
-        extract::form::read_form(req, app.authority.config().limits.max_body_bytes).await?;
+    let (parts, params) = extract::form::read_form(req, &app.authority.config().limits).await?;
     // RFC 8705: the connection's certificate, or — only when explicitly configured — the one a
     // TLS-terminating proxy forwards in a header.
     let header_cert = || {

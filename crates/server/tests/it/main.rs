@@ -19,5 +19,6 @@ mod private_key_jwt;
 mod refresh_token;
 mod revocations;
 mod revoke;
+mod slow_clients;
 mod tls;
 mod token;
