@@ -68,6 +68,10 @@ pub enum EventKind {
     /// the reason is not recorded apart, as it is not shown).
     #[serde(rename = "user.login_failed")]
     UserLoginFailed,
+    /// A login was refused unchecked because its user name or address is locked out after too
+    /// many failures (`[login]`); `reason` says which (`user` or `ip`).
+    #[serde(rename = "user.login_locked")]
+    UserLoginLocked,
     /// A token or secret was found leaked (by `tessera scan`).
     #[serde(rename = "token.leaked")]
     TokenLeaked,
@@ -102,6 +106,7 @@ impl EventKind {
             Self::AuthorizationGranted => "authorization.granted",
             Self::AuthorizationDenied => "authorization.denied",
             Self::UserLoginFailed => "user.login_failed",
+            Self::UserLoginLocked => "user.login_locked",
             Self::TokenLeaked => "token.leaked",
             Self::AlertRaised => "alert.raised",
             Self::JanitorSwept => "janitor.swept",

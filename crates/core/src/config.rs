@@ -42,6 +42,33 @@ pub struct Config {
     pub change_poll_ms: u64,
     /// The retention janitor.
     pub retention: RetentionConfig,
+    /// Brute-force protection of the login page.
+    pub login: LoginConfig,
+}
+
+/// Brute-force protection of the built-in login page: failed logins are counted per user name and per client address in the store (so every node sees them), and past a limit the name or address is locked out for a while. A locked-out submission is refused before its password is checked (the argon2id work is not done) with one message that does not say whether the user exists.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    /// Failed logins for one user name within `failure_window_secs` that lock that name out for `lockout_secs` (each further failure in the window locks it again). `0` turns the per-name limit off.
+    pub max_failures_per_user: u32,
+    /// Failed logins from one client address (an IPv6 /64) within `failure_window_secs` that lock it out for `lockout_secs`, whatever names it tries (password spraying). `0` turns the per-address limit off.
+    pub max_failures_per_ip: u32,
+    /// Seconds over which failures are counted; a window starts with its first failure.
+    pub failure_window_secs: u64,
+    /// Seconds a locked-out name or address stays locked.
+    pub lockout_secs: u64,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            max_failures_per_user: 5,
+            max_failures_per_ip: 20,
+            failure_window_secs: 900,
+            lockout_secs: 300,
+        }
+    }
 }
 
 /// Token and authorization-code lifetimes.
@@ -173,6 +200,7 @@ impl Default for Config {
             dpop: DpopConfig::default(),
             change_poll_ms: 250,
             retention: RetentionConfig::default(),
+            login: LoginConfig::default(),
         }
     }
 }
@@ -310,6 +338,7 @@ pub fn reference_markdown() -> String {
                 "LimitConfig" => Some("limits"),
                 "DpopConfig" => Some("dpop"),
                 "RetentionConfig" => Some("retention"),
+                "LoginConfig" => Some("login"),
                 _ => None,
             };
             let heading = if section == Some("") {

@@ -232,11 +232,13 @@ pub enum Expiring {
     FamilyTokens,
     /// Login-page requests nobody completed, by `expires_at`.
     PendingAuthorizations,
+    /// Failed-login counters whose window and lock are both over.
+    LoginFailures,
 }
 
 impl Expiring {
     /// Every kind, in the order the janitor sweeps them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::AccessTokens,
         Self::RevokedJtis,
         Self::ReplayGuards,
@@ -244,6 +246,7 @@ impl Expiring {
         Self::RefreshTokens,
         Self::FamilyTokens,
         Self::PendingAuthorizations,
+        Self::LoginFailures,
     ];
 
     /// The table's name (in logs and the `janitor.swept` event).
@@ -256,6 +259,7 @@ impl Expiring {
             Self::RefreshTokens => "refresh_tokens",
             Self::FamilyTokens => "family_tokens",
             Self::PendingAuthorizations => "pending_authorizations",
+            Self::LoginFailures => "login_failures",
         }
     }
 }
@@ -636,4 +640,29 @@ pub trait UserStore: Send + Sync {
     async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
     /// One user by name.
     async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    /// Counts one failed login against `key` (a user name or an address, see
+    /// `authorize::throttle`) in one atomic statement: a new window starts when the last one
+    /// is over, and the failure that reaches `rule.max_failures` in a window locks the key
+    /// until `now + rule.lockout`. Returns the time the key is locked until (`0`: never was).
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now: u64,
+        rule: &FailureRule,
+    ) -> StoreResult<u64>;
+    /// The time `key` is locked until (`0` if it has no record).
+    async fn login_locked_until(&self, key: &str) -> StoreResult<u64>;
+    /// Forgets `key`'s failures (after a successful login).
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+}
+
+/// When failed logins lock a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureRule {
+    /// Failures in one window that lock the key (at least 1).
+    pub max_failures: u32,
+    /// Seconds a window lasts from its first failure.
+    pub window: u64,
+    /// Seconds a lock lasts.
+    pub lockout: u64,
 }

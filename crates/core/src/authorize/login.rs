@@ -1,9 +1,11 @@
 //! The login and consent form's submission (`POST /login`): the pending request named by the
 //! hidden `request` field, the user's name and password, and "allow" or "deny". Allow with a
 //! good password issues the authorization code (RFC 6749 §4.1.2); deny answers `access_denied`.
-//! A wrong password shows the form again with one generic message: no user enumeration.
+//! A wrong password shows the form again with one generic message: no user enumeration. Too
+//! many failures lock the name or address out for a while (`throttle`).
 use tessera_proto::{ErrorCode, OAuthError, Secret, SecretHash, TokenKind, TokenString};
 
+use super::throttle::{LOCKED_OUT, LoginKeys};
 use super::{AuthorizationRequest, Consent, error_redirect, random_id, response_url};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
@@ -94,6 +96,15 @@ pub async fn login(
         Some("allow") => {
             let username = params.get("username").ok().flatten().unwrap_or("");
             let password = params.get("password").ok().flatten().unwrap_or("");
+            let keys = LoginKeys::new(authority, username, ctx.ip);
+            if let Some(which) = keys.locked(authority).await? {
+                let mut event = event_base;
+                event.kind = EventKind::UserLoginLocked;
+                event.subject = Some(username.chars().take(user::MAX_USERNAME).collect());
+                event.reason = Some(which.as_str().into());
+                authority.record(event).await;
+                return Ok(LoginStep::Retry(consent, LOCKED_OUT));
+            }
             let candidate =
                 if user::valid_username(username) && password.len() <= user::MAX_PASSWORD {
                     authority.store().get_user(username).await?
@@ -105,8 +116,10 @@ pub async fn login(
                 event.kind = EventKind::UserLoginFailed;
                 event.subject = Some(username.chars().take(user::MAX_USERNAME).collect());
                 authority.record(event).await;
+                keys.failed(authority).await?;
                 return Ok(LoginStep::Retry(consent, LOGIN_FAILED));
             };
+            keys.succeeded(authority).await?;
             // Single use: of two submissions of one form, one wins.
             if !authority
                 .store()

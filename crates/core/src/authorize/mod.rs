@@ -8,6 +8,7 @@
 //! single-use id that the login form carries in a hidden field (the form's CSRF protection).
 pub mod login;
 pub mod pkce;
+pub mod throttle;
 
 use serde::{Deserialize, Serialize};
 use tessera_proto::{ErrorCode, OAuthError, SecretHash};

@@ -11,6 +11,7 @@ mod ingest;
 mod introspect;
 mod keys;
 mod leaks;
+mod login_throttle;
 mod malformed;
 mod mtls;
 mod pg_outage;

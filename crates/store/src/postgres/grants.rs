@@ -5,10 +5,9 @@
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tessera_core::client::TokenFormat;
-use tessera_core::error::StoreError;
 use tessera_core::store::{
     AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
-    RotateOutcome, StoreResult, UserRecord, UserStore,
+    RotateOutcome, StoreResult,
 };
 use tessera_proto::SecretHash;
 use tokio_postgres::Row;
@@ -380,39 +379,5 @@ impl GrantStore for PgStore {
             )
             .await?;
         Ok(n == 1)
-    }
-}
-
-#[async_trait]
-impl UserStore for PgStore {
-    async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
-        self.execute(
-            "INSERT INTO users (username, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4)",
-            &[&u.username, &u.password_hash, &u.disabled, &(u.created_at as i64)],
-        )
-        .await
-        .map(drop)
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => StoreError::Conflict("user name already exists".into()),
-            other => other,
-        })
-    }
-
-    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        let Some(r) = self
-            .query_opt(
-                "SELECT username, password_hash, disabled, created_at FROM users WHERE username = $1",
-                &[&username],
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(UserRecord {
-            username: r.get(0),
-            password_hash: r.get(1),
-            disabled: r.get(2),
-            created_at: r.get::<_, i64>(3) as u64,
-        }))
     }
 }

@@ -14,6 +14,7 @@ mod pool;
 mod retention;
 mod schema;
 mod tokens;
+mod users;
 mod writer;
 
 use async_trait::async_trait;

@@ -238,6 +238,17 @@ CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
 CREATE INDEX family_tokens_expires_at ON family_tokens (expires_at);
 CREATE INDEX pending_authorizations_expires_at ON pending_authorizations (expires_at);
 "#,
+    r#"
+-- The login page's failed-login counters (config [login]), by user name and by address.
+CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    window_start BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX login_failures_expires_at ON login_failures (expires_at);
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

@@ -4,10 +4,9 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tessera_core::client::TokenFormat;
-use tessera_core::error::StoreError;
 use tessera_core::store::{
     AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
-    RotateOutcome, StoreResult, UserRecord, UserStore,
+    RotateOutcome, StoreResult,
 };
 use tessera_proto::SecretHash;
 
@@ -335,42 +334,5 @@ impl GrantStore for SqliteStore {
                 Ok(n == 1)
             })
             .await
-    }
-}
-
-#[async_trait]
-impl UserStore for SqliteStore {
-    async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
-        let u = u.clone();
-        self.writer
-            .run_statement(move |conn| {
-                conn.prepare_cached(
-                    "INSERT INTO users (username, password_hash, disabled, created_at) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![u.username, u.password_hash, u.disabled, u.created_at as i64])?;
-                Ok(())
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => StoreError::Conflict("user name already exists".into()),
-                other => other,
-            })
-    }
-
-    async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        self.readers.with(|conn| {
-            conn.prepare_cached(
-                "SELECT username, password_hash, disabled, created_at FROM users WHERE username = ?1",
-            )?
-            .query_row([username], |r| {
-                Ok(UserRecord {
-                    username: r.get(0)?,
-                    password_hash: r.get(1)?,
-                    disabled: r.get(2)?,
-                    created_at: r.get::<_, i64>(3)? as u64,
-                })
-            })
-            .optional()
-        })
     }
 }

@@ -12,6 +12,7 @@ mod readers;
 mod retention;
 mod schema;
 mod tokens;
+mod users;
 mod writer;
 
 use std::path::Path;

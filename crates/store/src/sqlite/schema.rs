@@ -237,6 +237,17 @@ CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at);
 CREATE INDEX family_tokens_expires_at ON family_tokens (expires_at);
 CREATE INDEX pending_authorizations_expires_at ON pending_authorizations (expires_at);
 "#,
+    r#"
+-- The login page's failed-login counters (config [login]), by user name and by address.
+CREATE TABLE login_failures (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX login_failures_expires_at ON login_failures (expires_at);
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

@@ -28,6 +28,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
+mod login_failures;
 mod postgres;
 mod retention;
 mod revocations;
