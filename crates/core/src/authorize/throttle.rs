@@ -76,22 +76,18 @@ impl LoginKeys {
             window: config.failure_window_secs,
             lockout: config.lockout_secs,
         };
-        if let Some(key) = &self.user {
+        let keys = [
+            (&self.user, config.max_failures_per_user, Locked::User),
+            (&self.ip, config.max_failures_per_ip, Locked::Ip),
+        ];
+        for (key, max_failures, which) in keys {
+            let Some(key) = key else { continue };
             let until = authority
                 .store()
-                .record_login_failure(key, now, &rule(config.max_failures_per_user))
+                .record_login_failure(key, now, &rule(max_failures))
                 .await?;
             if until > now {
-                tracing::warn!(until, "login locked out for a user name");
-            }
-        }
-        if let Some(key) = &self.ip {
-            let until = authority
-                .store()
-                .record_login_failure(key, now, &rule(config.max_failures_per_ip))
-                .await?;
-            if until > now {
-                tracing::warn!(until, "login locked out for a client address");
+                tracing::warn!(until, locked = which.as_str(), "login locked out");
             }
         }
         Ok(())
