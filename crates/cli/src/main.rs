@@ -33,7 +33,7 @@ enum Command {
     /// Register and manage OAuth clients (works on the database directly).
     #[command(subcommand)]
     Client(Box<client::ClientCommand>),
-    /// Create resource owners who log in on the built-in login page (works on the database directly).
+    /// Manage resource owners who log in on the built-in login page (works on the database directly).
     #[command(subcommand)]
     User(user::UserCommand),
     /// List, rotate and revoke signing keys (docs/keys.md).

@@ -72,6 +72,10 @@ pub enum EventKind {
     /// many failures (`[login]`); `reason` says which (`user` or `ip`).
     #[serde(rename = "user.login_locked")]
     UserLoginLocked,
+    /// The CLI created, disabled, enabled, deleted or unlocked a user or set its password;
+    /// `reason` says which.
+    #[serde(rename = "user.changed")]
+    UserChanged,
     /// A token or secret was found leaked (by `tessera scan`).
     #[serde(rename = "token.leaked")]
     TokenLeaked,
@@ -107,6 +111,7 @@ impl EventKind {
             Self::AuthorizationDenied => "authorization.denied",
             Self::UserLoginFailed => "user.login_failed",
             Self::UserLoginLocked => "user.login_locked",
+            Self::UserChanged => "user.changed",
             Self::TokenLeaked => "token.leaked",
             Self::AlertRaised => "alert.raised",
             Self::JanitorSwept => "janitor.swept",

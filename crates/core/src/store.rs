@@ -513,6 +513,9 @@ pub enum RedeemOutcome {
     AlreadyUsed(AuthorizationCodeRecord),
     /// It expired unused.
     Expired,
+    /// Its authorization (grant family) was revoked before it was redeemed: the user was
+    /// disabled or deleted, or the family was revoked for reuse.
+    Revoked,
     /// No such code.
     NotFound,
 }
@@ -640,6 +643,17 @@ pub trait UserStore: Send + Sync {
     async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
     /// One user by name.
     async fn get_user(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    /// Every user, by name.
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
+    /// Disables or enables a user; `false` if there is no such user.
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> StoreResult<bool>;
+    /// Replaces a user's password hash; `false` if there is no such user.
+    async fn set_user_password(&self, username: &str, password_hash: &str) -> StoreResult<bool>;
+    /// Deletes a user; `false` if there was no such user.
+    async fn delete_user(&self, username: &str) -> StoreResult<bool>;
+    /// The grant families (authorizations) of `subject` that are not revoked yet: what
+    /// disabling or deleting the user revokes.
+    async fn live_families_of(&self, subject: &str) -> StoreResult<Vec<String>>;
     /// Counts one failed login against `key` (a user name or an address, see
     /// `authorize::throttle`) in one atomic statement: a new window starts when the last one
     /// is over, and the failure that reaches `rule.max_failures` in a window locks the key

@@ -61,6 +61,24 @@ pub fn valid_username(name: &str) -> bool {
         && !name.chars().any(char::is_control)
 }
 
+/// Revokes every grant of `subject` (each of its grant families: refresh tokens and the access
+/// tokens issued from them), as disabling or deleting the user must: a user locked out of the
+/// login page must not stay signed in to applications through refresh tokens. Returns how
+/// many families were revoked.
+pub async fn revoke_grants(
+    store: &dyn crate::store::Store,
+    subject: &str,
+    now: u64,
+) -> Result<usize, crate::error::StoreError> {
+    let mut revoked = 0;
+    for family in store.live_families_of(subject).await? {
+        if store.revoke_family(&family, now).await? {
+            revoked += 1;
+        }
+    }
+    Ok(revoked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

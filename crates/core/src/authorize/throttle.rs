@@ -45,9 +45,8 @@ impl LoginKeys {
     /// The keys of a submission of `username` from `ip`; a limit set to `0` has no key.
     pub fn new(authority: &Authority, username: &str, ip: Option<IpAddr>) -> Self {
         let config = &authority.config().login;
-        let name: String = username.chars().take(user::MAX_USERNAME).collect();
         Self {
-            user: (config.max_failures_per_user > 0).then(|| format!("user:{name}")),
+            user: (config.max_failures_per_user > 0).then(|| user_key(username)),
             ip: ip
                 .filter(|_| config.max_failures_per_ip > 0)
                 .map(|ip| format!("ip:{}", address_block(ip))),
@@ -101,6 +100,12 @@ impl LoginKeys {
             None => Ok(()),
         }
     }
+}
+
+/// The store key of a user name's failures (`tessera user unlock` clears it).
+pub fn user_key(username: &str) -> String {
+    let name: String = username.chars().take(user::MAX_USERNAME).collect();
+    format!("user:{name}")
 }
 
 /// An IPv4 address itself; an IPv6 address's /64 (one host usually holds a whole /64).

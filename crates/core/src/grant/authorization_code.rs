@@ -68,7 +68,7 @@ impl Grant for AuthorizationCode {
                 authority.record(event).await;
                 return Err(invalid_grant(BAD_CODE));
             }
-            RedeemOutcome::Expired | RedeemOutcome::NotFound => {
+            RedeemOutcome::Expired | RedeemOutcome::Revoked | RedeemOutcome::NotFound => {
                 return Err(invalid_grant(BAD_CODE));
             }
         };

@@ -162,7 +162,10 @@ impl GrantStore for PgStore {
             .query_opt(
                 &format!(
                     "UPDATE authorization_codes SET used_at = $2 \
-                     WHERE hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING {CODE_COLUMNS}"
+                     WHERE hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                     AND NOT EXISTS (SELECT 1 FROM grant_families f \
+                                     WHERE f.id = authorization_codes.family AND f.revoked_at IS NOT NULL) \
+                     RETURNING {CODE_COLUMNS}"
                 ),
                 &[&key, &now],
             )
@@ -184,8 +187,10 @@ impl GrantStore for PgStore {
         let code = code_from_row(&row)?;
         Ok(if code.used_at.is_some() {
             RedeemOutcome::AlreadyUsed(code)
-        } else {
+        } else if code.expires_at <= now as u64 {
             RedeemOutcome::Expired
+        } else {
+            RedeemOutcome::Revoked
         })
     }
 

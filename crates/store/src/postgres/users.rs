@@ -3,7 +3,16 @@ use async_trait::async_trait;
 use tessera_core::error::StoreError;
 use tessera_core::store::{FailureRule, StoreResult, UserRecord, UserStore};
 
+use tokio_postgres::Row;
+
 use super::PgStore;
+
+/// A subject's unrevoked grant families: through its refresh tokens, and through its codes (a
+/// family whose code was never redeemed has no refresh token yet).
+const LIVE_FAMILIES: &str = "\
+SELECT id FROM grant_families WHERE revoked_at IS NULL AND id IN ( \
+  SELECT family FROM refresh_tokens WHERE subject = $1 \
+  UNION SELECT family FROM authorization_codes WHERE subject = $1)";
 
 /// One failed login, in one statement (so concurrent failures all count): $1 key, $2 now,
 /// $3 window, $4 max failures, $5 lockout. `expires_at` bounds when the row can matter: its
@@ -47,12 +56,7 @@ impl UserStore for PgStore {
         else {
             return Ok(None);
         };
-        Ok(Some(UserRecord {
-            username: r.get(0),
-            password_hash: r.get(1),
-            disabled: r.get(2),
-            created_at: r.get::<_, i64>(3) as u64,
-        }))
+        Ok(Some(user_row(&r)))
     }
 
     async fn record_login_failure(
@@ -91,5 +95,53 @@ impl UserStore for PgStore {
         self.execute("DELETE FROM login_failures WHERE key = $1", &[&key])
             .await
             .map(drop)
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+        let rows = self
+            .query(
+                "SELECT username, password_hash, disabled, created_at FROM users ORDER BY username",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(user_row).collect())
+    }
+
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> StoreResult<bool> {
+        self.execute(
+            "UPDATE users SET disabled = $2 WHERE username = $1",
+            &[&username, &disabled],
+        )
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn set_user_password(&self, username: &str, password_hash: &str) -> StoreResult<bool> {
+        self.execute(
+            "UPDATE users SET password_hash = $2 WHERE username = $1",
+            &[&username, &password_hash],
+        )
+        .await
+        .map(|n| n == 1)
+    }
+
+    async fn delete_user(&self, username: &str) -> StoreResult<bool> {
+        self.execute("DELETE FROM users WHERE username = $1", &[&username])
+            .await
+            .map(|n| n == 1)
+    }
+
+    async fn live_families_of(&self, subject: &str) -> StoreResult<Vec<String>> {
+        let rows = self.query(LIVE_FAMILIES, &[&subject]).await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+fn user_row(r: &Row) -> UserRecord {
+    UserRecord {
+        username: r.get(0),
+        password_hash: r.get(1),
+        disabled: r.get(2),
+        created_at: r.get::<_, i64>(3) as u64,
     }
 }

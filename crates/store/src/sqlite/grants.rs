@@ -173,6 +173,14 @@ impl GrantStore for SqliteStore {
                 if now >= before.expires_at {
                     return Ok(RedeemOutcome::Expired);
                 }
+                let revoked: Option<i64> = conn
+                    .prepare_cached("SELECT revoked_at FROM grant_families WHERE id = ?1")?
+                    .query_row([&before.family], |r| r.get(0))
+                    .optional()?
+                    .flatten();
+                if revoked.is_some() {
+                    return Ok(RedeemOutcome::Revoked);
+                }
                 let n = conn
                     .prepare_cached(
                         "UPDATE authorization_codes SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL",

@@ -247,6 +247,9 @@ CREATE TABLE login_failures (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX login_failures_expires_at ON login_failures (expires_at);
+-- Disabling or deleting a user revokes its grants.
+CREATE INDEX refresh_tokens_by_subject ON refresh_tokens (subject);
+CREATE INDEX authorization_codes_by_subject ON authorization_codes (subject);
 "#,
 ];
 

@@ -22,6 +22,9 @@ conformance!(
     tokens_linked_after_revocation_are_revoked_at_once,
     pending_authorizations_are_single_use,
     users_round_trip,
+    users_are_listed_changed_and_deleted,
+    live_families_of_a_subject,
+    codes_of_a_revoked_authorization_are_not_redeemed,
     the_janitor_sweeps_expired_grant_rows_only,
 );
 
@@ -418,4 +421,79 @@ async fn the_janitor_sweeps_expired_grant_rows_only(env: Env) {
         1
     );
     assert!(s.consume_pending_authorization(p_live, NOW).await.unwrap());
+}
+
+async fn users_are_listed_changed_and_deleted(env: Env) {
+    let s = env.store;
+    for name in ["carol", "alice"] {
+        s.create_user(&UserRecord {
+            username: name.into(),
+            password_hash: format!("hash-{name}"),
+            disabled: false,
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    }
+    let names = |users: Vec<UserRecord>| users.into_iter().map(|u| u.username).collect::<Vec<_>>();
+    assert_eq!(names(s.list_users().await.unwrap()), ["alice", "carol"]);
+    assert!(s.set_user_disabled("alice", true).await.unwrap());
+    assert!(s.get_user("alice").await.unwrap().unwrap().disabled);
+    assert!(s.set_user_disabled("alice", false).await.unwrap());
+    assert!(!s.get_user("alice").await.unwrap().unwrap().disabled);
+    assert!(s.set_user_password("alice", "hash-new").await.unwrap());
+    assert_eq!(
+        s.get_user("alice").await.unwrap().unwrap().password_hash,
+        "hash-new"
+    );
+    assert!(!s.set_user_disabled("nobody", true).await.unwrap());
+    assert!(!s.set_user_password("nobody", "x").await.unwrap());
+    assert!(s.delete_user("alice").await.unwrap());
+    assert!(!s.delete_user("alice").await.unwrap());
+    assert_eq!(names(s.list_users().await.unwrap()), ["carol"]);
+}
+
+async fn live_families_of_a_subject(env: Env) {
+    let s = env.store;
+    // fam-1: redeemed, with a refresh token; fam-2: a code not redeemed yet; fam-3: bob's;
+    // fam-4: alice's but revoked.
+    for (family, subject) in [
+        ("fam-1", "alice"),
+        ("fam-2", "alice"),
+        ("fam-3", "bob"),
+        ("fam-4", "alice"),
+    ] {
+        let mut c = code(&format!("code-{family}"), family);
+        c.subject = subject.into();
+        s.insert_authorization_code(c).await.unwrap();
+    }
+    s.insert_refresh_token(refresh("rt-1", "fam-1"))
+        .await
+        .unwrap();
+    assert!(s.revoke_family("fam-4", NOW).await.unwrap());
+    let mut live = s.live_families_of("alice").await.unwrap();
+    live.sort();
+    assert_eq!(live, ["fam-1", "fam-2"]);
+    assert_eq!(s.live_families_of("bob").await.unwrap(), ["fam-3"]);
+    assert!(s.live_families_of("nobody").await.unwrap().is_empty());
+}
+
+async fn codes_of_a_revoked_authorization_are_not_redeemed(env: Env) {
+    let s = env.store;
+    let c = code("code-x", "fam-x");
+    s.insert_authorization_code(c.clone()).await.unwrap();
+    assert!(s.revoke_family("fam-x", NOW).await.unwrap());
+    assert_eq!(
+        s.redeem_code(c.hash, NOW + 1).await.unwrap(),
+        RedeemOutcome::Revoked
+    );
+    // Still revoked, not "already used": nothing was marked.
+    assert_eq!(
+        s.redeem_code(c.hash, NOW + 2).await.unwrap(),
+        RedeemOutcome::Revoked
+    );
+    assert_eq!(
+        s.redeem_code(c.hash, NOW + 61).await.unwrap(),
+        RedeemOutcome::Expired
+    );
 }
