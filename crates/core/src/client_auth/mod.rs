@@ -123,9 +123,16 @@ async fn verify(
     // A public client on a connection that happens to carry a certificate is still public.
     let public_with_certificate =
         method == AuthMethod::TlsClientAuth && client.auth_method == AuthMethod::None;
+    // RFC 6749 §2.3.1: Basic MUST work for every client issued a password, so a client
+    // registered for `client_secret_post` may use it too (OAuth libraries revoke and introspect
+    // with Basic whatever the token endpoint used); the converse, a secret in the body, only
+    // for clients registered for it.
+    let basic_for_post = method == AuthMethod::ClientSecretBasic
+        && client.auth_method == AuthMethod::ClientSecretPost;
     if client.auth_method != method
         && !(method == AuthMethod::TlsClientAuth && certificate_method)
         && !public_with_certificate
+        && !basic_for_post
     {
         return Err("auth_method_not_allowed");
     }

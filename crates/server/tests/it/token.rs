@@ -167,9 +167,9 @@ async fn opaque_tokens_are_prefixed_checksummed_and_stored_as_hashes() {
 }
 
 #[tokio::test]
-async fn client_secret_post_works_and_basic_is_refused_for_a_post_client() {
+async fn a_post_client_may_also_use_basic_but_a_basic_client_may_not_post_its_secret() {
     let server = TestServer::start().await;
-    let c = server
+    let post = server
         .client(|c| c.auth_method = AuthMethod::ClientSecretPost)
         .await;
     let (status, _, body) = server
@@ -178,19 +178,36 @@ async fn client_secret_post_works_and_basic_is_refused_for_a_post_client() {
             None,
             &[
                 ("grant_type", "client_credentials"),
-                ("client_id", &c.id),
-                ("client_secret", &c.secret),
+                ("client_id", &post.id),
+                ("client_secret", &post.secret),
             ],
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = server.token(&c, &[]).await;
-    assert_eq!(status, 401);
+    // RFC 6749 §2.3.1: the server MUST support Basic for every client issued a password (OAuth
+    // libraries revoke and introspect with Basic whatever the token endpoint used).
+    let (status, body) = server.token(&post, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    // The converse is not allowed: a secret in the body only for clients registered for it.
+    let basic = server.client(|_| {}).await;
+    let (status, _, body) = server
+        .post(
+            "/token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &basic.id),
+                ("client_secret", &basic.secret),
+            ],
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
     let failed = server
         .events_of(EventKind::ClientAuthenticationFailed)
         .await;
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].reason.as_deref(), Some("auth_method_not_allowed"));
+    assert_eq!(failed[0].client_id.as_deref(), Some(basic.id.as_str()));
 }
 
 #[tokio::test]
