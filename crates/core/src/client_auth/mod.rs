@@ -129,11 +129,11 @@ async fn verify(
     // for clients registered for it.
     let basic_for_post = method == AuthMethod::ClientSecretBasic
         && client.auth_method == AuthMethod::ClientSecretPost;
-    if client.auth_method != method
-        && !(method == AuthMethod::TlsClientAuth && certificate_method)
-        && !public_with_certificate
-        && !basic_for_post
-    {
+    let allowed = client.auth_method == method
+        || (method == AuthMethod::TlsClientAuth && certificate_method)
+        || public_with_certificate
+        || basic_for_post;
+    if !allowed {
         return Err("auth_method_not_allowed");
     }
     if client.auth_method == AuthMethod::None {
