@@ -232,13 +232,15 @@ pub enum Expiring {
     FamilyTokens,
     /// Login-page requests nobody completed, by `expires_at`.
     PendingAuthorizations,
+    /// Grant families (authorizations) whose codes and refresh tokens have all expired.
+    GrantFamilies,
     /// Failed-login counters whose window and lock are both over.
     LoginFailures,
 }
 
 impl Expiring {
     /// Every kind, in the order the janitor sweeps them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::AccessTokens,
         Self::RevokedJtis,
         Self::ReplayGuards,
@@ -246,6 +248,7 @@ impl Expiring {
         Self::RefreshTokens,
         Self::FamilyTokens,
         Self::PendingAuthorizations,
+        Self::GrantFamilies,
         Self::LoginFailures,
     ];
 
@@ -259,6 +262,7 @@ impl Expiring {
             Self::RefreshTokens => "refresh_tokens",
             Self::FamilyTokens => "family_tokens",
             Self::PendingAuthorizations => "pending_authorizations",
+            Self::GrantFamilies => "grant_families",
             Self::LoginFailures => "login_failures",
         }
     }

@@ -86,7 +86,15 @@ async fn insert_refresh(
             &t.revoked_at.map(|v| v as i64),
         ],
     )
-    .await
+    .await?;
+    // The family lives as long as its longest-lived refresh token (the janitor's cue).
+    let family = tx
+        .prepare_cached(
+            "UPDATE grant_families SET expires_at = GREATEST(COALESCE(expires_at, 0), $2) WHERE id = $1",
+        )
+        .await?;
+    tx.execute(&family, &[&t.family, &(t.expires_at as i64)])
+        .await
 }
 
 /// Revokes one access token issued from a family, inside the caller's transaction.
@@ -122,8 +130,8 @@ impl GrantStore for PgStore {
         let run = async {
             let tx = conn.transaction().await?;
             tx.execute(
-                "INSERT INTO grant_families (id, client_id, created_at) VALUES ($1, $2, $3)",
-                &[&c.family, &c.client_id, &(c.issued_at as i64)],
+                "INSERT INTO grant_families (id, client_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&c.family, &c.client_id, &(c.issued_at as i64), &(c.expires_at as i64)],
             )
             .await?;
             let stmt = tx

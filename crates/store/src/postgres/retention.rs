@@ -16,6 +16,7 @@ fn key_column(kind: Expiring) -> &'static str {
         Expiring::AuthorizationCodes | Expiring::RefreshTokens => "hash",
         Expiring::FamilyTokens => "ctid",
         Expiring::PendingAuthorizations => "id",
+        Expiring::GrantFamilies => "id",
         Expiring::LoginFailures => "key",
     }
 }

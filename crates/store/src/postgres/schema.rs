@@ -251,6 +251,12 @@ CREATE INDEX login_failures_expires_at ON login_failures (expires_at);
 -- Disabling or deleting a user revokes its grants.
 CREATE INDEX refresh_tokens_by_subject ON refresh_tokens (subject);
 CREATE INDEX authorization_codes_by_subject ON authorization_codes (subject);
+-- The janitor deletes grant families once their codes and refresh tokens have expired.
+ALTER TABLE grant_families ADD COLUMN expires_at BIGINT;
+UPDATE grant_families SET expires_at = GREATEST(
+    COALESCE((SELECT MAX(r.expires_at) FROM refresh_tokens r WHERE r.family = grant_families.id), 0),
+    COALESCE((SELECT MAX(c.expires_at) FROM authorization_codes c WHERE c.family = grant_families.id), 0));
+CREATE INDEX grant_families_expires_at ON grant_families (expires_at);
 "#,
 ];
 

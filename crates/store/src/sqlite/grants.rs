@@ -78,6 +78,11 @@ fn insert_refresh(conn: &Connection, t: &RefreshTokenRecord) -> rusqlite::Result
         t.used_at.map(|v| v as i64),
         t.revoked_at.map(|v| v as i64),
     ])?;
+    // The family lives as long as its longest-lived refresh token (the janitor's cue).
+    conn.prepare_cached(
+        "UPDATE grant_families SET expires_at = MAX(COALESCE(expires_at, 0), ?2) WHERE id = ?1",
+    )?
+    .execute(params![t.family, t.expires_at as i64])?;
     Ok(())
 }
 
@@ -129,9 +134,9 @@ impl GrantStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 conn.prepare_cached(
-                    "INSERT INTO grant_families (id, client_id, created_at) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO grant_families (id, client_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![c.family, c.client_id, c.issued_at as i64])?;
+                .execute(params![c.family, c.client_id, c.issued_at as i64, c.expires_at as i64])?;
                 conn.prepare_cached(&format!(
                     "INSERT INTO authorization_codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                 ))?

@@ -25,6 +25,7 @@ conformance!(
     users_are_listed_changed_and_deleted,
     live_families_of_a_subject,
     codes_of_a_revoked_authorization_are_not_redeemed,
+    the_janitor_sweeps_a_family_once_its_refresh_tokens_expired,
     the_janitor_sweeps_expired_grant_rows_only,
 );
 
@@ -495,5 +496,48 @@ async fn codes_of_a_revoked_authorization_are_not_redeemed(env: Env) {
     assert_eq!(
         s.redeem_code(c.hash, NOW + 61).await.unwrap(),
         RedeemOutcome::Expired
+    );
+}
+
+async fn the_janitor_sweeps_a_family_once_its_refresh_tokens_expired(env: Env) {
+    let s = env.store;
+    // fam-short: a code never redeemed (expires NOW + 60); fam-long: redeemed, with a refresh
+    // token that expires at NOW + 3600.
+    s.insert_authorization_code(code("code-s", "fam-short"))
+        .await
+        .unwrap();
+    s.insert_authorization_code(code("code-l", "fam-long"))
+        .await
+        .unwrap();
+    s.insert_refresh_token(refresh("rt-l", "fam-long"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.delete_expired(Expiring::GrantFamilies, NOW + 59, 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.delete_expired(Expiring::GrantFamilies, NOW + 60, 10)
+            .await
+            .unwrap(),
+        1,
+        "the unredeemed code's family"
+    );
+    assert_eq!(
+        s.delete_expired(Expiring::GrantFamilies, NOW + 3599, 10)
+            .await
+            .unwrap(),
+        0,
+        "the refresh token keeps its family"
+    );
+    // Until then the family still revokes.
+    assert!(s.revoke_family("fam-long", NOW + 10).await.unwrap());
+    assert_eq!(
+        s.delete_expired(Expiring::GrantFamilies, NOW + 3600, 10)
+            .await
+            .unwrap(),
+        1
     );
 }
