@@ -65,6 +65,10 @@ pub struct ProxyArgs {
     /// Report `token.used` events to the issuer (needs client credentials).
     #[arg(long)]
     usage_events: bool,
+    /// Most verified JWTs kept, so a token sent again skips the signature check (expiry,
+    /// revocation, DPoP, certificate and scopes are still checked per request); 0: off.
+    #[arg(long, default_value_t = 10_000)]
+    jwt_cache: usize,
 }
 
 #[derive(Clone)]
@@ -88,7 +92,9 @@ fn config(args: &ProxyArgs) -> Result<ValidateConfig, String> {
     if let Some(origin) = &args.external_origin {
         config = config.with_external_origin(origin);
     }
-    Ok(config.with_usage_events(args.usage_events))
+    Ok(config
+        .with_usage_events(args.usage_events)
+        .with_jwt_cache(args.jwt_cache))
 }
 
 pub async fn run(args: ProxyArgs) -> Result<(), String> {

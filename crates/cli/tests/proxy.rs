@@ -125,6 +125,8 @@ async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
             "--client-secret",
             &rs_secret,
             "--usage-events",
+            "--jwt-cache",
+            "1000",
         ],
         "tessera proxy listening on ",
     );

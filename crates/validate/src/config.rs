@@ -107,6 +107,11 @@ pub struct ValidateConfig {
     pub introspection_cache_ttl: Duration,
     /// Most cached introspection results. Default 10 000.
     pub introspection_cache_size: usize,
+    /// Most verified JWTs cached (keyed by the token's SHA-256, never served past its `exp`), so
+    /// a token sent again skips the signature verification; the clock, the revocation feed, the
+    /// key's standing, DPoP, the certificate binding and the scopes are still checked on every
+    /// request. 0 turns the cache off. Default 10 000.
+    pub jwt_cache_size: usize,
     /// How often the revocation feed is polled (`None`: never). Default 2 s.
     pub revocation_poll: Option<Duration>,
     /// The scheme and authority clients use to reach this resource server (`https://api.example.com`),
@@ -138,6 +143,7 @@ impl ValidateConfig {
             jwks_max_age: Duration::from_secs(60),
             introspection_cache_ttl: Duration::from_secs(30),
             introspection_cache_size: 10_000,
+            jwt_cache_size: 10_000,
             revocation_poll: Some(Duration::from_secs(2)),
             external_origin: None,
             dpop_max_age: Duration::from_secs(60),
@@ -167,6 +173,13 @@ impl ValidateConfig {
         self.route_scopes
             .push(RouteScope::parse(&format!("{route}={scope}"))?);
         Ok(self)
+    }
+
+    /// Caches at most `max_entries` verified JWTs (see [`ValidateConfig::jwt_cache_size`]); 0
+    /// turns the cache off.
+    pub fn with_jwt_cache(mut self, max_entries: usize) -> Self {
+        self.jwt_cache_size = max_entries;
+        self
     }
 
     /// Sets the origin clients use, for DPoP `htu`.

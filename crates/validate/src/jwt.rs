@@ -1,6 +1,12 @@
 //! RFC 9068 §4 validation of JWT access tokens: `typ` `at+jwt`, an allowed asymmetric `alg`
 //! matching the key, the signature (jsonwebtoken), `iss` exact, `aud` containing this resource
 //! server, `exp`/`nbf`/`iat` within the leeway, and the required claims present.
+//!
+//! Split in two: [`verify_signed`] checks what the signed bytes and the key establish (its
+//! result may be cached, see `jwt_cache`), [`check_time`] what depends on the clock (run on
+//! every request).
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::Algorithm;
@@ -9,7 +15,7 @@ use serde::Deserialize;
 use crate::claims::{Confirmation, TokenClaims, TokenFormat, split_scope};
 use crate::config::ValidateConfig;
 use crate::error::Rejection;
-use crate::jwks::JwksCache;
+use crate::jwks::{JwksCache, Key};
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -64,17 +70,31 @@ fn malformed(detail: impl ToString) -> Rejection {
     Rejection::invalid_token("the access token is malformed").detail(detail.to_string())
 }
 
-/// Verifies `token` and returns its claims; `now` in seconds since the epoch.
+/// What verifying a JWT's signature and claims established: a property of the token's bytes
+/// and of the key that verified them, so it may be cached for as long as that key is trusted.
+pub struct Verified {
+    /// The claims (`iss` and `aud` checked).
+    pub claims: TokenClaims,
+    /// `nbf`, for [`check_time`].
+    pub nbf: Option<u64>,
+    /// The header's `kid`.
+    pub kid: String,
+    /// The key that verified the signature.
+    pub key: Arc<Key>,
+}
+
+/// Verifies `token`'s header, signature, issuer and audience and returns its claims; the time
+/// claims are left to [`check_time`].
 ///
-/// The token is split and each part decoded exactly once (the hot path of every request:
-/// `jsonwebtoken::decode` would parse the header three times and the claims twice); the
-/// signature is verified by `jsonwebtoken`'s crypto provider (aws-lc-rs) over the signing input.
-pub async fn verify(
+/// The token is split and each part decoded exactly once (the hot path of every uncached
+/// request: `jsonwebtoken::decode` would parse the header three times and the claims twice);
+/// the signature is verified by `jsonwebtoken`'s crypto provider (aws-lc-rs) over the signing
+/// input.
+pub async fn verify_signed(
     config: &ValidateConfig,
     jwks: &JwksCache,
     token: &str,
-    now: u64,
-) -> Result<TokenClaims, Rejection> {
+) -> Result<Verified, Rejection> {
     // RFC 7515 §7.1: the compact serialization is exactly three base64url parts.
     let (signing_input, signature) = token
         .rsplit_once('.')
@@ -140,25 +160,37 @@ pub async fn verify(
             "the access token is not for this resource server",
         ));
     }
+    Ok(Verified {
+        claims: TokenClaims {
+            subject: claims.sub,
+            client_id: claims.client_id,
+            scopes: split_scope(&claims.scope),
+            token_id: claims.jti,
+            expires_at: claims.exp,
+            issued_at: claims.iat,
+            format: TokenFormat::Jwt,
+            cnf: claims
+                .cnf
+                .filter(|c| c.jkt.is_some() || c.x5t_s256.is_some()),
+        },
+        nbf: claims.nbf,
+        kid: kid.to_string(),
+        key,
+    })
+}
+
+/// `exp`, `nbf` and `iat` of a verified token against `now` (seconds since the epoch), with
+/// the configured leeway.
+pub fn check_time(config: &ValidateConfig, v: &Verified, now: u64) -> Result<(), Rejection> {
     let leeway = config.leeway.as_secs();
-    if now >= claims.exp + leeway {
+    let (exp, iat) = (v.claims.expires_at, v.claims.issued_at);
+    if now >= exp + leeway {
         return Err(Rejection::invalid_token("the access token expired"));
     }
-    if claims.nbf.unwrap_or(claims.iat) > now + leeway || claims.iat > now + leeway {
+    if v.nbf.unwrap_or(iat) > now + leeway || iat > now + leeway {
         return Err(Rejection::invalid_token(
             "the access token is not yet valid",
         ));
     }
-    Ok(TokenClaims {
-        subject: claims.sub,
-        client_id: claims.client_id,
-        scopes: split_scope(&claims.scope),
-        token_id: claims.jti,
-        expires_at: claims.exp,
-        issued_at: claims.iat,
-        format: TokenFormat::Jwt,
-        cnf: claims
-            .cnf
-            .filter(|c| c.jkt.is_some() || c.x5t_s256.is_some()),
-    })
+    Ok(())
 }

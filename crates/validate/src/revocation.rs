@@ -4,7 +4,8 @@
 //! deleted client, one issued before its client's `tokens_not_before`, or one signed by a
 //! withdrawn key — is refused within one poll interval plus one round trip, without an
 //! introspection call per request. Introspection-cache entries of revoked opaque tokens and of
-//! revoked clients are dropped, so the next use asks the issuer again.
+//! revoked clients are dropped, so the next use asks the issuer again; so are the verified-JWT
+//! cache's entries of revoked JWTs and clients (the per-request check refuses them regardless).
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tessera_proto::revocation_feed::{EntryType, Page};
 use crate::config::ClientCredentials;
 use crate::introspect::IntrospectionCache;
 use crate::jwks::JwksCache;
+use crate::jwt_cache::VerifiedJwtCache;
 
 /// Most pages read in one poll after start-up; a larger burst is read over the next polls.
 const MAX_PAGES_PER_POLL: usize = 100;
@@ -70,6 +72,7 @@ impl RevokedSet {
             match r.kind {
                 EntryType::Jwt => {
                     state.jtis.insert(r.id.clone(), until);
+                    target.jwt_cache().forget_id(&r.id);
                 }
                 EntryType::Opaque => target.introspection_cache().forget_id(&r.id),
                 // The newest state of a client replaces the older one.
@@ -83,6 +86,7 @@ impl RevokedSet {
                         },
                     );
                     target.introspection_cache().forget_client(&r.id);
+                    target.jwt_cache().forget_client(&r.id);
                 }
                 EntryType::Key => target.jwks().revoke(&r.id, until, now),
                 EntryType::Unknown => {}
@@ -143,6 +147,8 @@ pub trait FeedTarget: Send + Sync + 'static {
     fn introspection_cache(&self) -> &IntrospectionCache;
     /// The issuer's keys.
     fn jwks(&self) -> &JwksCache;
+    /// The cache of verified JWTs.
+    fn jwt_cache(&self) -> &VerifiedJwtCache;
 }
 
 /// Reads pages from `cursor` while the issuer says more follow (at most `max_pages`); returns
@@ -195,11 +201,13 @@ mod tests {
     use super::{FeedTarget, RevokedSet};
     use crate::introspect::IntrospectionCache;
     use crate::jwks::JwksCache;
+    use crate::jwt_cache::VerifiedJwtCache;
 
     struct Target {
         revoked: RevokedSet,
         cache: IntrospectionCache,
         jwks: JwksCache,
+        jwts: VerifiedJwtCache,
     }
 
     impl FeedTarget for Target {
@@ -211,6 +219,9 @@ mod tests {
         }
         fn jwks(&self) -> &JwksCache {
             &self.jwks
+        }
+        fn jwt_cache(&self) -> &VerifiedJwtCache {
+            &self.jwts
         }
     }
 
@@ -253,6 +264,7 @@ mod tests {
             revoked: RevokedSet::default(),
             cache: IntrospectionCache::new(),
             jwks: jwks().await,
+            jwts: VerifiedJwtCache::new(10),
         };
         assert!(t.jwks.key("k1").await.is_some());
         let mut client = entry(EntryType::Client, "c1", 200);

@@ -16,6 +16,8 @@ use crate::dpop::{self, ReplayCache};
 use crate::error::{ErrorKind, Rejection};
 use crate::introspect::{self, IntrospectionCache};
 use crate::jwks::JwksCache;
+use crate::jwt::{self, Verified};
+use crate::jwt_cache::{self, JwtCacheStats, VerifiedJwtCache};
 use crate::revocation::{self, FeedTarget, RevokedSet};
 use crate::usage::UsageReporter;
 
@@ -141,6 +143,7 @@ pub struct Validator {
     endpoints: Endpoints,
     jwks: JwksCache,
     cache: IntrospectionCache,
+    jwts: VerifiedJwtCache,
     revoked: RevokedSet,
     replay: ReplayCache,
     usage: Option<UsageReporter>,
@@ -156,6 +159,9 @@ impl FeedTarget for Validator {
     }
     fn jwks(&self) -> &JwksCache {
         &self.jwks
+    }
+    fn jwt_cache(&self) -> &VerifiedJwtCache {
+        &self.jwts
     }
 }
 
@@ -193,6 +199,7 @@ impl Validator {
             endpoints,
             jwks,
             cache: IntrospectionCache::new(),
+            jwts: VerifiedJwtCache::new(config.jwt_cache_size),
             revoked: RevokedSet::default(),
             usage,
             algs: dpop::algs(),
@@ -216,6 +223,12 @@ impl Validator {
     /// The configuration.
     pub fn config(&self) -> &ValidateConfig {
         &self.config
+    }
+
+    /// How many JWTs were answered from the cache of verified tokens, how many were verified in
+    /// full, and how many the cache holds.
+    pub fn jwt_cache_stats(&self) -> JwtCacheStats {
+        self.jwts.stats()
     }
 
     /// The `algs` of DPoP challenges.
@@ -266,6 +279,38 @@ impl Validator {
         e
     }
 
+    /// The verification of a JWT: from the cache when the same token was verified before and
+    /// the key that verified it is still the issuer's — not withdrawn by the revocation feed,
+    /// and the JWK Set (refetched once stale) still holds that very key under its `kid` —
+    /// otherwise verified now. The digest comes back on a miss, for caching once the token
+    /// passed the per-request checks.
+    async fn verified_jwt(
+        &self,
+        token: &str,
+        now: u64,
+    ) -> Result<(Arc<Verified>, Option<jwt_cache::Digest>), Rejection> {
+        let digest = self.jwts.enabled().then(|| jwt_cache::digest(token));
+        if let Some(d) = &digest
+            && let Some(v) = self.jwts.get(d, now)
+        {
+            let key_trusted = !self.jwks.is_revoked(&v.kid)
+                && self
+                    .jwks
+                    .key(&v.kid)
+                    .await
+                    .is_some_and(|k| Arc::ptr_eq(&k, &v.key));
+            if key_trusted {
+                self.jwts.hit();
+                return Ok((v, None));
+            }
+            // Withdrawn, gone or replaced: verify again, with whatever the JWKS holds now.
+            self.jwts.remove(d);
+        }
+        self.jwts.verified();
+        let verified = jwt::verify_signed(&self.config, &self.jwks, token).await?;
+        Ok((Arc::new(verified), digest))
+    }
+
     async fn decide(
         &self,
         p: &Presented,
@@ -287,12 +332,21 @@ impl Validator {
             )
             .await?
         } else {
-            let claims = crate::jwt::verify(&self.config, &self.jwks, &token, now).await?;
+            // Hit or miss, everything that is not a property of the signed bytes is checked
+            // below, on every request: the clock, the revocation feed, the sender constraint
+            // and the scopes (the key's standing is checked in `verified_jwt`).
+            let (verified, uncached) = self.verified_jwt(&token, now).await?;
+            jwt::check_time(&self.config, &verified, now)?;
+            let claims = &verified.claims;
             let refusal =
                 self.revoked
                     .refusal(&claims.token_id, &claims.client_id, claims.issued_at);
             if let Some(description) = refusal {
                 return Err(Rejection::invalid_token(description));
+            }
+            let claims = claims.clone();
+            if let Some(digest) = uncached {
+                self.jwts.put(digest, verified, now);
             }
             claims
         };

@@ -10,13 +10,13 @@ use tessera_core::keys::{KeyState, SigningAlg, generate_key};
 
 use crate::support::{As, Rs, read, rs_config};
 
-struct DpopKey {
+pub(crate) struct DpopKey {
     key: EncodingKey,
     jwk: Jwk,
 }
 
 impl DpopKey {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let k = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
         Self {
             key: EncodingKey::from_ec_der(&k.private_key),
@@ -24,7 +24,7 @@ impl DpopKey {
         }
     }
 
-    fn proof(&self, claims: Value) -> String {
+    pub(crate) fn proof(&self, claims: Value) -> String {
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some("dpop+jwt".into());
         header.jwk = Some(self.jwk.clone());
@@ -32,12 +32,12 @@ impl DpopKey {
     }
 }
 
-fn jti() -> String {
+pub(crate) fn jti() -> String {
     let r = tessera_proto::TokenString::generate_random(tessera_proto::TokenKind::AccessToken);
     r.hash().to_hex()[..22].to_string()
 }
 
-fn ath(token: &str) -> String {
+pub(crate) fn ath(token: &str) -> String {
     B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())
 }
 

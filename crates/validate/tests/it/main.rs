@@ -4,6 +4,7 @@ mod support;
 
 mod dpop;
 mod jwt;
+mod jwt_cache;
 mod mtls;
 mod opaque;
 mod revocation;

@@ -29,7 +29,7 @@ async fn a_certificate_bound_token_needs_the_same_certificate() {
     let layer = ValidateTokenLayer::new(rs_config(&a)).await.unwrap();
     let app = Router::new()
         .route("/whoami", get(|c: TokenClaims| async move { c.subject }))
-        .layer(layer)
+        .layer(layer.clone())
         .layer(axum::middleware::from_fn(fake_tls));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -57,4 +57,9 @@ async fn a_certificate_bound_token_needs_the_same_certificate() {
     assert_eq!(send(Some("certificate-two")).await.1, refused);
     let (status, _, _) = send(Some("certificate-one")).await;
     assert_eq!(status, 200);
+    // Verified once; the binding is checked again on every request answered from the cache.
+    assert_eq!(send(Some("certificate-two")).await.1, refused);
+    assert_eq!(send(None).await.1, refused);
+    let stats = layer.validator().jwt_cache_stats();
+    assert_eq!((stats.verifications, stats.hits), (1, 4));
 }
