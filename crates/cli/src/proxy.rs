@@ -3,14 +3,18 @@
 //! forwarded with the validated identity in `X-Tessera-*` headers the upstream can trust (any
 //! such incoming header is stripped first); the rest are refused with RFC 6750 / RFC 9449 errors.
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use clap::Args;
+use tessera_core::config::LimitConfig;
+use tessera_server::extract::PeerAddr;
+use tessera_server::tls::ChainChecker;
 use tessera_validate::{RouteScope, TokenClaims, ValidateConfig, ValidateTokenLayer};
 
 /// Largest request or response body forwarded (bodies are buffered).
@@ -69,6 +73,13 @@ pub struct ProxyArgs {
     /// revocation, DPoP, certificate and scopes are still checked per request); 0: off.
     #[arg(long, default_value_t = 10_000)]
     jwt_cache: usize,
+    /// Seconds a client has for its first request, each request's headers and each body (slow
+    /// clients are cut off; a late body gets 408).
+    #[arg(long, default_value_t = 30)]
+    read_timeout_secs: u64,
+    /// Open client connections beyond which new ones are closed at once.
+    #[arg(long, default_value_t = 10_000)]
+    max_connections: usize,
 }
 
 #[derive(Clone)]
@@ -76,6 +87,8 @@ struct Upstream {
     http: reqwest::Client,
     base: String,
     forward_token: bool,
+    /// How long a request body may take to arrive.
+    read_timeout: Duration,
 }
 
 /// Builds the validation config from the flags.
@@ -108,25 +121,38 @@ pub async fn run(args: ProxyArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?,
         base: args.upstream.trim_end_matches('/').to_string(),
         forward_token: args.forward_token,
+        read_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
     };
     let app = Router::new()
         .fallback(forward)
         .with_state(upstream)
-        .layer(layer);
+        .layer(layer)
+        .layer(axum::middleware::map_request(connect_info));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("tessera proxy listening on {addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .map_err(|e| e.to_string())
+    // The same hardened accept loop as `tessera serve` (read timeouts, connection limit).
+    let limits = LimitConfig {
+        read_timeout_secs: args.read_timeout_secs.max(1),
+        max_connections: args.max_connections.max(1),
+        ..LimitConfig::default()
+    };
+    let chains = Arc::new(ChainChecker::new(None)?);
+    tokio::select! {
+        () = tessera_server::listen::serve(listener, app, None, chains, limits) => Ok(()),
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    }
+}
+
+/// Tessera's listener attaches the caller's address as `PeerAddr`; the validation layer (usage
+/// events) reads axum's `ConnectInfo`.
+async fn connect_info(mut req: Request) -> Request {
+    if let Some(PeerAddr(peer)) = req.extensions().get::<PeerAddr>().copied() {
+        req.extensions_mut().insert(ConnectInfo(peer));
+    }
+    req
 }
 
 fn bad_gateway(e: impl std::fmt::Display) -> Response {
@@ -140,10 +166,12 @@ async fn forward(State(up): State<Upstream>, req: Request) -> Response {
     let Some(claims) = parts.extensions.get::<TokenClaims>().cloned() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-    };
+    let body =
+        match tokio::time::timeout(up.read_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(_)) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+            Err(_) => return StatusCode::REQUEST_TIMEOUT.into_response(),
+        };
     let path_and_query = parts
         .uri
         .path_and_query()

@@ -211,6 +211,12 @@ async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
         assert!(started.elapsed().as_secs() < 5, "{used:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
+    // The caller's address reaches the events through the proxy's listener.
+    assert!(
+        used.iter()
+            .all(|e| e.ip == Some("127.0.0.1".parse().unwrap())),
+        "{used:?}"
+    );
     let mut seen: Vec<_> = used
         .iter()
         .map(|e| (e.path.clone().unwrap(), e.reason.clone().unwrap()))
@@ -227,4 +233,77 @@ async fn the_proxy_forwards_valid_requests_and_refuses_the_rest() {
             pair("/deploys/*", "insufficient_scope"),
         ]
     );
+}
+
+#[tokio::test]
+async fn the_proxy_cuts_off_slow_clients_and_bounds_its_connections() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let (_server, as_addr) = spawn(
+        &[
+            "serve",
+            "--database",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ],
+        "tessera listening on ",
+    );
+    let (_proxy, proxy_addr) = spawn(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--issuer",
+            &format!("http://{as_addr}"),
+            "--audience",
+            API,
+            "--read-timeout-secs",
+            "1",
+            "--max-connections",
+            "2",
+        ],
+        "tessera proxy listening on ",
+    );
+    /// Reads until the proxy closes the connection; how long that took.
+    async fn closed_after(stream: &mut TcpStream) -> Duration {
+        let started = Instant::now();
+        let mut buf = [0u8; 1024];
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return started.elapsed(),
+                Ok(Ok(_)) => {}
+                Err(_) => panic!("the proxy kept the connection open for 10 s"),
+            }
+        }
+    }
+    // Two idle connections take both slots; a third is closed at once.
+    let opened = Instant::now();
+    let mut idle = TcpStream::connect(&proxy_addr).await.unwrap();
+    let mut slow = TcpStream::connect(&proxy_addr).await.unwrap();
+    slow.write_all(b"GET /x HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = TcpStream::connect(&proxy_addr).await.unwrap();
+    assert!(closed_after(&mut third).await < Duration::from_millis(900));
+    // The idle one and the one sending its headers too slowly are cut off after a second.
+    closed_after(&mut idle).await;
+    closed_after(&mut slow).await;
+    assert!(opened.elapsed() >= Duration::from_millis(900));
+    // Then the slots are free: a request without a token gets the proxy's 401.
+    let resp = reqwest::Client::new()
+        .get(format!("http://{proxy_addr}/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
 }
