@@ -34,6 +34,54 @@ pub enum ClientCommand {
     Delete(IdArgs),
     /// Issue a new secret; the old one keeps working for --grace, then only the new one does.
     RotateSecret(RotateArgs),
+    /// Change a registration (only the flags given); running servers pick it up within a second.
+    /// The id, secret, grant types and authentication method stay.
+    Update(Box<UpdateArgs>),
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The client id
+    client_id: String,
+    /// Human name
+    #[arg(long)]
+    name: Option<String>,
+    /// Space-separated scopes it may be granted (replaces the list; default scopes no longer in
+    /// it are dropped, and if none is left all of the new scopes become the default)
+    #[arg(long)]
+    scope: Option<String>,
+    /// Space-separated scopes granted when a request names none
+    #[arg(long)]
+    default_scope: Option<String>,
+    /// RFC 8707 resource (audience) it may request tokens for (repeatable; replaces the list)
+    #[arg(long = "audience")]
+    audiences: Vec<String>,
+    /// Redirection URI (repeatable; replaces the list)
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// Access-token format: jwt or opaque
+    #[arg(long)]
+    token_format: Option<String>,
+    /// JWT signing algorithm: ES256, EdDSA or RS256
+    #[arg(long)]
+    jwt_alg: Option<String>,
+    /// Access-token lifetime in seconds (0: the server default)
+    #[arg(long)]
+    access_token_ttl: Option<u64>,
+    /// Whether every token request must carry a DPoP proof: true or false
+    #[arg(long)]
+    require_dpop: Option<bool>,
+    /// Replace the client's JWK Set with this file's (private_key_jwt, self_signed_tls_client_auth)
+    #[arg(long)]
+    jwks_file: Option<std::path::PathBuf>,
+    /// Publish-your-own JWK Set URL instead (private_key_jwt)
+    #[arg(long, conflicts_with = "jwks_file")]
+    jwks_uri: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -160,63 +208,13 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         .iter()
         .map(|g| GrantType::parse(g).ok_or_else(|| format!("unknown grant type {g:?}")))
         .collect::<Result<Vec<_>, _>>()?;
-    for uri in &args.redirect_uris {
-        tessera_core::client::check_redirect_uri(uri)?;
-    }
-    let code_grant = grant_types.contains(&GrantType::AuthorizationCode);
-    if code_grant && args.redirect_uris.is_empty() {
-        return Err("--grant-type authorization_code needs at least one --redirect-uri".into());
-    }
-    if !code_grant && !args.redirect_uris.is_empty() {
-        return Err("--redirect-uri goes with --grant-type authorization_code".into());
-    }
-    if grant_types.contains(&GrantType::RefreshToken) && !code_grant {
-        return Err("--grant-type refresh_token needs --grant-type authorization_code".into());
-    }
-    if args.auth_method == "none" && grant_types.contains(&GrantType::ClientCredentials) {
-        return Err(
-            "a public client (--auth-method none) cannot use client_credentials: list its grant types"
-                .into(),
-        );
-    }
     let scopes = words(&args.scope);
-    if let Some(bad) = scopes.iter().find(|s| !scope::is_scope_token(s)) {
-        return Err(format!("invalid scope {bad:?} (RFC 6749 §3.3)"));
-    }
-    let needs_jwks = matches!(
-        args.auth_method.as_str(),
-        "private_key_jwt" | "self_signed_tls_client_auth"
-    );
-    if let Some(uri) = &args.jwks_uri {
-        if args.auth_method != "private_key_jwt" {
-            return Err("--jwks-uri goes with --auth-method private_key_jwt".into());
-        }
-        jwks_uri::check_uri(uri).map_err(|e| format!("{e}: {uri:?}"))?;
-    } else if needs_jwks != args.jwks_file.is_some() {
-        return Err(
-            "--jwks-file (or for private_key_jwt --jwks-uri) goes with --auth-method \
-             private_key_jwt or self_signed_tls_client_auth"
-                .into(),
-        );
-    }
     let default_scopes = args
         .default_scope
         .as_deref()
         .map(words)
         .unwrap_or_else(|| scopes.clone());
-    if let Some(extra) = default_scopes.iter().find(|s| !scopes.contains(s)) {
-        return Err(format!("default scope {extra:?} is not in --scope"));
-    }
-    if let Some(bad) = args
-        .audiences
-        .iter()
-        .find(|a| !audience::is_valid_resource(a))
-    {
-        return Err(format!(
-            "audience {bad:?} must be an absolute URI without a fragment"
-        ));
-    }
-    Ok(Client {
+    let client = Client {
         id: new_client_id(),
         name: args.name.clone(),
         // Filled in by the caller with the hash of a fresh secret, unless the client is public.
@@ -226,18 +224,8 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         scopes,
         default_scopes,
         audiences: args.audiences.clone(),
-        token_format: TokenFormat::parse(&args.token_format).ok_or_else(|| {
-            format!(
-                "unknown token format {:?}: jwt or opaque",
-                args.token_format
-            )
-        })?,
-        jwt_alg: SigningAlg::parse(&args.jwt_alg).ok_or_else(|| {
-            format!(
-                "unknown algorithm {:?}: ES256, EdDSA or RS256",
-                args.jwt_alg
-            )
-        })?,
+        token_format: parse_token_format(&args.token_format)?,
+        jwt_alg: parse_jwt_alg(&args.jwt_alg)?,
         auth_method: AuthMethod::parse(&args.auth_method).ok_or_else(|| {
             format!(
                 "unknown auth method {:?}: client_secret_basic, client_secret_post, private_key_jwt, \
@@ -254,7 +242,117 @@ fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         disabled: false,
         created_at: now,
         updated_at: now,
-    })
+    };
+    check(&client)?;
+    Ok(client)
+}
+
+fn parse_token_format(s: &str) -> Result<TokenFormat, String> {
+    TokenFormat::parse(s).ok_or_else(|| format!("unknown token format {s:?}: jwt or opaque"))
+}
+
+fn parse_jwt_alg(s: &str) -> Result<SigningAlg, String> {
+    SigningAlg::parse(s).ok_or_else(|| format!("unknown algorithm {s:?}: ES256, EdDSA or RS256"))
+}
+
+/// The rules a registration must keep, whether it is created or updated: grant types and
+/// redirect URIs that go together, valid scopes with the defaults among them, valid audiences,
+/// and keys where the authentication method needs them.
+fn check(c: &Client) -> Result<(), String> {
+    for uri in &c.redirect_uris {
+        tessera_core::client::check_redirect_uri(uri)?;
+    }
+    let code_grant = c.grant_types.contains(&GrantType::AuthorizationCode);
+    if code_grant && c.redirect_uris.is_empty() {
+        return Err("--grant-type authorization_code needs at least one --redirect-uri".into());
+    }
+    if !code_grant && !c.redirect_uris.is_empty() {
+        return Err("--redirect-uri goes with --grant-type authorization_code".into());
+    }
+    if c.grant_types.contains(&GrantType::RefreshToken) && !code_grant {
+        return Err("--grant-type refresh_token needs --grant-type authorization_code".into());
+    }
+    if c.auth_method == AuthMethod::None && c.grant_types.contains(&GrantType::ClientCredentials) {
+        return Err(
+            "a public client (--auth-method none) cannot use client_credentials: list its grant types"
+                .into(),
+        );
+    }
+    if let Some(bad) = c.scopes.iter().find(|s| !scope::is_scope_token(s)) {
+        return Err(format!("invalid scope {bad:?} (RFC 6749 §3.3)"));
+    }
+    let needs_jwks = matches!(
+        c.auth_method,
+        AuthMethod::PrivateKeyJwt | AuthMethod::SelfSignedTlsClientAuth
+    );
+    if let Some(uri) = &c.jwks_uri {
+        if c.auth_method != AuthMethod::PrivateKeyJwt {
+            return Err("--jwks-uri goes with --auth-method private_key_jwt".into());
+        }
+        jwks_uri::check_uri(uri).map_err(|e| format!("{e}: {uri:?}"))?;
+    } else if needs_jwks != c.jwks.is_some() {
+        return Err(
+            "--jwks-file (or for private_key_jwt --jwks-uri) goes with --auth-method \
+             private_key_jwt or self_signed_tls_client_auth"
+                .into(),
+        );
+    }
+    if let Some(extra) = c.default_scopes.iter().find(|s| !c.scopes.contains(s)) {
+        return Err(format!("default scope {extra:?} is not in --scope"));
+    }
+    if let Some(bad) = c.audiences.iter().find(|a| !audience::is_valid_resource(a)) {
+        return Err(format!(
+            "audience {bad:?} must be an absolute URI without a fragment"
+        ));
+    }
+    Ok(())
+}
+
+/// Applies `client update`'s flags to the stored registration; `check` then judges the result.
+fn apply(args: &UpdateArgs, c: &mut Client) -> Result<(), String> {
+    if let Some(name) = &args.name {
+        c.name = name.clone();
+    }
+    if let Some(scope) = &args.scope {
+        c.scopes = words(scope);
+        if args.default_scope.is_none() {
+            // The defaults that are still allowed; all of the new scopes if none is.
+            c.default_scopes.retain(|s| c.scopes.contains(s));
+            if c.default_scopes.is_empty() {
+                c.default_scopes = c.scopes.clone();
+            }
+        }
+    }
+    if let Some(default_scope) = &args.default_scope {
+        c.default_scopes = words(default_scope);
+    }
+    if !args.audiences.is_empty() {
+        c.audiences = args.audiences.clone();
+    }
+    if !args.redirect_uris.is_empty() {
+        c.redirect_uris = args.redirect_uris.clone();
+    }
+    if let Some(format) = &args.token_format {
+        c.token_format = parse_token_format(format)?;
+    }
+    if let Some(alg) = &args.jwt_alg {
+        c.jwt_alg = parse_jwt_alg(alg)?;
+    }
+    if let Some(ttl) = args.access_token_ttl {
+        c.access_token_ttl = (ttl > 0).then_some(ttl);
+    }
+    if let Some(require) = args.require_dpop {
+        c.require_dpop = require;
+    }
+    if let Some(path) = &args.jwks_file {
+        c.jwks = read_jwks(Some(path))?;
+        c.jwks_uri = None;
+    }
+    if let Some(uri) = &args.jwks_uri {
+        c.jwks_uri = Some(uri.clone());
+        c.jwks = None;
+    }
+    Ok(())
 }
 
 /// RFC 8705 §2.1.2: exactly one of the tls_client_auth_* values, for that method only.
@@ -415,6 +513,23 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::Show(args) => {
             let store = open(&args.store).await?;
             let c = get(store.as_ref(), &args.client_id).await?;
+            let text = if args.json {
+                describe(&c).to_string()
+            } else {
+                serde_json::to_string_pretty(&describe(&c)).expect("json")
+            };
+            println!("{text}");
+        }
+        ClientCommand::Update(args) => {
+            let store = open(&args.store).await?;
+            let mut c = get(store.as_ref(), &args.client_id).await?;
+            apply(&args, &mut c)?;
+            check(&c)?;
+            c.updated_at = now;
+            if !store.update_client(&c).await.map_err(|e| e.to_string())? {
+                return Err(format!("no client {:?}", args.client_id));
+            }
+            audit(store.as_ref(), EventKind::ClientUpdated, &c.id).await?;
             let text = if args.json {
                 describe(&c).to_string()
             } else {

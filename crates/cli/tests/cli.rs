@@ -19,19 +19,7 @@ fn tessera(args: &[&str]) -> serde_json::Value {
 }
 
 async fn token(base: &str, id: &str, secret: &str) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{base}/token"))
-        .basic_auth(id, Some(secret))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "deploy:read"),
-            ("resource", "https://api.example.com"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    token_for(base, id, secret, "deploy:read", "https://api.example.com").await
 }
 
 async fn eventually(mut f: impl AsyncFnMut() -> bool) -> bool {
@@ -578,4 +566,144 @@ fn jwks_uri_is_registered_shown_and_checked() {
         "http://127.0.0.1:9999/jwks",
         "--json",
     ]);
+}
+
+/// A client_credentials token request for `scope` (and `resource`, when given); the status.
+async fn token_for(base: &str, id: &str, secret: &str, scope: &str, resource: &str) -> u16 {
+    let mut form = vec![("grant_type", "client_credentials"), ("scope", scope)];
+    if !resource.is_empty() {
+        form.push(("resource", resource));
+    }
+    reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn client_update_changes_a_registration_on_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let server = serve(&db, &[]);
+    let created = tessera(&[
+        "client",
+        "create",
+        "--database",
+        &db,
+        "--name",
+        "ci",
+        "--scope",
+        "deploy:read deploy:write",
+        "--audience",
+        "https://api.example.com",
+        "--json",
+    ]);
+    let id = created["client_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+    let api = "https://api.example.com";
+    assert_eq!(
+        token_for(&server.base, &id, &secret, "deploy:write", api).await,
+        200
+    );
+
+    // Narrow the scopes and move the audience: the running server follows within a second.
+    let updated = tessera(&[
+        "client",
+        "update",
+        "--database",
+        &db,
+        &id,
+        "--scope",
+        "deploy:read",
+        "--audience",
+        "https://new.example.com",
+        "--access-token-ttl",
+        "60",
+        "--json",
+    ]);
+    assert_eq!(updated["scope"], "deploy:read");
+    assert_eq!(updated["default_scope"], "deploy:read");
+    assert_eq!(
+        updated["audiences"],
+        serde_json::json!(["https://new.example.com"])
+    );
+    assert_eq!(updated["access_token_ttl"], 60);
+    assert_eq!(updated["name"], "ci", "flags not given stay");
+    assert!(
+        eventually(async || token_for(&server.base, &id, &secret, "deploy:write", "").await == 400)
+            .await,
+        "a removed scope is still granted"
+    );
+    assert_eq!(
+        token_for(&server.base, &id, &secret, "deploy:read", api).await,
+        400
+    );
+    assert_eq!(
+        token_for(
+            &server.base,
+            &id,
+            &secret,
+            "deploy:read",
+            "https://new.example.com"
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        token_for(&server.base, &id, &secret, "deploy:read", "").await,
+        200,
+        "the secret stays"
+    );
+    let shown = tessera(&["client", "show", "--database", &db, &id, "--json"]);
+    assert_eq!(shown, updated);
+
+    // Bad updates are refused with exit code 2 and change nothing.
+    for (args, message) in [
+        (
+            vec!["--default-scope", "deploy:write"],
+            "default scope \"deploy:write\" is not in --scope",
+        ),
+        (vec!["--scope", "bad\"scope"], "invalid scope"),
+        (vec!["--audience", "not a uri"], "must be an absolute URI"),
+        (
+            vec!["--redirect-uri", "https://app.example.com/cb"],
+            "--redirect-uri goes with",
+        ),
+        (vec!["--token-format", "paper"], "unknown token format"),
+        (
+            vec!["--jwks-uri", "https://keys.example.com/jwks"],
+            "--jwks-uri goes with",
+        ),
+    ] {
+        let mut all = vec!["client", "update", "--database", &db, &id];
+        all.extend(args);
+        let out = Command::new(BIN).args(&all).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{all:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{all:?}: {err}");
+    }
+    let out = Command::new(BIN)
+        .args([
+            "client",
+            "update",
+            "--database",
+            &db,
+            "no-such-client",
+            "--name",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no client"));
+    assert_eq!(
+        tessera(&["client", "show", "--database", &db, &id, "--json"]),
+        updated,
+        "nothing changed"
+    );
 }
