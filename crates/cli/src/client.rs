@@ -76,7 +76,7 @@ pub struct UpdateArgs {
     /// Replace the client's JWK Set with this file's (private_key_jwt, self_signed_tls_client_auth)
     #[arg(long)]
     jwks_file: Option<std::path::PathBuf>,
-    /// Publish-your-own JWK Set URL instead (private_key_jwt)
+    /// Publish-your-own JWK Set URL instead (private_key_jwt, self_signed_tls_client_auth)
     #[arg(long, conflicts_with = "jwks_file")]
     jwks_uri: Option<String>,
     /// Print JSON
@@ -124,7 +124,8 @@ pub struct CreateArgs {
     #[arg(long)]
     jwks_file: Option<std::path::PathBuf>,
     /// URL where the client publishes its JWK Set, fetched and cached by the server, for
-    /// --auth-method private_key_jwt (RFC 7591 jwks_uri); https, or http on loopback only
+    /// --auth-method private_key_jwt or self_signed_tls_client_auth (RFC 7591 jwks_uri); https,
+    /// or http on loopback only
     #[arg(long, conflicts_with = "jwks_file")]
     jwks_uri: Option<String>,
     /// tls_client_auth (RFC 8705 §2.1.2): the certificate's subject DN (RFC 4514)
@@ -286,16 +287,17 @@ fn check(c: &Client) -> Result<(), String> {
         AuthMethod::PrivateKeyJwt | AuthMethod::SelfSignedTlsClientAuth
     );
     if let Some(uri) = &c.jwks_uri {
-        if c.auth_method != AuthMethod::PrivateKeyJwt {
-            return Err("--jwks-uri goes with --auth-method private_key_jwt".into());
+        if !needs_jwks {
+            return Err(
+                "--jwks-uri goes with --auth-method private_key_jwt or self_signed_tls_client_auth"
+                    .into(),
+            );
         }
         jwks_uri::check_uri(uri).map_err(|e| format!("{e}: {uri:?}"))?;
     } else if needs_jwks != c.jwks.is_some() {
-        return Err(
-            "--jwks-file (or for private_key_jwt --jwks-uri) goes with --auth-method \
+        return Err("--jwks-file or --jwks-uri goes with --auth-method \
              private_key_jwt or self_signed_tls_client_auth"
-                .into(),
-        );
+            .into());
     }
     if let Some(extra) = c.default_scopes.iter().find(|s| !c.scopes.contains(s)) {
         return Err(format!("default scope {extra:?} is not in --scope"));

@@ -501,6 +501,30 @@ fn jwks_uri_is_registered_shown_and_checked() {
     assert_eq!(shown["jwks"], serde_json::Value::Null);
     assert_eq!(shown["auth_method"], "private_key_jwt");
 
+    // RFC 8705 §2.2.2: a self-signed certificate's key may be published at a jwks_uri too.
+    let self_signed = tessera(&[
+        "client",
+        "create",
+        "--database",
+        &db,
+        "--name",
+        "agent",
+        "--auth-method",
+        "self_signed_tls_client_auth",
+        "--jwks-uri",
+        uri,
+        "--json",
+    ]);
+    let shown = tessera(&[
+        "client",
+        "show",
+        "--database",
+        &db,
+        self_signed["client_id"].as_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(shown["auth_method"], "self_signed_tls_client_auth");
+    assert_eq!(shown["jwks_uri"], uri);
     let jwks_file = dir.path().join("jwks.json");
     std::fs::write(&jwks_file, r#"{"keys":[]}"#).unwrap();
     let jwks_file = jwks_file.to_str().unwrap();
@@ -517,15 +541,6 @@ fn jwks_uri_is_registered_shown_and_checked() {
         ),
         (
             vec!["--jwks-uri", uri],
-            "--jwks-uri goes with --auth-method private_key_jwt",
-        ),
-        (
-            vec![
-                "--auth-method",
-                "self_signed_tls_client_auth",
-                "--jwks-uri",
-                uri,
-            ],
             "--jwks-uri goes with --auth-method private_key_jwt",
         ),
         (

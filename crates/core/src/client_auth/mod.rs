@@ -156,6 +156,18 @@ async fn verify(
                 (AuthMethod::SelfSignedTlsClientAuth, _, Some(jwks)) => {
                     mtls::matches_jwks(cert, jwks)
                 }
+                // RFC 8705 §2.2.2: the keys may also be published at the client's jwks_uri
+                // (fetched and cached as for private_key_jwt; a rotated key is seen once the
+                // cached set is refetched, within `jwks_uri::CACHE_TTL_SECS`).
+                (AuthMethod::SelfSignedTlsClientAuth, _, None) if client.jwks_uri.is_some() => {
+                    let uri = client.jwks_uri.as_deref().unwrap_or_default();
+                    let set = authority
+                        .remote_jwks()
+                        .keys(uri, None, authority.clock().now())
+                        .await?;
+                    let doc = serde_json::to_string(&*set).map_err(|_| "no_registered_keys")?;
+                    mtls::matches_jwks(cert, &doc)
+                }
                 _ => Err("no_certificate_registration"),
             }
         }

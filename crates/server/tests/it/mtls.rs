@@ -233,6 +233,50 @@ async fn self_signed_tls_client_auth_matches_the_registered_key() {
 }
 
 #[tokio::test]
+async fn self_signed_tls_client_auth_keys_may_be_published_at_a_jwks_uri() {
+    let pki = Pki::new();
+    let server = mtls_server(&pki).await;
+    let cert = self_signed("agent-8");
+    let host = crate::private_key_jwt::JwksHost::start(cert.jwks()).await;
+    let c = server
+        .client(|c| {
+            c.auth_method = AuthMethod::SelfSignedTlsClientAuth;
+            c.jwks_uri = Some(format!("{}/jwks", host.base));
+        })
+        .await;
+    let (status, body) = token_with_cert(&server, &cert, &c.id).await;
+    assert_eq!(status, 200, "{body}");
+    // Bound to the certificate like any mTLS token.
+    let claims: Value = serde_json::from_slice(
+        &B64.decode(
+            body["access_token"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .nth(1)
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["cnf"]["x5t#S256"], cert.x5t());
+    // Another key is refused; the set was fetched once (cached).
+    let (status, _) = token_with_cert(&server, &self_signed("agent-8"), &c.id).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        server
+            .events_of(EventKind::ClientAuthenticationFailed)
+            .await
+            .last()
+            .unwrap()
+            .reason
+            .as_deref(),
+        Some("certificate_key_not_registered")
+    );
+    assert_eq!(host.fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn a_secret_client_presenting_a_certificate_gets_a_bound_token_and_metadata_says_so() {
     let pki = Pki::new();
     let server = mtls_server(&pki).await;

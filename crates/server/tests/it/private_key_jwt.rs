@@ -180,15 +180,15 @@ async fn malformed_assertion_requests_are_invalid_request() {
 
 /// A client's JWK Set host: serves `body` at `/jwks` (a redirect at `/moved`, 404 elsewhere)
 /// and counts the fetches.
-struct JwksHost {
-    base: String,
+pub(crate) struct JwksHost {
+    pub(crate) base: String,
     body: std::sync::Arc<std::sync::Mutex<String>>,
-    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub(crate) fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     _task: tokio::task::JoinHandle<()>,
 }
 
 impl JwksHost {
-    async fn start(body: String) -> Self {
+    pub(crate) async fn start(body: String) -> Self {
         use axum::routing::get;
         let body = std::sync::Arc::new(std::sync::Mutex::new(body));
         let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
