@@ -12,7 +12,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tessera_core::binding::mtls::ClientCertificate;
 use tessera_core::config::LimitConfig;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
@@ -59,74 +59,92 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let tls = tls.clone();
-        let chains = chains.clone();
+        let connection = Connection {
+            router: router.clone(),
+            tls: tls.clone(),
+            chains: chains.clone(),
+            peer,
+            read_timeout,
+        };
         tokio::spawn(async move {
             let _slot = slot;
-            let first_request = Arc::new(AtomicBool::new(false));
-            let seen = first_request.clone();
-            let mut builder = Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(read_timeout);
-            let service = |cert: Option<ClientCertificate>| {
-                let seen = seen.clone();
-                TowerToHyperService::new(router.map_request(
-                    move |mut req: axum::http::Request<Incoming>| {
-                        seen.store(true, Ordering::Relaxed);
-                        req.extensions_mut().insert(PeerAddr(peer));
-                        if let Some(cert) = &cert {
-                            req.extensions_mut().insert(cert.clone());
-                        }
-                        req
-                    },
-                ))
-            };
-            let connection = async {
-                match tls {
-                    Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(tls_stream) => {
-                            let cert = tls_stream
-                                .get_ref()
-                                .1
-                                .peer_certificates()
-                                .and_then(|c| chains.check(c));
-                            builder
-                                .serve_connection(TokioIo::new(tls_stream), service(cert))
-                                .await
-                        }
-                        Err(e) => {
-                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
-                            Ok(())
-                        }
-                    },
-                    None => {
-                        builder
-                            .serve_connection(TokioIo::new(stream), service(None))
-                            .await
-                    }
-                }
-            };
-            tokio::pin!(connection);
-            // A connection that has not sent a whole request head within `read_timeout` (a
-            // stalled TLS handshake, HTTP/2 preface or first request) is dropped; later requests
-            // are bounded by hyper's header timer.
-            let result = tokio::select! {
-                result = &mut connection => result,
-                () = tokio::time::sleep(read_timeout) => {
-                    if !first_request.load(Ordering::Relaxed) {
-                        tracing::debug!(%peer, "no request within the read timeout; closing");
-                        return;
-                    }
-                    connection.await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
-            }
+            connection.serve(stream).await;
         });
+    }
+}
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    chains: Arc<ChainChecker>,
+    peer: SocketAddr,
+    read_timeout: Duration,
+}
+
+impl Connection {
+    /// Serves HTTP/1 or HTTP/2 (over TLS when configured) until the client leaves. A connection
+    /// that has not sent a whole request head within `read_timeout` (a stalled TLS handshake,
+    /// HTTP/2 preface or first request) is dropped; later HTTP/1 requests are bounded by hyper's
+    /// header timer.
+    async fn serve(self, stream: TcpStream) {
+        let peer = self.peer;
+        let first_request = Arc::new(AtomicBool::new(false));
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.read_timeout);
+        let service = |cert: Option<ClientCertificate>| {
+            let seen = first_request.clone();
+            TowerToHyperService::new(self.router.clone().map_request(
+                move |mut req: axum::http::Request<Incoming>| {
+                    seen.store(true, Ordering::Relaxed);
+                    req.extensions_mut().insert(PeerAddr(peer));
+                    if let Some(cert) = &cert {
+                        req.extensions_mut().insert(cert.clone());
+                    }
+                    req
+                },
+            ))
+        };
+        let connection = async {
+            let Some(acceptor) = &self.tls else {
+                return builder
+                    .serve_connection(TokioIo::new(stream), service(None))
+                    .await;
+            };
+            match acceptor.accept(stream).await {
+                Ok(tls_stream) => {
+                    let cert = tls_stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| self.chains.check(c));
+                    builder
+                        .serve_connection(TokioIo::new(tls_stream), service(cert))
+                        .await
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                    Ok(())
+                }
+            }
+        };
+        tokio::pin!(connection);
+        let result = tokio::select! {
+            result = &mut connection => result,
+            () = tokio::time::sleep(self.read_timeout) => {
+                if !first_request.load(Ordering::Relaxed) {
+                    tracing::debug!(%peer, "no request within the read timeout; closing");
+                    return;
+                }
+                connection.await
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, %peer, "connection ended with an error");
+        }
     }
 }
 
