@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use clap::Args;
 use tessera_core::config::LimitConfig;
 use tessera_server::extract::PeerAddr;
+use tessera_server::extract::forwarded::TrustedProxies;
 use tessera_server::tls::ChainChecker;
 use tessera_validate::{RouteScope, TokenClaims, ValidateConfig, ValidateTokenLayer};
 
@@ -141,7 +142,7 @@ pub async fn run(args: ProxyArgs) -> Result<(), String> {
     };
     let chains = Arc::new(ChainChecker::new(None)?);
     tokio::select! {
-        () = tessera_server::listen::serve(listener, app, None, chains, limits) => Ok(()),
+        () = tessera_server::listen::serve(listener, app, None, chains, limits, TrustedProxies::default()) => Ok(()),
         _ = tokio::signal::ctrl_c() => Ok(()),
     }
 }

@@ -33,6 +33,14 @@ pub fn load(store: &StoreArgs) -> Result<Config, String> {
     if let Ok(v) = std::env::var("TESSERA_BEHIND_TLS_PROXY") {
         config.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
     }
+    if let Ok(v) = std::env::var("TESSERA_TRUSTED_PROXIES") {
+        config.trusted_proxies = v
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
     Ok(config)
 }
 

@@ -28,6 +28,8 @@ pub struct Config {
     pub insecure_client_cert_header: Option<String>,
     /// Plain HTTP is served because a TLS-terminating proxy in front of Tessera handles TLS. Env `TESSERA_BEHIND_TLS_PROXY`.
     pub behind_tls_proxy: bool,
+    /// Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed: for a request from one of them, the caller's address (audit events, the monitor, the login lockout) is the rightmost `X-Forwarded-For` entry that is not itself a trusted proxy. Empty (the default): the TCP peer is the caller, headers are ignored. Env `TESSERA_TRUSTED_PROXIES` (comma-separated).
+    pub trusted_proxies: Vec<String>,
     /// Allow plain HTTP on a non-loopback address with no TLS proxy declared. Unsafe: tokens and secrets cross the network in clear. Flag `--insecure-http`.
     pub insecure_http: bool,
     /// Token and authorization-code lifetimes.
@@ -193,6 +195,7 @@ impl Default for Config {
             tls_client_ca: None,
             insecure_client_cert_header: None,
             behind_tls_proxy: false,
+            trusted_proxies: Vec::new(),
             insecure_http: false,
             tokens: TokenConfig::default(),
             keys: KeyConfig::default(),
@@ -223,6 +226,23 @@ impl Default for LimitConfig {
             read_timeout_secs: 30,
             max_connections: 10_000,
         }
+    }
+}
+
+impl Config {
+    /// `trusted_proxies` parsed: a plain address is a one-address range.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| {
+                        format!("trusted_proxies: {p:?} is not an IP address or CIDR range")
+                    })
+            })
+            .collect()
     }
 }
 
@@ -283,6 +303,7 @@ impl Config {
         {
             return Err("token lifetimes must be positive".into());
         }
+        self.trusted_proxy_nets()?;
         if self.limits.read_timeout_secs == 0 || self.limits.max_connections == 0 {
             return Err(
                 "limits.read_timeout_secs and limits.max_connections must be positive".into(),

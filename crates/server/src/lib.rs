@@ -80,6 +80,13 @@ pub async fn start_with_clock(
     let chains = Arc::new(tls::ChainChecker::new(
         authority.config().tls_client_ca.as_deref(),
     )?);
+    let proxies = extract::forwarded::TrustedProxies::new(authority.config().trusted_proxy_nets()?);
+    if authority.config().behind_tls_proxy && authority.config().trusted_proxies.is_empty() {
+        tracing::warn!(
+            "behind_tls_proxy is set but trusted_proxies is empty: audit events, the monitor and \
+             the login lockout see the proxy's address for every caller"
+        );
+    }
     let app = App {
         authority: authority.clone(),
         metrics: Arc::new(Metrics::default()),
@@ -94,6 +101,7 @@ pub async fn start_with_clock(
             tls,
             chains.clone(),
             authority.config().limits.clone(),
+            proxies.clone(),
         )),
         tokio::spawn(listen::serve(
             admin_listener,
@@ -101,6 +109,7 @@ pub async fn start_with_clock(
             None,
             chains,
             authority.config().limits.clone(),
+            proxies,
         )),
     ];
     tasks.extend(janitor.map(Janitor::spawn));

@@ -18,12 +18,14 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::extract::PeerAddr;
+use crate::extract::forwarded::TrustedProxies;
 use crate::tls::ChainChecker;
 
 /// Serves `router` on `listener` until the task is dropped. With TLS, the client certificate
 /// chain (if any) is checked once per connection and attached to every request on it.
 ///
-/// Slow or idle clients are bounded by `limits`: at most `max_connections` open connections, and
+/// The caller's address attached to each request is the TCP peer, or behind a trusted reverse
+/// proxy the address it forwards (`proxies`). Slow or idle clients are bounded by `limits`: at most `max_connections` open connections, and
 /// `read_timeout` for the TLS handshake plus the first request, and for each HTTP/1 request head
 /// (hyper's header timer, which also closes an idle keep-alive connection).
 pub async fn serve(
@@ -32,7 +34,9 @@ pub async fn serve(
     tls: Option<TlsAcceptor>,
     chains: Arc<ChainChecker>,
     limits: LimitConfig,
+    proxies: TrustedProxies,
 ) {
+    let proxies = Arc::new(proxies);
     let read_timeout = limits.read_timeout();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut last_full_warning: Option<Instant> = None;
@@ -63,6 +67,7 @@ pub async fn serve(
             router: router.clone(),
             tls: tls.clone(),
             chains: chains.clone(),
+            proxies: proxies.clone(),
             peer,
             read_timeout,
         };
@@ -78,6 +83,7 @@ struct Connection {
     router: Router,
     tls: Option<TlsAcceptor>,
     chains: Arc<ChainChecker>,
+    proxies: Arc<TrustedProxies>,
     peer: SocketAddr,
     read_timeout: Duration,
 }
@@ -97,10 +103,17 @@ impl Connection {
             .header_read_timeout(self.read_timeout);
         let service = |cert: Option<ClientCertificate>| {
             let seen = first_request.clone();
+            let proxies = self.proxies.clone();
             TowerToHyperService::new(self.router.clone().map_request(
                 move |mut req: axum::http::Request<Incoming>| {
                     seen.store(true, Ordering::Relaxed);
-                    req.extensions_mut().insert(PeerAddr(peer));
+                    let ip = proxies.client_ip(peer.ip(), req.headers());
+                    let caller = if ip == peer.ip() {
+                        peer
+                    } else {
+                        SocketAddr::new(ip, 0)
+                    };
+                    req.extensions_mut().insert(PeerAddr(caller));
                     if let Some(cert) = &cert {
                         req.extensions_mut().insert(cert.clone());
                     }

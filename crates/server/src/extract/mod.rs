@@ -3,6 +3,7 @@
 pub mod body;
 pub mod client_credentials;
 pub mod form;
+pub mod forwarded;
 
 use std::net::SocketAddr;
 

@@ -7,6 +7,7 @@ mod authorization_code;
 mod client_cache;
 mod discovery;
 mod dpop;
+mod forwarded;
 mod hostile_sweep;
 mod ingest;
 mod introspect;
