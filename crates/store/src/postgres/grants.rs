@@ -86,15 +86,7 @@ async fn insert_refresh(
             &t.revoked_at.map(|v| v as i64),
         ],
     )
-    .await?;
-    // The family lives as long as its longest-lived refresh token (the janitor's cue).
-    let family = tx
-        .prepare_cached(
-            "UPDATE grant_families SET expires_at = GREATEST(COALESCE(expires_at, 0), $2) WHERE id = $1",
-        )
-        .await?;
-    tx.execute(&family, &[&t.family, &(t.expires_at as i64)])
-        .await
+    .await
 }
 
 /// Revokes one access token issued from a family, inside the caller's transaction.
@@ -207,6 +199,13 @@ impl GrantStore for PgStore {
         let run = async {
             let tx = conn.transaction().await?;
             insert_refresh(&tx, &t).await?;
+            // The family now lives as long as its refresh tokens (rotations keep this expiry),
+            // the janitor's cue.
+            tx.execute(
+                "UPDATE grant_families SET expires_at = GREATEST(COALESCE(expires_at, 0), $2) WHERE id = $1",
+                &[&t.family, &(t.expires_at as i64)],
+            )
+            .await?;
             tx.commit().await
         };
         run.await.map_err(pool::map_err)

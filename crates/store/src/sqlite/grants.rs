@@ -78,11 +78,6 @@ fn insert_refresh(conn: &Connection, t: &RefreshTokenRecord) -> rusqlite::Result
         t.used_at.map(|v| v as i64),
         t.revoked_at.map(|v| v as i64),
     ])?;
-    // The family lives as long as its longest-lived refresh token (the janitor's cue).
-    conn.prepare_cached(
-        "UPDATE grant_families SET expires_at = MAX(COALESCE(expires_at, 0), ?2) WHERE id = ?1",
-    )?
-    .execute(params![t.family, t.expires_at as i64])?;
     Ok(())
 }
 
@@ -201,7 +196,18 @@ impl GrantStore for SqliteStore {
     }
 
     async fn insert_refresh_token(&self, t: RefreshTokenRecord) -> StoreResult<()> {
-        self.writer.run(move |conn| insert_refresh(conn, &t)).await
+        self.writer
+            .run(move |conn| {
+                insert_refresh(conn, &t)?;
+                // The family now lives as long as its refresh tokens (rotations keep this
+                // expiry), the janitor's cue.
+                conn.prepare_cached(
+                    "UPDATE grant_families SET expires_at = MAX(COALESCE(expires_at, 0), ?2) WHERE id = ?1",
+                )?
+                .execute(params![t.family, t.expires_at as i64])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn get_refresh_token(&self, hash: SecretHash) -> StoreResult<Option<RefreshTokenRecord>> {
