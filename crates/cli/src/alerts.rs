@@ -1,13 +1,12 @@
 //! `tessera alerts list|show|ack`: the monitor's stored alerts, straight on the database (the
 //! same rows `GET /admin/alerts` serves). An acknowledgement from here is recorded as
 //! `cli:<user>`, so the trail tells a person at a terminal from an admin client.
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tessera_core::alerts::{self, Acked, MAX_LIST};
 use tessera_core::clock::{Clock, SystemClock};
-use tessera_core::store::{AlertFilter, AlertRecord, AlertStatus, Store};
+use tessera_core::store::{AlertFilter, AlertRecord, AlertStatus};
 
 use crate::settings::{self, StoreArgs};
 
@@ -48,11 +47,6 @@ pub struct IdArgs {
     /// Print JSON
     #[arg(long)]
     json: bool,
-}
-
-async fn open(store: &StoreArgs) -> Result<Arc<dyn Store>, String> {
-    let config = settings::load(store)?;
-    tessera_store::open(&config.database).await
 }
 
 /// Who acknowledges from the command line.
@@ -105,7 +99,7 @@ pub async fn run(cmd: AlertsCommand) -> Result<(), String> {
                 since_ms: None,
                 limit: args.limit,
             };
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let list = store
                 .list_alerts(&filter)
                 .await
@@ -120,7 +114,7 @@ pub async fn run(cmd: AlertsCommand) -> Result<(), String> {
             }
         }
         AlertsCommand::Show(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let alert = store
                 .get_alert(args.id)
                 .await
@@ -129,7 +123,7 @@ pub async fn run(cmd: AlertsCommand) -> Result<(), String> {
             print_alert(&alert, args.json);
         }
         AlertsCommand::Ack(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let now = SystemClock.now();
             match alerts::ack_in(store.as_ref(), args.id, &cli_user(), now)
                 .await

@@ -16,6 +16,13 @@ pub struct StoreArgs {
     pub config: Option<PathBuf>,
 }
 
+/// Opens the store the configuration names (the administration commands work on it directly).
+pub async fn open_store(
+    store: &StoreArgs,
+) -> Result<std::sync::Arc<dyn tessera_core::store::Store>, String> {
+    tessera_store::open(&load(store)?.database).await
+}
+
 /// Loads the file (if any) and applies the store flag and environment-only settings.
 pub fn load(store: &StoreArgs) -> Result<Config, String> {
     let mut config = match &store.config {

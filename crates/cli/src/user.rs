@@ -87,11 +87,6 @@ fn read_password() -> Result<Secret, String> {
     Ok(Secret::new(password))
 }
 
-async fn open(store: &StoreArgs) -> Result<std::sync::Arc<dyn Store>, String> {
-    let config = settings::load(store)?;
-    tessera_store::open(&config.database).await
-}
-
 /// Records `user.changed` with what changed, and waits for it to be written.
 async fn audit(store: &dyn Store, username: &str, what: &str) -> Result<(), String> {
     let mut event = AuditEvent::new(EventKind::UserChanged, SystemClock.now_ms());
@@ -125,7 +120,7 @@ pub async fn run(cmd: UserCommand) -> Result<(), String> {
         UserCommand::Disable(args) => disable_or_delete(args, false).await,
         UserCommand::Delete(args) => disable_or_delete(args, true).await,
         UserCommand::Enable(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             if !store
                 .set_user_disabled(&args.username, false)
                 .await
@@ -141,7 +136,7 @@ pub async fn run(cmd: UserCommand) -> Result<(), String> {
         UserCommand::SetPassword(args) => {
             let password = read_password()?;
             let hash = user::hash_password(&password)?;
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             if !store
                 .set_user_password(&args.username, &hash)
                 .await
@@ -156,7 +151,7 @@ pub async fn run(cmd: UserCommand) -> Result<(), String> {
             Ok(())
         }
         UserCommand::Unlock(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             clear_lockout(store.as_ref(), &args.username).await?;
             audit(store.as_ref(), &args.username, "unlocked").await?;
             let line = format!("login lockout on {} cleared", args.username);
@@ -180,7 +175,7 @@ async fn create(args: CreateArgs) -> Result<(), String> {
         disabled: false,
         created_at: SystemClock.now(),
     };
-    let store = open(&args.store).await?;
+    let store = settings::open_store(&args.store).await?;
     store
         .create_user(&record)
         .await
@@ -195,7 +190,7 @@ async fn create(args: CreateArgs) -> Result<(), String> {
 }
 
 async fn list(args: ListArgs) -> Result<(), String> {
-    let store = open(&args.store).await?;
+    let store = settings::open_store(&args.store).await?;
     let users = store.list_users().await.map_err(|e| e.to_string())?;
     if args.json {
         let users: Vec<_> = users
@@ -215,7 +210,7 @@ async fn list(args: ListArgs) -> Result<(), String> {
 /// Disables or deletes the user, then revokes its grants. The user changes first, so no new
 /// grant can start once the revocation has begun.
 async fn disable_or_delete(args: NameArgs, delete: bool) -> Result<(), String> {
-    let store = open(&args.store).await?;
+    let store = settings::open_store(&args.store).await?;
     let found = if delete {
         store.delete_user(&args.username).await
     } else {

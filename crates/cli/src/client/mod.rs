@@ -1,7 +1,6 @@
 //! `tessera client create|list|show|update|disable|enable|delete|rotate-secret`: client
 //! administration straight on the database. Running servers notice every change within
 //! `change_poll_ms` (the store's change counter), so a deleted client's secret stops working.
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -185,11 +184,6 @@ pub struct RotateArgs {
     json: bool,
 }
 
-async fn open(store: &StoreArgs) -> Result<Arc<dyn Store>, String> {
-    let config = settings::load(store)?;
-    tessera_store::open(&config.database).await
-}
-
 fn describe(c: &Client) -> serde_json::Value {
     json!({
         "client_id": c.id,
@@ -234,7 +228,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
     let now = SystemClock.now();
     match cmd {
         ClientCommand::Create(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let mut client = build(&args, now)?;
             // RFC 6749 §2.1: a public client gets no secret at all.
             let secret = (!client.is_public())
@@ -263,7 +257,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
             }
         }
         ClientCommand::List(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let clients = store.list_clients().await.map_err(|e| e.to_string())?;
             if args.json {
                 println!(
@@ -285,7 +279,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
             }
         }
         ClientCommand::Show(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let c = get(store.as_ref(), &args.client_id).await?;
             let text = if args.json {
                 describe(&c).to_string()
@@ -295,7 +289,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
             println!("{text}");
         }
         ClientCommand::Update(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let mut c = get(store.as_ref(), &args.client_id).await?;
             apply(&args, &mut c)?;
             check(&c)?;
@@ -314,7 +308,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::Disable(args) => set_disabled(args, true, now).await?,
         ClientCommand::Enable(args) => set_disabled(args, false, now).await?,
         ClientCommand::Delete(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             if !store
                 .delete_client(&args.client_id, now)
                 .await
@@ -328,7 +322,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
             }
         }
         ClientCommand::RotateSecret(args) => {
-            let store = open(&args.store).await?;
+            let store = settings::open_store(&args.store).await?;
             let grace = parse_secs(&args.grace)?;
             if get(store.as_ref(), &args.client_id).await?.is_public() {
                 return Err(format!(
@@ -370,7 +364,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
 }
 
 async fn set_disabled(args: IdArgs, disabled: bool, now: u64) -> Result<(), String> {
-    let store = open(&args.store).await?;
+    let store = settings::open_store(&args.store).await?;
     let mut c = get(store.as_ref(), &args.client_id).await?;
     c.disabled = disabled;
     c.updated_at = now;
