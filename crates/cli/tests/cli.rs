@@ -1,12 +1,12 @@
 //! The `tessera` binary end to end: `serve` on a fresh SQLite file, `client create` as a separate
 //! process sharing the file, a token over HTTP, then `client delete` and `rotate-secret` taking
 //! effect on the running server.
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{BIN, serve};
+use support::{BIN, run, serve};
 
 fn tessera(args: &[&str]) -> serde_json::Value {
     let out = Command::new(BIN).args(args).output().unwrap();
@@ -402,7 +402,6 @@ async fn keys_revoke_takes_a_key_out_of_service_and_rotate_publishes_a_next_key(
 
 #[test]
 fn public_clients_have_no_secret_and_users_read_their_password_from_stdin() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("t.db").display());
     let created = tessera(&[
@@ -440,8 +439,8 @@ fn public_clients_have_no_secret_and_users_read_their_password_from_stdin() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is public"));
 
     let create_user = |password: &[u8]| {
-        let mut child = Command::new(BIN)
-            .args([
+        run(
+            &[
                 "user",
                 "create",
                 "--database",
@@ -449,14 +448,9 @@ fn public_clients_have_no_secret_and_users_read_their_password_from_stdin() {
                 "--username",
                 "alice",
                 "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(password).unwrap();
-        child.wait_with_output().unwrap()
+            ],
+            password,
+        )
     };
     let out = create_user(b"pass word\n");
     assert!(

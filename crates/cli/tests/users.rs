@@ -1,33 +1,17 @@
 //! `tessera user …` against a running server sharing the SQLite file: list, disable (the user's
 //! refresh tokens stop working at once), enable, set-password, unlock (the login lockout) and
 //! delete, each recorded as a `user.changed` event.
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
 mod support;
 
-use support::{BIN, Server, serve};
+use support::{Server, run, serve};
 
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 // RFC 7636 appendix B's pair.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-/// Runs `tessera ARGS` with `stdin` and returns its output.
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("TESSERA_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
 
 /// Runs `tessera user ARGS --database DB --json` and returns its JSON.
 fn user(db: &str, args: &[&str], stdin: &[u8]) -> Value {

@@ -1,8 +1,8 @@
 //! What the `tessera` binary's tests share: the binary, and a `tessera serve` child process on
 //! loopback ports that is killed when dropped.
 #![allow(dead_code)]
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
@@ -46,4 +46,18 @@ pub fn serve(db: &str, extra: &[&str]) -> Server {
         child,
         base: format!("http://{addr}"),
     }
+}
+
+/// Runs `tessera ARGS` with `stdin` and returns its output.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("TESSERA_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
 }
