@@ -22,7 +22,7 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     /// Private key (PEM) of `tls_cert`. Env `TESSERA_TLS_KEY`, flag `--tls-key`.
     pub tls_key: Option<PathBuf>,
-    /// CA certificates (PEM) that issue client certificates for `tls_client_auth` (RFC 8705 §2.1). Unset: only `self_signed_tls_client_auth` works. Env `TESSERA_TLS_CLIENT_CA`.
+    /// CA certificates (PEM) that issue client certificates for `tls_client_auth` (RFC 8705 §2.1). Unset: only `self_signed_tls_client_auth` works. Env `TESSERA_TLS_CLIENT_CA`, flag `--tls-client-ca`.
     pub tls_client_ca: Option<PathBuf>,
     /// Behind a TLS-terminating proxy: the request header in which the proxy forwards the client certificate (URL-encoded PEM, as nginx `$ssl_client_escaped_cert`). Unsafe unless the proxy strips this header from client requests; unset by default.
     pub insecure_client_cert_header: Option<String>,
