@@ -24,6 +24,9 @@ pub struct ServeArgs {
     /// TLS private key (PEM)
     #[arg(long, env = "TESSERA_TLS_KEY")]
     tls_key: Option<PathBuf>,
+    /// CA certificates (PEM) that issue client certificates for tls_client_auth (RFC 8705 §2.1)
+    #[arg(long, env = "TESSERA_TLS_CLIENT_CA")]
+    tls_client_ca: Option<PathBuf>,
     /// Allow plain HTTP on a non-loopback address (tokens cross the network in clear)
     #[arg(long)]
     insecure_http: bool,
@@ -59,6 +62,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     if let Some(v) = args.tls_key {
         config.tls_key = Some(v);
+    }
+    if let Some(v) = args.tls_client_ca {
+        config.tls_client_ca = Some(v);
     }
     config.insecure_http |= args.insecure_http;
     config.check()?;

@@ -32,27 +32,106 @@ pub fn load(store: &StoreArgs) -> Result<Config, String> {
     if let Some(db) = &store.database {
         config.database = db.clone();
     }
-    if let Ok(key) = std::env::var("TESSERA_KEY_ENCRYPTION_KEY")
-        && !key.is_empty()
-    {
-        config.keys.encryption_key = Some(key);
+    for (name, set) in ENV_ONLY {
+        if let Ok(value) = std::env::var(name) {
+            set(&mut config, value);
+        }
     }
-    if let Ok(v) = std::env::var("TESSERA_BEHIND_TLS_PROXY") {
-        config.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
-    }
-    if let Ok(v) = std::env::var("TESSERA_TRUSTED_PROXIES") {
-        config.trusted_proxies = v
+    Ok(config)
+}
+
+/// A setting read from the environment only.
+type EnvSetting = (&'static str, fn(&mut Config, String));
+
+/// The settings that have an environment variable and no flag: secrets (a flag would show them
+/// in `ps`) and proxy declarations. Every other documented `TESSERA_*` variable is a flag's
+/// (clap reads it); a test checks that each one docs/configuration.md names is bound.
+const ENV_ONLY: &[EnvSetting] = &[
+    ("TESSERA_KEY_ENCRYPTION_KEY", |c, v| {
+        if !v.is_empty() {
+            c.keys.encryption_key = Some(v);
+        }
+    }),
+    ("TESSERA_DPOP_NONCE_SECRET", |c, v| {
+        if !v.is_empty() {
+            c.dpop.nonce_secret = Some(v);
+        }
+    }),
+    ("TESSERA_BEHIND_TLS_PROXY", |c, v| {
+        c.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
+    }),
+    ("TESSERA_TRUSTED_PROXIES", |c, v| {
+        c.trusted_proxies = v
             .split(',')
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect();
-    }
-    Ok(config)
-}
+    }),
+];
 
 fn read_file(path: &Path) -> Result<Config, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn flag_envs(cmd: &clap::Command, out: &mut BTreeSet<String>) {
+        for arg in cmd.get_arguments() {
+            if let Some(env) = arg.get_env() {
+                out.insert(env.to_string_lossy().into_owned());
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            flag_envs(sub, out);
+        }
+    }
+
+    #[test]
+    fn every_environment_variable_the_configuration_reference_names_is_read() {
+        let doc = include_str!("../../../docs/configuration.md");
+        let documented: BTreeSet<String> = doc
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("TESSERA_") && w.len() > "TESSERA_".len())
+            // The doc generator's own switch, for developers.
+            .filter(|w| *w != "TESSERA_WRITE_DOCS")
+            .map(str::to_string)
+            .collect();
+        assert!(
+            documented.contains("TESSERA_TLS_CLIENT_CA"),
+            "{documented:?}"
+        );
+        let mut bound: BTreeSet<String> = ENV_ONLY.iter().map(|(n, _)| n.to_string()).collect();
+        flag_envs(&crate::Cli::command(), &mut bound);
+        let unbound: Vec<_> = documented.difference(&bound).collect();
+        assert!(unbound.is_empty(), "documented but never read: {unbound:?}");
+    }
+
+    #[test]
+    fn environment_only_settings_reach_the_configuration() {
+        let mut c = Config::default();
+        let values = [
+            ("TESSERA_KEY_ENCRYPTION_KEY", "a2V5"),
+            ("TESSERA_DPOP_NONCE_SECRET", "nonce"),
+            ("TESSERA_BEHIND_TLS_PROXY", "true"),
+            ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1"),
+        ];
+        for (name, value) in values {
+            let (_, set) = ENV_ONLY.iter().find(|(n, _)| *n == name).unwrap();
+            set(&mut c, value.to_string());
+        }
+        assert_eq!(c.keys.encryption_key.as_deref(), Some("a2V5"));
+        assert_eq!(c.dpop.nonce_secret.as_deref(), Some("nonce"));
+        assert!(c.behind_tls_proxy);
+        assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
+        assert_eq!(ENV_ONLY.len(), values.len());
+    }
 }

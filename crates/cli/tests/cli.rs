@@ -93,7 +93,17 @@ async fn database_comes_from_the_environment_and_keys_rotate() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("env.db").display());
     let out = Command::new(BIN)
-        .args(["client", "create", "--name", "x", "--scope", "a", "--json"])
+        .args([
+            "client",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "a",
+            "--audience",
+            "https://api.example.com",
+            "--json",
+        ])
         .env("TESSERA_DATABASE", &db)
         .output()
         .unwrap();
@@ -411,6 +421,8 @@ fn public_clients_have_no_secret_and_users_read_their_password_from_stdin() {
         &db,
         "--name",
         "spa",
+        "--audience",
+        "https://api.example.com",
         "--grant-type",
         "authorization_code",
         "--grant-type",
@@ -483,6 +495,8 @@ fn jwks_uri_is_registered_shown_and_checked() {
         &db,
         "--name",
         "signer",
+        "--audience",
+        "https://api.example.com",
         "--auth-method",
         "private_key_jwt",
         "--jwks-uri",
@@ -503,6 +517,8 @@ fn jwks_uri_is_registered_shown_and_checked() {
         &db,
         "--name",
         "agent",
+        "--audience",
+        "https://api.example.com",
         "--auth-method",
         "self_signed_tls_client_auth",
         "--jwks-uri",
@@ -522,7 +538,16 @@ fn jwks_uri_is_registered_shown_and_checked() {
     let jwks_file = dir.path().join("jwks.json");
     std::fs::write(&jwks_file, r#"{"keys":[]}"#).unwrap();
     let jwks_file = jwks_file.to_str().unwrap();
-    let create = ["client", "create", "--database", &db, "--name", "x"];
+    let create = [
+        "client",
+        "create",
+        "--database",
+        &db,
+        "--name",
+        "x",
+        "--audience",
+        "https://api.example.com",
+    ];
     for (extra, message) in [
         (
             vec![
@@ -569,6 +594,8 @@ fn jwks_uri_is_registered_shown_and_checked() {
         &db,
         "--name",
         "local",
+        "--audience",
+        "https://api.example.com",
         "--auth-method",
         "private_key_jwt",
         "--jwks-uri",

@@ -49,6 +49,8 @@ async fn leaked_tokens_and_secrets_are_revoked_by_the_scanner() {
         &db,
         "--name",
         "scanner",
+        "--grant-type",
+        "none",
         "--scope",
         "tessera:admin",
         "--json",

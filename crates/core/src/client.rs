@@ -93,6 +93,12 @@ impl AuthMethod {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
+
+    /// Whether the client authenticates with a secret (RFC 6749 §2.3.1); only such a client is
+    /// issued one.
+    pub const fn uses_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
 }
 
 /// The access-token format a client receives.

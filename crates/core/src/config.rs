@@ -22,7 +22,7 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     /// Private key (PEM) of `tls_cert`. Env `TESSERA_TLS_KEY`, flag `--tls-key`.
     pub tls_key: Option<PathBuf>,
-    /// CA certificates (PEM) that issue client certificates for `tls_client_auth` (RFC 8705 §2.1). Unset: only `self_signed_tls_client_auth` works. Env `TESSERA_TLS_CLIENT_CA`.
+    /// CA certificates (PEM) that issue client certificates for `tls_client_auth` (RFC 8705 §2.1). Unset: only `self_signed_tls_client_auth` works. Env `TESSERA_TLS_CLIENT_CA`, flag `--tls-client-ca`.
     pub tls_client_ca: Option<PathBuf>,
     /// Behind a TLS-terminating proxy: the request header in which the proxy forwards the client certificate (URL-encoded PEM, as nginx `$ssl_client_escaped_cert`). Unsafe unless the proxy strips this header from client requests; unset by default.
     pub insecure_client_cert_header: Option<String>,
@@ -46,6 +46,30 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Brute-force protection of the login page.
     pub login: LoginConfig,
+    /// Client authentication.
+    pub client_auth: ClientAuthConfig,
+}
+
+/// Client authentication (RFC 6749 §2.3): `private_key_jwt` client assertions (RFC 7523) and the fetching of clients' `jwks_uri` documents.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientAuthConfig {
+    /// Longest lifetime (seconds from now to `exp`) of a `private_key_jwt` client assertion. Common client libraries (Authlib) sign assertions valid for an hour; each assertion's `jti` is remembered until its `exp`, so a replay is refused whatever the lifetime.
+    pub max_assertion_lifetime_secs: u64,
+    /// Also accept a client assertion whose `aud` is the token endpoint URL (alone, or an array whose every value is the issuer or the token endpoint URL), for old client libraries. Unsafe: RFC 7523bis and the 2025 OpenID audience-injection advisory require `aud` to be the issuer identifier alone, so that an assertion made for one server cannot be played to another. Off by default.
+    pub insecure_accept_endpoint_audience: bool,
+    /// Let `jwks_uri` fetches reach private-network addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) and loopback. Unsafe: anyone who can register a client could make the server probe its internal network. Off by default: every address a `jwks_uri` host resolves to must be public; loopback is also allowed when the issuer itself is on loopback (development). Link-local addresses (169.254/16, fe80::/10, cloud metadata services) are never fetched.
+    pub insecure_jwks_uri_private_addresses: bool,
+}
+
+impl Default for ClientAuthConfig {
+    fn default() -> Self {
+        Self {
+            max_assertion_lifetime_secs: 3600,
+            insecure_accept_endpoint_audience: false,
+            insecure_jwks_uri_private_addresses: false,
+        }
+    }
 }
 
 /// Brute-force protection of the built-in login page: failed logins are counted per user name and per client address in the store (so every node sees them), and past a limit the name or address is locked out for a while. A locked-out submission is refused before its password is checked (the argon2id work is not done) with one message that does not say whether the user exists.
@@ -204,6 +228,7 @@ impl Default for Config {
             change_poll_ms: 250,
             retention: RetentionConfig::default(),
             login: LoginConfig::default(),
+            client_auth: ClientAuthConfig::default(),
         }
     }
 }
@@ -316,6 +341,9 @@ impl Config {
                 keys.rotation_period, keys.publish_before_use
             ));
         }
+        if self.client_auth.max_assertion_lifetime_secs == 0 {
+            return Err("client_auth.max_assertion_lifetime_secs must be positive".into());
+        }
         if keys.check_interval == 0 {
             return Err("keys.check_interval must be positive".into());
         }
@@ -360,6 +388,7 @@ pub fn reference_markdown() -> String {
                 "DpopConfig" => Some("dpop"),
                 "RetentionConfig" => Some("retention"),
                 "LoginConfig" => Some("login"),
+                "ClientAuthConfig" => Some("client_auth"),
                 _ => None,
             };
             let heading = if section == Some("") {

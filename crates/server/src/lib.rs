@@ -70,7 +70,9 @@ pub async fn start_with_clock(
         .enabled
         .then(|| Janitor::new(store.clone(), clock.clone(), config.retention.clone()));
     let authority = Authority::open(config, store, clock).await?;
-    authority.set_jwks_fetcher(Arc::new(jwks_fetch::HttpJwksFetcher::new()?));
+    authority.set_jwks_fetcher(Arc::new(jwks_fetch::HttpJwksFetcher::new(
+        jwks_fetch::address_policy(authority.config(), authority.issuer()),
+    )?));
     if !authority.keys_sealed() {
         tracing::warn!(
             "signing keys are stored UNENCRYPTED in the database: set keys.encryption_key \

@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::client::{Client, ClientSecrets};
+use tessera_core::client::{AuthMethod, Client, ClientSecrets};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::store::Store;
 use tessera_proto::{TokenKind, TokenString};
@@ -19,7 +19,7 @@ use crate::settings::{self, StoreArgs};
 
 #[derive(Subcommand)]
 pub enum ClientCommand {
-    /// Register a client; prints its id and secret (the secret is shown once).
+    /// Register a client; prints its id and, for client_secret_* clients, its secret (shown once).
     Create(Box<CreateArgs>),
     /// List clients.
     List(ListArgs),
@@ -90,7 +90,8 @@ pub struct CreateArgs {
     /// Human name
     #[arg(long)]
     name: String,
-    /// Grant types it may use (repeatable): client_credentials, authorization_code, refresh_token
+    /// Grant types it may use (repeatable): client_credentials, authorization_code, refresh_token;
+    /// or none, for a client that never asks for tokens (a resource server)
     #[arg(long = "grant-type", default_value = "client_credentials")]
     grant_types: Vec<String>,
     /// Redirection URI for the authorization code grant (repeatable; exact match, https or
@@ -230,8 +231,12 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::Create(args) => {
             let store = settings::open_store(&args.store).await?;
             let mut client = build(&args, now)?;
-            // RFC 6749 §2.1: a public client gets no secret at all.
-            let secret = (!client.is_public())
+            // Only the client_secret_* methods authenticate with a secret: a public client, or
+            // one that proves a key (private_key_jwt, certificates), gets none — neither printed
+            // nor stored, so there is no unusable credential to leak or to be flagged by a scan.
+            let secret = client
+                .auth_method
+                .uses_secret()
                 .then(|| TokenString::generate_random(TokenKind::ClientSecret));
             client.secrets = secret.as_ref().map(|s| ClientSecrets {
                 current: s.hash(),
@@ -251,9 +256,15 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
             } else if let Some(secret) = secret {
                 println!("client_id:     {}\nclient_secret: {secret}", client.id);
                 eprintln!("The secret is shown once; only its hash is stored.");
-            } else {
+            } else if client.is_public() {
                 println!("client_id:     {}", client.id);
                 eprintln!("A public client: it has no secret and must use PKCE.");
+            } else {
+                println!("client_id:     {}", client.id);
+                eprintln!(
+                    "No secret: this client authenticates with {}.",
+                    client.auth_method.as_str()
+                );
             }
         }
         ClientCommand::List(args) => {
@@ -324,10 +335,18 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::RotateSecret(args) => {
             let store = settings::open_store(&args.store).await?;
             let grace = parse_secs(&args.grace)?;
-            if get(store.as_ref(), &args.client_id).await?.is_public() {
+            let method = get(store.as_ref(), &args.client_id).await?.auth_method;
+            if method == AuthMethod::None {
                 return Err(format!(
                     "client {:?} is public (auth method none): it has no secret",
                     args.client_id
+                ));
+            }
+            if !method.uses_secret() {
+                return Err(format!(
+                    "client {:?} authenticates with {}: it has no secret",
+                    args.client_id,
+                    method.as_str()
                 ));
             }
             let secret = TokenString::generate_random(TokenKind::ClientSecret);

@@ -1,5 +1,6 @@
 //! A client registration from the command line: `create`'s flags parsed into a [`Client`],
 //! `update`'s applied to a stored one, and the rules both must keep ([`check`]).
+use tessera_core::binding::dn::DistinguishedName;
 use tessera_core::binding::mtls::TlsClientAuth;
 use tessera_core::client::{AuthMethod, Client, GrantType, TokenFormat};
 use tessera_core::client_auth::jwks_uri;
@@ -22,9 +23,16 @@ fn words(s: &str) -> Vec<String> {
 }
 
 pub(super) fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
+    // `--grant-type none`: a client that never asks for tokens (a resource server that only
+    // introspects, reads the revocation feed or reports events).
+    let none = args.grant_types.iter().any(|g| g == "none");
+    if none && args.grant_types.len() > 1 {
+        return Err("--grant-type none goes alone".into());
+    }
     let grant_types = args
         .grant_types
         .iter()
+        .filter(|_| !none)
         .map(|g| GrantType::parse(g).ok_or_else(|| format!("unknown grant type {g:?}")))
         .collect::<Result<Vec<_>, _>>()?;
     let scopes = words(&args.scope);
@@ -120,6 +128,17 @@ pub(super) fn check(c: &Client) -> Result<(), String> {
     if let Some(extra) = c.default_scopes.iter().find(|s| !c.scopes.contains(s)) {
         return Err(format!("default scope {extra:?} is not in --scope"));
     }
+    // RFC 8707 / RFC 9068 §3: every access token is issued for exactly one resource server (its
+    // `aud`); a client with no audience would be refused every token (`invalid_target`).
+    if c.audiences.is_empty() && !c.grant_types.is_empty() {
+        return Err(
+            "--audience is required: every access token is issued for one resource server (its \
+             aud, RFC 8707), so a client without an audience could never get a token; give the \
+             resource server's URI with --audience (repeatable), or --grant-type none for a \
+             client that only introspects or reads the revocation feed"
+                .into(),
+        );
+    }
     if let Some(bad) = c.audiences.iter().find(|a| !audience::is_valid_resource(a)) {
         return Err(format!(
             "audience {bad:?} must be an absolute URI without a fragment"
@@ -198,12 +217,28 @@ fn tls_client_auth(args: &CreateArgs) -> Result<Option<TlsClientAuth>, String> {
     .flatten()
     .collect();
     match (args.auth_method.as_str(), given.len()) {
-        ("tls_client_auth", 1) => Ok(given.into_iter().next()),
+        ("tls_client_auth", 1) => given.into_iter().next().map(canonical).transpose(),
         ("tls_client_auth", _) => {
             Err("--auth-method tls_client_auth needs exactly one --tls-client-auth-* value".into())
         }
         (_, 0) => Ok(None),
         _ => Err("--tls-client-auth-* values need --auth-method tls_client_auth".into()),
+    }
+}
+
+/// A subject DN must parse as RFC 4514 (it is matched RDN by RDN, RFC 4517
+/// distinguishedNameMatch) and is stored in its canonical string form.
+fn canonical(value: TlsClientAuth) -> Result<TlsClientAuth, String> {
+    match value {
+        TlsClientAuth::SubjectDn(dn) => {
+            let parsed = DistinguishedName::parse(&dn)
+                .map_err(|e| format!("--tls-client-auth-subject-dn {dn:?}: {e}"))?;
+            if parsed.rdns.is_empty() {
+                return Err("--tls-client-auth-subject-dn is empty".into());
+            }
+            Ok(TlsClientAuth::SubjectDn(parsed.to_string()))
+        }
+        other => Ok(other),
     }
 }
 

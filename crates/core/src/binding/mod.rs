@@ -1,5 +1,6 @@
 //! Sender constraint: proofs that the presenter of a token holds a key, and the binding written
 //! into the token (`cnf`). DPoP (RFC 9449) here; mutual TLS (RFC 8705) joins it.
+pub mod dn;
 pub mod dpop;
 pub mod mtls;
 pub mod nonce;

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
+use super::dn::DistinguishedName;
+
 /// The client certificate of a request, as the edge saw it.
 #[derive(Clone, Debug)]
 pub struct ClientCertificate {
@@ -43,19 +45,6 @@ pub enum TlsClientAuth {
     SanEmail(String),
 }
 
-/// Compares RFC 4514 names loosely: case and spaces around separators do not matter.
-fn normalize_dn(dn: &str) -> String {
-    dn.split(',')
-        .map(|rdn| {
-            rdn.split('=')
-                .map(|p| p.trim().to_ascii_lowercase())
-                .collect::<Vec<_>>()
-                .join("=")
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// `tls_client_auth`: the chain verified and the certificate carries the registered value.
 pub fn matches_registered(
     cert: &ClientCertificate,
@@ -72,9 +61,12 @@ pub fn matches_registered(
         .map(|ext| ext.value.general_names.clone())
         .unwrap_or_default();
     let found = match expected {
-        TlsClientAuth::SubjectDn(dn) => {
-            normalize_dn(&x509.subject().to_string()) == normalize_dn(dn)
-        }
+        // RFC 8705 §2.1.2: "the expected subject distinguished name of the certificate, in
+        // string representation as defined in [RFC4514]" — parsed, and compared as RDN sequences
+        // (RFC 4517 distinguishedNameMatch), never as display strings.
+        TlsClientAuth::SubjectDn(dn) => DistinguishedName::parse(dn)
+            .map_err(|_| "registered_subject_dn_unparseable")?
+            .matches(x509.subject()),
         TlsClientAuth::SanDns(v) => sans
             .iter()
             .any(|n| matches!(n, GeneralName::DNSName(d) if d.eq_ignore_ascii_case(v))),

@@ -29,10 +29,112 @@ pub enum FetchError {
     Unreachable,
     /// The document is larger than [`MAX_JWKS_BYTES`].
     TooLarge,
+    /// The host is, or resolves only to, addresses the [`AddressPolicy`] refuses.
+    AddressNotAllowed,
 }
 
-/// Fetches a JWK Set document: a GET of `uri` that follows no redirect, gives up after
-/// [`FETCH_TIMEOUT`] and reads at most `max_bytes`. Implemented by the HTTP edge.
+/// Which addresses a `jwks_uri` fetch may connect to. A client registration names the URL, so
+/// without this anyone who can register a client could make the server request its internal
+/// network or the cloud metadata service (server-side request forgery). The fetcher checks
+/// every address the host resolves to, at connection time (so a DNS answer that changes
+/// between a check and the connection cannot slip through), and IP-literal hosts before that.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AddressPolicy {
+    /// Loopback (127/8, ::1) may be fetched: when the issuer itself is on loopback
+    /// (development), or with `client_auth.insecure_jwks_uri_private_addresses`.
+    pub loopback: bool,
+    /// Private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) may be fetched:
+    /// only with `client_auth.insecure_jwks_uri_private_addresses`.
+    pub private: bool,
+}
+
+/// Where an address belongs, for [`AddressPolicy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressClass {
+    /// A global unicast address.
+    Public,
+    /// 127/8 or ::1.
+    Loopback,
+    /// RFC 1918, RFC 6598 shared space, RFC 4193 unique local (and deprecated site-local).
+    Private,
+    /// Never fetched: unspecified, link-local (169.254/16 holds cloud metadata services,
+    /// fe80::/10), multicast, broadcast, reserved, documentation and benchmarking ranges.
+    Forbidden,
+}
+
+impl AddressPolicy {
+    /// Whether a connection to `ip` is allowed.
+    pub fn allows(&self, ip: std::net::IpAddr) -> bool {
+        match classify(ip) {
+            AddressClass::Public => true,
+            AddressClass::Loopback => self.loopback,
+            AddressClass::Private => self.private,
+            AddressClass::Forbidden => false,
+        }
+    }
+}
+
+/// Classifies an address; IPv6 forms that carry an IPv4 address (IPv4-mapped, NAT64
+/// 64:ff9b::/96, 6to4 2002::/16) are judged by that IPv4 address.
+pub fn classify(ip: std::net::IpAddr) -> AddressClass {
+    use std::net::{IpAddr, Ipv4Addr};
+    let v6 = match ip {
+        IpAddr::V4(v4) => return classify_v4(v4),
+        IpAddr::V6(v6) => v6,
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return classify_v4(v4);
+    }
+    let seg = v6.segments();
+    if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let o = v6.octets();
+        return classify_v4(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
+    }
+    if seg[0] == 0x2002 {
+        let o = v6.octets();
+        return classify_v4(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    if v6.is_loopback() {
+        AddressClass::Loopback
+    } else if v6.is_unspecified()
+        || seg[0] & 0xffc0 == 0xfe80 // link-local
+        || seg[0] & 0xff00 == 0xff00 // multicast
+        || (seg[0] == 0x2001 && seg[1] == 0x0db8) // documentation
+        || seg[..6] == [0, 0, 0, 0, 0, 0]
+    // IPv4-compatible (deprecated) and the like
+    {
+        AddressClass::Forbidden
+    } else if seg[0] & 0xfe00 == 0xfc00 || seg[0] & 0xffc0 == 0xfec0 {
+        AddressClass::Private
+    } else {
+        AddressClass::Public
+    }
+}
+
+fn classify_v4(ip: std::net::Ipv4Addr) -> AddressClass {
+    let o = ip.octets();
+    if o[0] == 127 {
+        AddressClass::Loopback
+    } else if o[0] == 0
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || o[0] >= 240
+        || ip.is_documentation()
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+    {
+        AddressClass::Forbidden
+    } else if ip.is_private() || (o[0] == 100 && (o[1] & 0xc0) == 64) {
+        AddressClass::Private
+    } else {
+        AddressClass::Public
+    }
+}
+
+/// Fetches a JWK Set document: a GET of `uri` that follows no redirect, connects only to
+/// addresses its [`AddressPolicy`] allows, gives up after [`FETCH_TIMEOUT`] and reads at most
+/// `max_bytes`. Implemented by the HTTP edge.
 #[async_trait]
 pub trait JwksFetcher: Send + Sync {
     /// The response body of a 200 answer.
@@ -182,6 +284,9 @@ impl RemoteJwks {
             match tokio::time::timeout(FETCH_TIMEOUT, fetcher.fetch(uri, MAX_JWKS_BYTES)).await {
                 Ok(Ok(body)) if body.len() <= MAX_JWKS_BYTES => body,
                 Ok(Ok(_)) | Ok(Err(FetchError::TooLarge)) => return Err("jwks_uri_too_large"),
+                Ok(Err(FetchError::AddressNotAllowed)) => {
+                    return Err("jwks_uri_address_not_allowed");
+                }
                 Ok(Err(FetchError::Unreachable)) | Err(_) => return Err("jwks_uri_unreachable"),
             };
         parse_set(&body)
@@ -316,6 +421,66 @@ mod tests {
             "jwks_uri_not_allowed"
         );
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn only_public_addresses_unless_allowed() {
+        use std::net::IpAddr;
+        let strict = AddressPolicy::default();
+        let dev = AddressPolicy {
+            loopback: true,
+            private: false,
+        };
+        let internal = AddressPolicy {
+            loopback: true,
+            private: true,
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for public in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "100.128.0.1",
+        ] {
+            assert!(strict.allows(ip(public)), "{public}");
+        }
+        for loopback in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
+            assert!(!strict.allows(ip(loopback)), "{loopback}");
+            assert!(dev.allows(ip(loopback)), "{loopback}");
+        }
+        for private in [
+            "10.0.0.1",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "100.64.0.1",
+            "fc00::1",
+            "fd12:3456::1",
+            "::ffff:10.1.2.3",
+            "64:ff9b::a00:1",
+            "2002:c0a8:0101::1",
+        ] {
+            assert!(!strict.allows(ip(private)), "{private}");
+            assert!(!dev.allows(ip(private)), "{private}");
+            assert!(internal.allows(ip(private)), "{private}");
+        }
+        for never in [
+            "169.254.169.254",
+            "::ffff:169.254.169.254",
+            "fe80::1",
+            "0.0.0.0",
+            "::",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "192.0.2.1",
+            "2001:db8::1",
+            "ff02::1",
+            "::a00:1",
+        ] {
+            assert!(!internal.allows(ip(never)), "{never}");
+        }
     }
 
     #[test]

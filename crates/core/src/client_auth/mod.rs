@@ -100,7 +100,16 @@ pub async fn authenticate(
             event.reason = Some(reason.to_string());
             event.format = Some(method.as_str().to_string());
             authority.record(event).await;
-            Err(OAuthError::invalid_client().with_detail(reason))
+            let mut error = OAuthError::invalid_client().with_detail(reason);
+            if reason == private_key_jwt::AUDIENCE_MISMATCH {
+                // Only a client holding its registered key gets this far: tell it what to fix.
+                error.description = format!(
+                    "the client assertion's aud must be the issuer identifier {:?}, alone",
+                    authority.issuer()
+                )
+                .into();
+            }
+            Err(error)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `private_key_jwt` (RFC 7523 §2.2, RFC 7521 §4.2): the client signs a short-lived JWT with a
 //! key whose public half it registered (`--jwks-file`) or publishes at its `jwks_uri` (RFC 7591
 //! §2, fetched and cached by [`super::jwks_uri`]). Checked: an asymmetric `alg`, the
-//! signature with the registered key, `iss` = `sub` = client_id, `aud` naming this server,
+//! signature with the registered key, `iss` = `sub` = client_id, `aud` the issuer identifier alone,
 //! `exp` in the future and not too far, and a `jti` used once (the same store-backed replay
 //! guard as DPoP).
 use std::sync::Arc;
@@ -17,8 +17,6 @@ use crate::client::Client;
 /// Algorithms accepted for client assertions (`token_endpoint_auth_signing_alg_values_supported`).
 pub const ASSERTION_ALGS: [&str; 6] = crate::jose::ASYMMETRIC_ALGS;
 
-/// Longest assertion lifetime accepted (seconds from now to `exp`).
-const MAX_LIFETIME: u64 = 600;
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 const LEEWAY: u64 = 5;
 
@@ -52,13 +50,25 @@ pub enum Audience {
 }
 
 impl Audience {
-    fn contains(&self, value: &str) -> bool {
+    /// RFC 7523bis §4 and the 2025 OpenID audience-injection advisory: `aud` is the issuer
+    /// identifier alone — a string, or an array holding that one value. An array that also
+    /// names other parties would let an assertion made for one of them be played here (and the
+    /// token endpoint URL, unlike the issuer, is something a malicious server can claim as its
+    /// own), so `endpoint` (the token endpoint URL) counts only when the server's
+    /// `insecure_accept_endpoint_audience` switch passes it.
+    fn is_only(&self, issuer: &str, endpoint: Option<&str>) -> bool {
+        let ok = |a: &String| a == issuer || endpoint.is_some_and(|e| a == e);
         match self {
-            Self::One(a) => a == value,
-            Self::Many(v) => v.iter().any(|a| a == value),
+            Self::One(a) => ok(a),
+            Self::Many(v) if endpoint.is_none() => v.len() == 1 && ok(&v[0]),
+            Self::Many(v) => !v.is_empty() && v.iter().all(ok),
         }
     }
 }
+
+/// The audit reason of an assertion whose `aud` is not this server's issuer alone; the token
+/// endpoint names the expected audience in its `error_description` so the client can be fixed.
+pub const AUDIENCE_MISMATCH: &str = "assertion_audience_mismatch";
 
 /// The `iss` of an unverified assertion: which client claims to have signed it.
 pub fn claimed_client_id(assertion: &str) -> Option<String> {
@@ -110,18 +120,25 @@ pub(super) async fn verify(
     if claims.iss != client.id || claims.sub != client.id {
         return Err("assertion_subject_mismatch");
     }
-    let issuer = authority.issuer();
-    if !claims.aud.contains(issuer) && !claims.aud.contains(authority.token_endpoint()) {
-        return Err("assertion_audience_mismatch");
+    let settings = &authority.config().client_auth;
+    let endpoint = settings
+        .insecure_accept_endpoint_audience
+        .then(|| authority.token_endpoint());
+    if !claims.aud.is_only(authority.issuer(), endpoint) {
+        return Err(AUDIENCE_MISMATCH);
     }
     let now = authority.clock().now();
-    if claims.exp + LEEWAY <= now {
+    if claims.exp.saturating_add(LEEWAY) <= now {
         return Err("assertion_expired");
     }
-    if claims.exp > now + MAX_LIFETIME {
+    // The jti guard below lives until `exp`, so a long lifetime costs storage, not safety.
+    if claims.exp > now.saturating_add(settings.max_assertion_lifetime_secs) {
         return Err("assertion_lifetime_too_long");
     }
-    if claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY) {
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf > now.saturating_add(LEEWAY))
+    {
         return Err("assertion_not_yet_valid");
     }
     // RFC 7523 §3 (7): the jti is single-use, remembered until the assertion expires.
@@ -132,7 +149,7 @@ pub(super) async fn verify(
     let guard = SecretHash::of(format!("assertion:{}:{jti}", client.id).as_bytes()).to_hex();
     match authority
         .store()
-        .insert_replay_guard(&guard, claims.exp + LEEWAY, now)
+        .insert_replay_guard(&guard, claims.exp.saturating_add(LEEWAY), now)
         .await
     {
         Ok(true) => Ok(()),

@@ -72,9 +72,18 @@ impl Pki {
     }
 
     fn issue(&self, cn: &str, san_dns: &str) -> ClientCert {
+        self.issue_with_subject(&[(DnType::CommonName, cn)], san_dns)
+    }
+
+    /// A certificate whose subject holds `rdns` in this (ASN.1) order, root first.
+    fn issue_with_subject(&self, rdns: &[(DnType, &str)], san_dns: &str) -> ClientCert {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(vec![san_dns.to_string()]).unwrap();
-        params.distinguished_name.push(DnType::CommonName, cn);
+        // Not rcgen's default subject (a CN placed first).
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        for (ty, value) in rdns {
+            params.distinguished_name.push(ty.clone(), *value);
+        }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let issuer: &Issuer<'_, KeyPair> = &self.ca;
         let cert = params.signed_by(&key, issuer).unwrap();
@@ -362,4 +371,82 @@ fn percent_encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[tokio::test]
+async fn subject_dn_is_matched_rdn_by_rdn_not_as_a_display_string() {
+    use DnType::{CommonName as CN, OrganizationName as O};
+    let pki = Pki::new();
+    let server = mtls_server(&pki).await;
+    let registered = |dn: &str| {
+        let dn = dn.to_string();
+        let server = &server;
+        async move {
+            server
+                .client(|c| {
+                    c.auth_method = AuthMethod::TlsClientAuth;
+                    c.tls_client_auth = Some(TlsClientAuth::SubjectDn(dn.clone()));
+                })
+                .await
+                .id
+        }
+    };
+    // RFC 4514 lists the last RDN first: "CN=svc,O=acme" is O=acme, then CN=svc.
+    let svc = registered("CN=svc,O=acme").await;
+    let real = pki.issue_with_subject(&[(O, "acme"), (CN, "svc")], "svc.example");
+    let (status, body) = token_with_cert(&server, &real, &svc).await;
+    assert_eq!(
+        status, 200,
+        "the certificate that really is CN=svc,O=acme: {body}"
+    );
+    // caseIgnoreMatch with insignificant spaces: the same name.
+    let shouting = pki.issue_with_subject(&[(O, "ACME"), (CN, "  SVC ")], "svc.example");
+    assert_eq!(token_with_cert(&server, &shouting, &svc).await.0, 200);
+
+    let spoofs = [
+        // One CN that contains a comma.
+        pki.issue_with_subject(&[(CN, "svc, O=acme")], "svc.example"),
+        pki.issue_with_subject(&[(CN, "svc,O=acme")], "svc.example"),
+        // The RDNs in the other order ("CN=SVC/O=ACME" in OpenSSL's slash form).
+        pki.issue_with_subject(&[(CN, "SVC"), (O, "ACME")], "svc.example"),
+        // A prefix or an extension of the name.
+        pki.issue_with_subject(&[(CN, "svc")], "svc.example"),
+        pki.issue_with_subject(
+            &[
+                (O, "acme"),
+                (CN, "svc"),
+                (DnType::OrganizationalUnitName, "x"),
+            ],
+            "svc.example",
+        ),
+        pki.issue_with_subject(&[(O, "acme"), (CN, "svc2")], "svc.example"),
+    ];
+    for cert in &spoofs {
+        let (status, body) = token_with_cert(&server, cert, &svc).await;
+        assert_eq!(
+            (status, body),
+            (401, error("invalid_client", "client authentication failed"))
+        );
+        let failed = server
+            .events_of(EventKind::ClientAuthenticationFailed)
+            .await;
+        assert_eq!(
+            failed.last().unwrap().reason.as_deref(),
+            Some("certificate_does_not_match_registration")
+        );
+    }
+    // The comma-holding CN authenticates only as the name that escapes its comma.
+    let escaped = registered(r"CN=svc\, O=acme").await;
+    assert_eq!(token_with_cert(&server, &spoofs[0], &escaped).await.0, 200);
+    assert_eq!(token_with_cert(&server, &real, &escaped).await.0, 401);
+    // A stored name that does not parse authenticates nothing.
+    let broken = registered("CN=svc;O=acme").await;
+    assert_eq!(token_with_cert(&server, &real, &broken).await.0, 401);
+    let failed = server
+        .events_of(EventKind::ClientAuthenticationFailed)
+        .await;
+    assert_eq!(
+        failed.last().unwrap().reason.as_deref(),
+        Some("registered_subject_dn_unparseable")
+    );
 }

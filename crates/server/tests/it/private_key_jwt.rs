@@ -62,8 +62,6 @@ async fn assertions_authenticate_and_every_broken_one_is_invalid_client() {
     };
     let good = sign(&key, &claims(json!({})));
     assert_eq!(present(&server, &good).await.0, 200);
-    let to_endpoint = sign(&key, &claims(json!({"aud": [server.url("/token")]})));
-    assert_eq!(present(&server, &to_endpoint).await.0, 200);
 
     let mut other_signed = Header::new(Algorithm::ES256);
     other_signed.kid = Some(key.kid.clone());
@@ -94,10 +92,6 @@ async fn assertions_authenticate_and_every_broken_one_is_invalid_client() {
             "assertion_lifetime_too_long",
         ),
         (
-            sign(&key, &claims(json!({"aud": "https://other.example"}))),
-            "assertion_audience_mismatch",
-        ),
-        (
             sign(&key, &claims(json!({"sub": "someone-else"}))),
             "assertion_subject_mismatch",
         ),
@@ -125,7 +119,7 @@ async fn assertions_authenticate_and_every_broken_one_is_invalid_client() {
             .await;
         assert_eq!(failed.last().unwrap().reason.as_deref(), Some(*reason));
     }
-    assert_eq!(server.events_of(EventKind::TokenIssued).await.len(), 2);
+    assert_eq!(server.events_of(EventKind::TokenIssued).await.len(), 1);
 
     // A secret-based client cannot switch to assertions.
     let secret_client = server.client(|_| {}).await;
@@ -133,6 +127,123 @@ async fn assertions_authenticate_and_every_broken_one_is_invalid_client() {
     forged_claims["iss"] = json!(secret_client.id);
     forged_claims["sub"] = json!(secret_client.id);
     assert_eq!(present(&server, &sign(&key, &forged_claims)).await.0, 401);
+}
+
+/// A private_key_jwt client registered with `key` on `server`.
+async fn assertion_client(server: &TestServer, key: &StoredKey) -> String {
+    let jwks =
+        json!({"keys": [serde_json::from_str::<Value>(&key.public_jwk).unwrap()]}).to_string();
+    server
+        .client(|c| {
+            c.auth_method = AuthMethod::PrivateKeyJwt;
+            c.jwks = Some(jwks.clone());
+        })
+        .await
+        .id
+}
+
+fn claims_with(id: &str, aud: Value, lifetime: u64) -> Value {
+    let now = SystemClock.now();
+    json!({"iss": id, "sub": id, "aud": aud, "exp": now + lifetime, "iat": now, "jti": jti()})
+}
+
+#[tokio::test]
+async fn assertion_audience_is_the_issuer_alone() {
+    // RFC 7523bis / the 2025 OpenID audience-injection advisory.
+    let server = TestServer::start().await;
+    let key = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
+    let id = assertion_client(&server, &key).await;
+    let issuer = server.base.clone();
+    let endpoint = server.url("/token");
+    let refused = (
+        401,
+        error(
+            "invalid_client",
+            &format!("the client assertion's aud must be the issuer identifier {issuer:?}, alone"),
+        ),
+    );
+    for aud in [json!(issuer), json!([issuer])] {
+        let assertion = sign(&key, &claims_with(&id, aud.clone(), 60));
+        assert_eq!(present(&server, &assertion).await.0, 200, "{aud}");
+    }
+    for aud in [
+        json!(endpoint),
+        json!([endpoint]),
+        json!([issuer, "https://attacker.example"]),
+        json!([issuer, endpoint]),
+        json!("https://other.example"),
+        json!([]),
+    ] {
+        let assertion = sign(&key, &claims_with(&id, aud.clone(), 60));
+        assert_eq!(present(&server, &assertion).await, refused, "{aud}");
+        let failed = server
+            .events_of(EventKind::ClientAuthenticationFailed)
+            .await;
+        assert_eq!(
+            failed.last().unwrap().reason.as_deref(),
+            Some("assertion_audience_mismatch")
+        );
+    }
+
+    // The per-server switch for old client libraries: the token endpoint URL too, but never
+    // next to a third party.
+    let mut config = crate::support::test_config();
+    config.client_auth.insecure_accept_endpoint_audience = true;
+    let server = TestServer::start_with(config, std::sync::Arc::new(SystemClock)).await;
+    let id = assertion_client(&server, &key).await;
+    let (issuer, endpoint) = (server.base.clone(), server.url("/token"));
+    for aud in [
+        json!(issuer),
+        json!(endpoint),
+        json!([endpoint]),
+        json!([issuer, endpoint]),
+    ] {
+        let assertion = sign(&key, &claims_with(&id, aud.clone(), 60));
+        assert_eq!(present(&server, &assertion).await.0, 200, "{aud}");
+    }
+    for aud in [
+        json!([endpoint, "https://attacker.example"]),
+        json!("https://other.example"),
+    ] {
+        let assertion = sign(&key, &claims_with(&id, aud.clone(), 60));
+        assert_eq!(present(&server, &assertion).await.0, 401, "{aud}");
+    }
+}
+
+#[tokio::test]
+async fn assertions_valid_for_an_hour_are_accepted_and_the_limit_is_configurable() {
+    // Authlib signs client assertions valid for 3600 s.
+    let server = TestServer::start().await;
+    let key = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
+    let id = assertion_client(&server, &key).await;
+    let hour = sign(&key, &claims_with(&id, json!(server.base), 3600));
+    assert_eq!(present(&server, &hour).await.0, 200);
+    // The jti is kept until exp: the hour-long assertion cannot be replayed within it.
+    assert_eq!(present(&server, &hour).await.0, 401);
+    let longer = sign(&key, &claims_with(&id, json!(server.base), 3600 + 60));
+    assert_eq!(present(&server, &longer).await.0, 401);
+    let failed = server
+        .events_of(EventKind::ClientAuthenticationFailed)
+        .await;
+    let reasons: Vec<_> = failed.iter().filter_map(|e| e.reason.as_deref()).collect();
+    assert_eq!(
+        reasons,
+        ["assertion_replayed", "assertion_lifetime_too_long"]
+    );
+
+    let mut config = crate::support::test_config();
+    config.client_auth.max_assertion_lifetime_secs = 600;
+    let server = TestServer::start_with(config, std::sync::Arc::new(SystemClock)).await;
+    let id = assertion_client(&server, &key).await;
+    let ten_minutes = sign(&key, &claims_with(&id, json!(server.base), 600));
+    assert_eq!(present(&server, &ten_minutes).await.0, 200);
+    let hour = sign(&key, &claims_with(&id, json!(server.base), 3600));
+    assert_eq!(present(&server, &hour).await.0, 401);
+    // A far-future exp is refused, not an overflow.
+    let mut forever = claims_with(&id, json!(server.base), 0);
+    forever["exp"] = json!(u64::MAX);
+    let forever = sign(&key, &forever);
+    assert_eq!(present(&server, &forever).await.0, 401);
 }
 
 #[tokio::test]
@@ -384,4 +495,65 @@ async fn jwks_uri_that_cannot_serve_a_public_set_is_invalid_client() {
     // The redirect was not followed: the target was never fetched.
     assert_eq!(host.fetches(), 1);
     assert!(server.events_of(EventKind::TokenIssued).await.is_empty());
+}
+
+#[tokio::test]
+async fn jwks_uri_fetches_reach_only_public_addresses_unless_allowed() {
+    let key = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
+    let host = JwksHost::start(jwks_of(&[&key])).await;
+    let port = host.base.rsplit(':').next().unwrap().to_string();
+    // A server whose issuer is not on loopback: its clients' key servers are not either.
+    let issuer = "https://as.example";
+    let mut config = crate::support::test_config();
+    config.issuer = Some(issuer.into());
+    let strict = TestServer::start_with(config.clone(), crate::support::fixed_clock()).await;
+    config.client_auth.insecure_jwks_uri_private_addresses = true;
+    let internal = TestServer::start_with(config, crate::support::fixed_clock()).await;
+    let cases = [
+        format!("http://127.0.0.1:{port}/jwks"),
+        format!("http://localhost:{port}/jwks"),
+        format!("https://[::ffff:127.0.0.1]:{port}/jwks"),
+        "https://169.254.169.254/latest/meta-data".to_string(),
+        "https://10.0.0.1/jwks".to_string(),
+        "https://192.168.1.1/jwks".to_string(),
+        "https://[fd00::1]/jwks".to_string(),
+    ];
+    for uri in &cases {
+        let c = strict
+            .client(|c| {
+                c.auth_method = AuthMethod::PrivateKeyJwt;
+                c.jwks_uri = Some(uri.clone());
+            })
+            .await;
+        let now = SystemClock.now();
+        let assertion = assertion_for(&key, &c.id, issuer, now);
+        assert_eq!(present(&strict, &assertion).await.0, 401, "{uri}");
+        assert_eq!(
+            last_failure(&strict).await.as_deref(),
+            Some("jwks_uri_address_not_allowed"),
+            "{uri}"
+        );
+    }
+    assert_eq!(host.fetches(), 0, "nothing was fetched");
+    // With the switch, the loopback key server is reached (link-local never is).
+    for (uri, status) in [
+        (format!("http://127.0.0.1:{port}/jwks"), 200),
+        (format!("http://localhost:{port}/jwks"), 200),
+        ("https://169.254.169.254/latest/meta-data".to_string(), 401),
+    ] {
+        let c = internal
+            .client(|c| {
+                c.auth_method = AuthMethod::PrivateKeyJwt;
+                c.jwks_uri = Some(uri.clone());
+            })
+            .await;
+        let now = SystemClock.now();
+        let assertion = assertion_for(&key, &c.id, issuer, now);
+        assert_eq!(present(&internal, &assertion).await.0, status, "{uri}");
+    }
+    assert_eq!(
+        last_failure(&internal).await.as_deref(),
+        Some("jwks_uri_address_not_allowed")
+    );
+    assert!(host.fetches() >= 1);
 }
