@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::StoreError;
 use crate::key_lifecycle::{KeyChange, run_schedule};
 use crate::keys::{KeyPolicy, KeyRing, Sealer, SigningAlg};
+use crate::password_gate::PasswordGate;
 use crate::store::{ChangeVersions, Store};
 
 pub use crate::key_lifecycle::rotate_key;
@@ -43,6 +44,7 @@ pub struct Authority {
     dpop_nonces: NonceSource,
     remote_jwks: RemoteJwks,
     event_tap: std::sync::OnceLock<EventTap>,
+    password_gate: PasswordGate,
 }
 
 /// Receives every audit event this node records (the live monitor's feed). Must not block.
@@ -69,6 +71,11 @@ impl Authority {
         let versions = store.change_versions().await.map_err(|e| e.to_string())?;
         let keys = load_keys(store.as_ref(), sealer.as_ref(), clock.now(), &policy).await?;
         let issuer = config.issuer();
+        // The dummy hash of the login page, computed once now (argon2id: off the async threads).
+        let login = config.login.clone();
+        let password_gate = tokio::task::spawn_blocking(move || PasswordGate::new(&login))
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Arc::new(Self {
             token_endpoint: format!("{issuer}/token"),
             issuer,
@@ -86,12 +93,18 @@ impl Authority {
             remote_jwks: RemoteJwks::default(),
             config,
             event_tap: std::sync::OnceLock::new(),
+            password_gate,
         }))
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The login page's bounded password checking.
+    pub fn password_gate(&self) -> &PasswordGate {
+        &self.password_gate
     }
 
     /// The issuer identifier.

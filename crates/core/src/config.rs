@@ -72,7 +72,7 @@ impl Default for ClientAuthConfig {
     }
 }
 
-/// Brute-force protection of the built-in login page: failed logins are counted per user name and per client address in the store (so every node sees them), and past a limit the name or address is locked out for a while. A locked-out submission is refused before its password is checked (the argon2id work is not done) with one message that does not say whether the user exists.
+/// Brute-force and flood protection of the built-in login page: login attempts are counted per user name and per client address in the store (so every node sees them) *before* the password is checked, and past a limit the name or address is locked out for a while. A locked-out submission is refused before its password is checked (the argon2id work is not done) with one message that does not say whether the user exists. Password checks run a bounded number at a time, and login forms opened per address and in total are capped, so unauthenticated requests take bounded memory, CPU and storage.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
@@ -84,6 +84,16 @@ pub struct LoginConfig {
     pub failure_window_secs: u64,
     /// Seconds a locked-out name or address stays locked.
     pub lockout_secs: u64,
+    /// Password checks (argon2id, 19 MiB of memory each) that run at once on this node; `0`: one per CPU core. Bounds the memory and CPU that unauthenticated logins can take.
+    pub max_concurrent_hashes: usize,
+    /// Milliseconds a login waits for a free password-check slot; past it the form is shown again with "try again in a moment" (the attempt is not counted as a failure).
+    pub hash_wait_ms: u64,
+    /// Login forms (`GET /authorize` requests that store a pending request) one client address (an IPv6 /64) may open within `authorize_window_secs`; past it the address gets an error page (429) until the window is over. `0` turns the per-address limit off.
+    pub max_authorize_per_ip: u32,
+    /// Seconds over which `max_authorize_per_ip` counts.
+    pub authorize_window_secs: u64,
+    /// Unexpired pending login forms the whole deployment keeps at most (each lives 10 minutes); past it `GET /authorize` answers an error page (429) until some expire or are used.
+    pub max_pending: u64,
 }
 
 impl Default for LoginConfig {
@@ -93,6 +103,11 @@ impl Default for LoginConfig {
             max_failures_per_ip: 20,
             failure_window_secs: 900,
             lockout_secs: 300,
+            max_concurrent_hashes: 0,
+            hash_wait_ms: 2000,
+            max_authorize_per_ip: 60,
+            authorize_window_secs: 60,
+            max_pending: 10_000,
         }
     }
 }

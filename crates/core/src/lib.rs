@@ -27,6 +27,7 @@ pub mod keys;
 pub mod leaks;
 pub mod mint;
 pub mod params;
+pub mod password_gate;
 pub mod policy;
 pub mod resolve;
 pub mod revoke;

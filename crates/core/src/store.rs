@@ -599,13 +599,19 @@ pub trait GrantStore: Send + Sync {
         client_id: &str,
     ) -> StoreResult<bool>;
     /// Stores a pending authorization request (the login form's hidden `request` field names
-    /// it by the SHA-256 of its random id) until `expires_at`.
+    /// it by the SHA-256 of its random id) until `expires_at` — unless `max_live` unexpired
+    /// requests (at `now`) are stored already: then nothing is stored and `false` returned.
+    /// The count and the insert are atomic across every node sharing the store, so the cap
+    /// holds under any concurrency (`GET /authorize` is unauthenticated: without a cap, anyone
+    /// could fill the store).
     async fn insert_pending_authorization(
         &self,
         id: SecretHash,
         body: String,
         expires_at: u64,
-    ) -> StoreResult<()>;
+        now: u64,
+        max_live: u64,
+    ) -> StoreResult<bool>;
     /// A pending authorization request that is unexpired and not yet consumed.
     async fn get_pending_authorization(
         &self,
@@ -658,20 +664,50 @@ pub trait UserStore: Send + Sync {
     /// The grant families (authorizations) of `subject` that are not revoked yet: what
     /// disabling or deleting the user revokes.
     async fn live_families_of(&self, subject: &str) -> StoreResult<Vec<String>>;
-    /// Counts one failed login against `key` (a user name or an address, see
-    /// `authorize::throttle`) in one atomic statement: a new window starts when the last one
-    /// is over, and the failure that reaches `rule.max_failures` in a window locks the key
-    /// until `now + rule.lockout`. Returns the time the key is locked until (`0`: never was).
-    async fn record_login_failure(
+    /// Reserves one login attempt against `key` (a user name or an address, see
+    /// `authorize::throttle`) *before* its password is checked, in one atomic statement: if the
+    /// key is locked at `now` nothing changes and [`LoginAttempt::Locked`] is returned;
+    /// otherwise the attempt is counted as a failure in advance (a new window starts when the
+    /// last one is over), and the attempt that reaches `rule.max_failures` in a window locks
+    /// the key until `now + rule.lockout`. Because the count is taken before the check, no
+    /// number of concurrent attempts gets more than `max_failures` checks through the gate; an
+    /// attempt that turns out not to be a failure is handed back with
+    /// [`UserStore::refund_login_attempt`] or [`UserStore::clear_login_failures`].
+    async fn reserve_login_attempt(
         &self,
         key: &str,
         now: u64,
         rule: &FailureRule,
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<LoginAttempt>;
+    /// Hands back one reserved attempt that was not a failure (a good password from an
+    /// address, or an attempt whose password could not be checked): the count drops by one
+    /// within the reservation's window (nothing changes once a new window started), and the
+    /// lock this reservation set, if it set one, is lifted.
+    async fn refund_login_attempt(&self, key: &str, reservation: &Reservation) -> StoreResult<()>;
     /// The time `key` is locked until (`0` if it has no record).
     async fn login_locked_until(&self, key: &str) -> StoreResult<u64>;
     /// Forgets `key`'s failures (after a successful login).
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+}
+
+/// What [`UserStore::reserve_login_attempt`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// The attempt is counted: its password may be checked.
+    Reserved(Reservation),
+    /// The key is locked: the attempt was not counted and its password must not be checked.
+    Locked,
+}
+
+/// One counted login attempt, as the store saw it after counting it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// The start of the window it was counted in.
+    pub window_start: u64,
+    /// Attempts counted in that window, this one included.
+    pub failures: u64,
+    /// When this attempt reached the limit: the time it locked the key until; else `0`.
+    pub locked_until: u64,
 }
 
 /// When failed logins lock a key.

@@ -4,8 +4,6 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use tessera_proto::Secret;
 
-use crate::store::UserRecord;
-
 /// Longest accepted user name, in bytes.
 pub const MAX_USERNAME: usize = 128;
 /// Longest accepted password, in bytes (bounds the hashing work an attacker can cause).
@@ -31,26 +29,6 @@ pub fn verify_password(hash: &str, password: &Secret) -> bool {
     Argon2::default()
         .verify_password(password.expose_secret().as_bytes(), &parsed)
         .is_ok()
-}
-
-/// Checks a login: the user exists, is enabled and the password matches. For an unknown user a
-/// dummy hash is checked anyway, so response time does not reveal which user names exist.
-/// Runs the hash on a blocking thread.
-pub async fn check_login(user: Option<UserRecord>, password: Secret) -> Option<UserRecord> {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let dummy = DUMMY
-        .get_or_init(|| hash_password(&Secret::new("not a password")).unwrap_or_default())
-        .clone();
-    tokio::task::spawn_blocking(move || {
-        let hash = user
-            .as_ref()
-            .map_or(dummy.as_str(), |u| u.password_hash.as_str());
-        let matches = verify_password(hash, &password);
-        user.filter(|u| matches && !u.disabled)
-    })
-    .await
-    .ok()
-    .flatten()
 }
 
 /// A user name is 1–128 printable characters without spaces at either end.

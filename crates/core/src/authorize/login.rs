@@ -2,19 +2,23 @@
 //! hidden `request` field, the user's name and password, and "allow" or "deny". Allow with a
 //! good password issues the authorization code (RFC 6749 §4.1.2); deny answers `access_denied`.
 //! A wrong password shows the form again with one generic message: no user enumeration. Too
-//! many failures lock the name or address out for a while (`throttle`).
-use tessera_proto::{ErrorCode, OAuthError, Secret, SecretHash, TokenKind, TokenString};
+//! many failures lock the name or address out for a while (`throttle`); passwords are checked
+//! a bounded number at a time (`crate::password_gate`).
+use tessera_proto::{ErrorCode, OAuthError, SecretHash, TokenKind, TokenString};
 
 use super::throttle::{LOCKED_OUT, LoginKeys};
 use super::{AuthorizationRequest, Consent, error_redirect, random_id, response_url};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::params::Params;
+use crate::password_gate::Checked;
 use crate::store::AuthorizationCodeRecord;
 use crate::user;
 
 /// The one message for every failed login.
 pub const LOGIN_FAILED: &str = "Wrong user name or password.";
+/// The message when every password-check slot stayed busy.
+pub const BUSY: &str = "Too many people are signing in right now. Try again in a moment.";
 
 /// What the login form's submission answers. No `Debug`: a redirect may carry a fresh code.
 pub enum LoginStep {
@@ -22,6 +26,9 @@ pub enum LoginStep {
     Redirect(String),
     /// Show the form again with a message (the pending request stays usable).
     Retry(Consent, &'static str),
+    /// Show the form again with [`BUSY`]: no password-check slot freed up in time, the
+    /// password was not checked and the attempt not counted.
+    Busy(Consent),
     /// Show an error page (400): the form is missing, expired or was already used.
     ErrorPage(OAuthError),
 }
@@ -96,30 +103,43 @@ pub async fn login(
         Some("allow") => {
             let username = params.get("username").ok().flatten().unwrap_or("");
             let password = params.get("password").ok().flatten().unwrap_or("");
-            let keys = LoginKeys::new(authority, username, ctx.ip);
-            if let Some(which) = keys.locked(authority).await? {
-                let mut event = event_base;
-                event.kind = EventKind::UserLoginLocked;
-                event.subject = Some(username.chars().take(user::MAX_USERNAME).collect());
-                event.reason = Some(which.as_str().into());
-                authority.record(event).await;
-                return Ok(LoginStep::Retry(consent, LOCKED_OUT));
-            }
-            let candidate =
-                if user::valid_username(username) && password.len() <= user::MAX_PASSWORD {
-                    authority.store().get_user(username).await?
-                } else {
-                    None
-                };
-            let Some(user) = user::check_login(candidate, Secret::new(password)).await else {
-                let mut event = event_base;
-                event.kind = EventKind::UserLoginFailed;
-                event.subject = Some(username.chars().take(user::MAX_USERNAME).collect());
-                authority.record(event).await;
-                keys.failed(authority).await?;
-                return Ok(LoginStep::Retry(consent, LOGIN_FAILED));
+            let subject: String = username.chars().take(user::MAX_USERNAME).collect();
+            // The attempt is counted before the password is checked (see `throttle`).
+            let admission = match LoginKeys::new(authority, username, ctx.ip)
+                .reserve(authority)
+                .await?
+            {
+                Ok(admission) => admission,
+                Err(which) => {
+                    let mut event = event_base;
+                    event.kind = EventKind::UserLoginLocked;
+                    event.subject = Some(subject);
+                    event.reason = Some(which.as_str().into());
+                    authority.record(event).await;
+                    return Ok(LoginStep::Retry(consent, LOCKED_OUT));
+                }
             };
-            keys.succeeded(authority).await?;
+            let candidate = if user::valid_username(username) {
+                authority.store().get_user(username).await?
+            } else {
+                None
+            };
+            let user = match authority.password_gate().check(candidate, password).await {
+                Checked::Match(user) => user,
+                Checked::NoMatch => {
+                    let mut event = event_base;
+                    event.kind = EventKind::UserLoginFailed;
+                    event.subject = Some(subject);
+                    authority.record(event).await;
+                    admission.failed(authority);
+                    return Ok(LoginStep::Retry(consent, LOGIN_FAILED));
+                }
+                Checked::Busy => {
+                    admission.refund(authority).await?;
+                    return Ok(LoginStep::Busy(consent));
+                }
+            };
+            admission.succeeded(authority).await?;
             // Single use: of two submissions of one form, one wins.
             if !authority
                 .store()

@@ -6,9 +6,12 @@
 //! §4.11); after that, errors go back to the client as a redirect carrying `error`, `state` and
 //! `iss`. A valid request becomes a *pending authorization*, stored server-side under a random
 //! single-use id that the login form carries in a hidden field (the form's CSRF protection).
+pub mod flood;
 pub mod login;
 pub mod pkce;
 pub mod throttle;
+
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use tessera_proto::{ErrorCode, OAuthError, SecretHash};
@@ -20,6 +23,10 @@ use crate::policy;
 
 /// How long (seconds) a user has to fill in the login form.
 pub const PENDING_TTL: u64 = 600;
+
+/// Longest accepted `GET /authorize` query, in bytes: bounds what one pending request stores
+/// (`state` and `scope` are the client's own, of any length otherwise).
+pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 
 /// A validated authorization request, waiting for the user's login and consent.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -76,6 +83,9 @@ pub enum AuthorizeStep {
     Redirect(String),
     /// Show an error page (400); the client or its redirection URI is not trusted.
     ErrorPage(OAuthError),
+    /// Show an error page (429): too many login forms are open, from this address or in all
+    /// (`flood`).
+    TooMany(OAuthError),
 }
 
 /// A 256-bit random string in base64url (request ids, grant families).
@@ -145,6 +155,7 @@ pub(crate) fn is_pkce_string(s: &str) -> bool {
 pub async fn authorize(
     authority: &Authority,
     params: &Params,
+    ip: Option<IpAddr>,
 ) -> Result<AuthorizeStep, OAuthError> {
     // 1. The client and the redirection URI, before anything may be redirected.
     let client_id = match params.get("client_id") {
@@ -198,16 +209,29 @@ pub async fn authorize(
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect();
+            if !flood::admit(authority, ip).await? {
+                return Ok(AuthorizeStep::TooMany(flood::too_many(
+                    "too many sign-in requests from your network: try again in a minute",
+                )));
+            }
             let body = serde_json::to_string(&request).expect("a request serialises");
             let now = authority.clock().now();
-            authority
+            let stored = authority
                 .store()
                 .insert_pending_authorization(
                     SecretHash::of(request_id.as_bytes()),
                     body,
                     now + PENDING_TTL,
+                    now,
+                    authority.config().login.max_pending,
                 )
                 .await?;
+            if !stored {
+                tracing::warn!("login.max_pending reached: sign-in forms refused");
+                return Ok(AuthorizeStep::TooMany(flood::too_many(
+                    "too many sign-in requests are open right now: try again in a few minutes",
+                )));
+            }
             Ok(AuthorizeStep::Login(Consent {
                 request_id,
                 client_name: client.name.clone(),

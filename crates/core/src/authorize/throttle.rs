@@ -1,16 +1,21 @@
-//! Brute-force protection of the login page (`[login]`): failed logins are counted per user
+//! Brute-force protection of the login page (`[login]`): login attempts are counted per user
 //! name and per client address in the store, so a guesser spreading attempts over many nodes
 //! is counted once, and past a limit the name or address is locked out for a while.
 //!
+//! Each attempt is *reserved* — counted as a failure in advance, in one atomic statement —
+//! before its password is checked, and handed back only once the check shows it was not a
+//! failure. So concurrent guesses cannot all pass the gate while none of them is counted yet:
+//! however many arrive at once, at most the limit reach the password check. An attempt whose
+//! request is dropped mid-check stays counted (fail closed).
+//!
 //! A name's counter exists whether or not the user does, and a locked-out submission gets the
 //! same answer either way, so the lock tells an attacker nothing about which names are real.
-//! The lock is checked before the password: an attacker cannot make a node do argon2id work
-//! for a locked name or address.
+//! A locked submission does no argon2id work.
 use std::net::IpAddr;
 
 use crate::authority::Authority;
 use crate::error::StoreError;
-use crate::store::FailureRule;
+use crate::store::{FailureRule, LoginAttempt, Reservation};
 use crate::user;
 
 /// The message of a locked-out login (no word on whether the name exists).
@@ -41,6 +46,23 @@ impl Locked {
     }
 }
 
+/// An attempt let through the gate: its reservations, to settle once the password is checked.
+/// Dropping it unsettled leaves them counted as failures.
+#[must_use]
+pub struct Admission {
+    user: Option<(String, Reservation)>,
+    ip: Option<(String, Reservation)>,
+}
+
+fn rule(authority: &Authority, max_failures: u32) -> FailureRule {
+    let config = &authority.config().login;
+    FailureRule {
+        max_failures,
+        window: config.failure_window_secs,
+        lockout: config.lockout_secs,
+    }
+}
+
 impl LoginKeys {
     /// The keys of a submission of `username` from `ip`; a limit set to `0` has no key.
     pub fn new(authority: &Authority, username: &str, ip: Option<IpAddr>) -> Self {
@@ -53,52 +75,82 @@ impl LoginKeys {
         }
     }
 
-    /// Whether either key is locked now.
-    pub async fn locked(&self, authority: &Authority) -> Result<Option<Locked>, StoreError> {
-        let now = authority.clock().now();
-        for (key, which) in [(&self.ip, Locked::Ip), (&self.user, Locked::User)] {
-            if let Some(key) = key
-                && authority.store().login_locked_until(key).await? > now
-            {
-                return Ok(Some(which));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Counts a failed login against both keys.
-    pub async fn failed(&self, authority: &Authority) -> Result<(), StoreError> {
+    /// Reserves the attempt against the address, then the name: `Err` names the locked key
+    /// (and nothing stays counted for this attempt).
+    pub async fn reserve(
+        self,
+        authority: &Authority,
+    ) -> Result<Result<Admission, Locked>, StoreError> {
         let config = &authority.config().login;
         let now = authority.clock().now();
-        let rule = |max_failures| FailureRule {
-            max_failures,
-            window: config.failure_window_secs,
-            lockout: config.lockout_secs,
+        let mut admission = Admission {
+            user: None,
+            ip: None,
         };
-        let keys = [
-            (&self.user, config.max_failures_per_user, Locked::User),
-            (&self.ip, config.max_failures_per_ip, Locked::Ip),
-        ];
-        for (key, max_failures, which) in keys {
-            let Some(key) = key else { continue };
-            let until = authority
+        if let Some(key) = self.ip {
+            match authority
                 .store()
-                .record_login_failure(key, now, &rule(max_failures))
-                .await?;
-            if until > now {
-                tracing::warn!(until, locked = which.as_str(), "login locked out");
+                .reserve_login_attempt(&key, now, &rule(authority, config.max_failures_per_ip))
+                .await?
+            {
+                LoginAttempt::Reserved(r) => admission.ip = Some((key, r)),
+                LoginAttempt::Locked => return Ok(Err(Locked::Ip)),
             }
+        }
+        if let Some(key) = self.user {
+            match authority
+                .store()
+                .reserve_login_attempt(&key, now, &rule(authority, config.max_failures_per_user))
+                .await?
+            {
+                LoginAttempt::Reserved(r) => admission.user = Some((key, r)),
+                LoginAttempt::Locked => {
+                    // A locked name's submission is not a guess the address made.
+                    admission.refund(authority).await?;
+                    return Ok(Err(Locked::User));
+                }
+            }
+        }
+        Ok(Ok(admission))
+    }
+}
+
+impl Admission {
+    /// The password was wrong: the reservations stand as failures.
+    pub fn failed(self, authority: &Authority) {
+        let now = authority.clock().now();
+        for (r, which) in [(&self.ip, Locked::Ip), (&self.user, Locked::User)] {
+            if let Some((_, r)) = r
+                && r.locked_until > now
+            {
+                tracing::warn!(
+                    until = r.locked_until,
+                    locked = which.as_str(),
+                    "login locked out"
+                );
+            }
+        }
+    }
+
+    /// The password was right: the name's failures are forgotten, and the address gets its
+    /// attempt back (it keeps its other failures: one good password does not excuse an
+    /// address trying many names).
+    pub async fn succeeded(self, authority: &Authority) -> Result<(), StoreError> {
+        if let Some((key, _)) = &self.user {
+            authority.store().clear_login_failures(key).await?;
+        }
+        if let Some((key, r)) = &self.ip {
+            authority.store().refund_login_attempt(key, r).await?;
         }
         Ok(())
     }
 
-    /// Forgets the name's failures after a successful login (the address keeps its count: one
-    /// good password does not excuse an address trying many names).
-    pub async fn succeeded(&self, authority: &Authority) -> Result<(), StoreError> {
-        match &self.user {
-            Some(key) => authority.store().clear_login_failures(key).await,
-            None => Ok(()),
+    /// The password could not be checked (no check slot): both attempts are handed back.
+    pub async fn refund(self, authority: &Authority) -> Result<(), StoreError> {
+        for (key, r) in [&self.ip, &self.user].into_iter().flatten() {
+            authority.store().refund_login_attempt(key, r).await?;
         }
+        Ok(())
     }
 }
 
@@ -109,7 +161,7 @@ pub fn user_key(username: &str) -> String {
 }
 
 /// An IPv4 address itself; an IPv6 address's /64 (one host usually holds a whole /64).
-fn address_block(ip: IpAddr) -> String {
+pub(crate) fn address_block(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

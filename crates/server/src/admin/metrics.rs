@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by endpoint and outcome, latency histograms, tokens issued by
-//! client and format, and the age of each current signing key.
+//! client and format, the age of each current signing key, and the login page's password
+//! checks (running, peak, slots).
 use std::time::Instant;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -41,6 +42,9 @@ pub struct Metrics {
     latency: Family<EndpointLabels, Histogram>,
     issued: Family<IssuedLabels, Counter>,
     key_age: Family<KeyLabels, Gauge>,
+    password_checks: Gauge,
+    password_checks_peak: Gauge,
+    password_check_slots: Gauge,
 }
 
 impl Default for Metrics {
@@ -72,12 +76,33 @@ impl Default for Metrics {
             "Age of each current signing key",
             key_age.clone(),
         );
+        let password_checks = Gauge::default();
+        let password_checks_peak = Gauge::default();
+        let password_check_slots = Gauge::default();
+        registry.register(
+            "password_checks_running",
+            "Login password checks (argon2id) running now",
+            password_checks.clone(),
+        );
+        registry.register(
+            "password_checks_peak",
+            "Most login password checks that ran at once since the node started",
+            password_checks_peak.clone(),
+        );
+        registry.register(
+            "password_check_slots",
+            "Login password checks allowed at once (login.max_concurrent_hashes)",
+            password_check_slots.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             issued,
             key_age,
+            password_checks,
+            password_checks_peak,
+            password_check_slots,
         }
     }
 }
@@ -119,6 +144,10 @@ impl Metrics {
                     .set(age);
             }
         }
+        let gate = authority.password_gate();
+        self.password_checks.set(gate.running() as i64);
+        self.password_checks_peak.set(gate.peak() as i64);
+        self.password_check_slots.set(gate.size() as i64);
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String");

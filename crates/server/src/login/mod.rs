@@ -87,6 +87,15 @@ pub fn consent_page(consent: &Consent, message: Option<&str>, status: StatusCode
 /// An error page (400): used when the client or its redirection URI is not trusted, so the
 /// error must not be redirected (RFC 6749 §4.1.2.1).
 pub fn error_page(error: &OAuthError) -> Response {
+    let status = match crate::respond::status_of(error.code) {
+        s if s.is_server_error() => s,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error_page_with(error, status)
+}
+
+/// An error page with the given status (429 for the flood bounds of `GET /authorize`).
+pub fn error_page_with(error: &OAuthError, status: StatusCode) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <title>Authorization error – Tessera</title><style>{STYLE}</style></head><body>\
@@ -94,10 +103,6 @@ pub fn error_page(error: &OAuthError) -> Response {
         code = error.code.as_str(),
         description = escape(&error.description),
     );
-    let status = match crate::respond::status_of(error.code) {
-        s if s.is_server_error() => s,
-        _ => StatusCode::BAD_REQUEST,
-    };
     secure((status, Html(body)).into_response())
 }
 

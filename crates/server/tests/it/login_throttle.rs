@@ -7,7 +7,7 @@ use tessera_core::audit::EventKind;
 use tessera_core::clock::FixedClock;
 
 use crate::support::flow::{
-    PASSWORD, USER, authorize, code_client, pkce, post_login, request, request_field,
+    PASSWORD, USER, authorize, browser, code_client, pkce, post_login, request, request_field,
 };
 use crate::support::{TestClient, TestServer, fixed_clock, test_config};
 
@@ -128,4 +128,103 @@ async fn limits_set_to_zero_turn_the_lockout_off() {
         attempt(&server, &c, USER, "wrong").await;
     }
     assert_eq!(attempt(&server, &c, USER, PASSWORD).await.0, 303);
+}
+
+/// Concurrent guesses in flight at once, all for one name from one address.
+async fn concurrent_attempts(
+    server: &TestServer,
+    id: &str,
+    passwords: &[&str],
+) -> Vec<(u16, String)> {
+    let tasks: Vec<_> = passwords
+        .iter()
+        .map(|password| {
+            let url = server.url("/login");
+            let form = [
+                ("request", id.to_string()),
+                ("username", USER.to_string()),
+                ("password", password.to_string()),
+                ("action", "allow".to_string()),
+            ];
+            tokio::spawn(async move {
+                let resp = browser().post(url).form(&form).send().await.unwrap();
+                (
+                    resp.status().as_u16(),
+                    resp.text().await.unwrap_or_default(),
+                )
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_concurrent_guesses_get_no_more_password_checks_than_the_limit() {
+    let (server, _) = server(5, 20).await;
+    let c = code_client(&server, true, |_| {}).await;
+    let (_, challenge) = pkce();
+    let html = authorize(&server, &request(&c, &challenge, &[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let id = request_field(&html);
+    let guesses: Vec<String> = (0..39).map(|i| format!("guess {i}")).collect();
+    let guesses: Vec<&str> = guesses.iter().map(String::as_str).collect();
+    let answers = concurrent_attempts(&server, &id, &guesses).await;
+    let checked = answers.iter().filter(|(_, p)| p.contains(WRONG)).count();
+    let locked = answers.iter().filter(|(_, p)| p.contains(LOCKED)).count();
+    assert!(
+        answers.iter().all(|(s, _)| *s == 200),
+        "every answer is the form"
+    );
+    assert_eq!(
+        checked, 5,
+        "exactly max_failures_per_user reach the password check"
+    );
+    assert_eq!(locked, 34);
+    assert_eq!(server.events_of(EventKind::UserLoginFailed).await.len(), 5);
+    // The right password, once over the limit, gets no code.
+    let answers = concurrent_attempts(&server, &id, &[PASSWORD]).await;
+    assert_eq!(answers[0].0, 200);
+    assert!(answers[0].1.contains(LOCKED), "{}", answers[0].1);
+    assert!(
+        server
+            .events_of(EventKind::AuthorizationGranted)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_good_password_among_concurrent_guesses_does_not_widen_the_gate() {
+    // Per address: 20; per name off. Forty at once, one of them right: at most 20 reach the
+    // check, and the right one, if it was let through, hands its attempt back.
+    let (server, _) = server(0, 20).await;
+    let c = code_client(&server, true, |_| {}).await;
+    let (_, challenge) = pkce();
+    let html = authorize(&server, &request(&c, &challenge, &[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let id = request_field(&html);
+    let mut passwords: Vec<String> = (0..39).map(|i| format!("guess {i}")).collect();
+    passwords.push(PASSWORD.into());
+    let passwords: Vec<&str> = passwords.iter().map(String::as_str).collect();
+    let answers = concurrent_attempts(&server, &id, &passwords).await;
+    let through = answers
+        .iter()
+        .filter(|(s, p)| *s == 303 || p.contains(WRONG))
+        .count();
+    assert!(through <= 20, "{through} reached the password check");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| *s == 200 || *s == 303 || *s == 400)
+    );
 }

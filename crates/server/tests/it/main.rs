@@ -13,6 +13,7 @@ mod ingest;
 mod introspect;
 mod keys;
 mod leaks;
+mod login_flood;
 mod login_throttle;
 mod malformed;
 mod mtls;

@@ -1,7 +1,9 @@
 //! Resource owners and the login page's failed-login counters.
 use async_trait::async_trait;
 use tessera_core::error::StoreError;
-use tessera_core::store::{FailureRule, StoreResult, UserRecord, UserStore};
+use tessera_core::store::{
+    FailureRule, LoginAttempt, Reservation, StoreResult, UserRecord, UserStore,
+};
 
 use tokio_postgres::Row;
 
@@ -14,10 +16,12 @@ SELECT id FROM grant_families WHERE revoked_at IS NULL AND id IN ( \
   SELECT family FROM refresh_tokens WHERE subject = $1 \
   UNION SELECT family FROM authorization_codes WHERE subject = $1)";
 
-/// One failed login, in one statement (so concurrent failures all count): $1 key, $2 now,
-/// $3 window, $4 max failures, $5 lockout. `expires_at` bounds when the row can matter: its
-/// window ends by `now + window` and its lock by `now + lockout`.
-const RECORD_FAILURE: &str = "\
+/// One login attempt reserved, in one statement (so concurrent attempts all count and none
+/// slips past the limit): $1 key, $2 now, $3 window, $4 max failures, $5 lockout. The
+/// conflict update's `WHERE` leaves a locked key alone, and then no row is returned. `expires_at`
+/// bounds when the row can matter: its window ends by `now + window` and its lock by
+/// `now + lockout`.
+const RESERVE_ATTEMPT: &str = "\
 INSERT INTO login_failures (key, failures, window_start, locked_until, expires_at) \
 VALUES ($1, 1, $2::BIGINT, CASE WHEN $4::BIGINT <= 1 THEN $2::BIGINT + $5::BIGINT ELSE 0 END, $2::BIGINT + $3::BIGINT + $5::BIGINT) \
 ON CONFLICT (key) DO UPDATE SET \
@@ -27,9 +31,17 @@ ON CONFLICT (key) DO UPDATE SET \
                       ELSE login_failures.window_start END, \
   locked_until = CASE WHEN (CASE WHEN login_failures.window_start + $3::BIGINT <= $2::BIGINT THEN 1 \
                                  ELSE login_failures.failures + 1 END) >= $4::BIGINT THEN $2::BIGINT + $5::BIGINT \
-                      ELSE login_failures.locked_until END, \
+                      ELSE 0 END, \
   expires_at = $2::BIGINT + $3::BIGINT + $5::BIGINT \
-RETURNING locked_until";
+WHERE login_failures.locked_until <= $2::BIGINT \
+RETURNING failures, window_start, locked_until";
+
+/// One reserved attempt handed back: $1 key, $2 the reservation's window, $3 the lock it
+/// set (`-1`: none). Within the same window only, so a refund never lowers a later window's count.
+const REFUND_ATTEMPT: &str = "\
+UPDATE login_failures SET failures = failures - 1, \
+  locked_until = CASE WHEN locked_until = $3::BIGINT THEN 0 ELSE locked_until END \
+WHERE key = $1 AND window_start = $2::BIGINT AND failures > 0";
 
 #[async_trait]
 impl UserStore for PgStore {
@@ -59,15 +71,15 @@ impl UserStore for PgStore {
         Ok(Some(user_row(&r)))
     }
 
-    async fn record_login_failure(
+    async fn reserve_login_attempt(
         &self,
         key: &str,
         now: u64,
         rule: &FailureRule,
-    ) -> StoreResult<u64> {
+    ) -> StoreResult<LoginAttempt> {
         let row = self
             .query_opt(
-                RECORD_FAILURE,
+                RESERVE_ATTEMPT,
                 &[
                     &key,
                     &(now as i64),
@@ -76,9 +88,28 @@ impl UserStore for PgStore {
                     &(rule.lockout as i64),
                 ],
             )
-            .await?
-            .ok_or_else(|| StoreError::Backend("login failure upsert returned no row".into()))?;
-        Ok(row.get::<_, i64>(0) as u64)
+            .await?;
+        Ok(match row {
+            Some(r) => LoginAttempt::Reserved(Reservation {
+                failures: r.get::<_, i64>(0) as u64,
+                window_start: r.get::<_, i64>(1) as u64,
+                locked_until: r.get::<_, i64>(2) as u64,
+            }),
+            None => LoginAttempt::Locked,
+        })
+    }
+
+    async fn refund_login_attempt(&self, key: &str, reservation: &Reservation) -> StoreResult<()> {
+        let lock = match reservation.locked_until {
+            0 => -1,
+            t => t as i64,
+        };
+        self.execute(
+            REFUND_ATTEMPT,
+            &[&key, &(reservation.window_start as i64), &lock],
+        )
+        .await
+        .map(drop)
     }
 
     async fn login_locked_until(&self, key: &str) -> StoreResult<u64> {

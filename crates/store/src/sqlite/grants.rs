@@ -311,18 +311,27 @@ impl GrantStore for SqliteStore {
         id: SecretHash,
         body: String,
         expires_at: u64,
-    ) -> StoreResult<()> {
+        now: u64,
+        max_live: u64,
+    ) -> StoreResult<bool> {
+        // One statement on the single writer: the count and the insert cannot interleave with
+        // another insert.
         self.writer
             .run_statement(move |conn| {
-                conn.prepare_cached(
-                    "INSERT INTO pending_authorizations (id, body, expires_at) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![
-                    id.as_bytes().as_slice(),
-                    body,
-                    expires_at as i64
-                ])?;
-                Ok(())
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO pending_authorizations (id, body, expires_at) \
+                         SELECT ?1, ?2, ?3 WHERE (SELECT count(*) FROM \
+                           (SELECT 1 FROM pending_authorizations WHERE expires_at > ?4 LIMIT ?5)) < ?5",
+                    )?
+                    .execute(params![
+                        id.as_bytes().as_slice(),
+                        body,
+                        expires_at as i64,
+                        now as i64,
+                        max_live.min(i64::MAX as u64) as i64
+                    ])?;
+                Ok(n == 1)
             })
             .await
     }

@@ -21,6 +21,7 @@ conformance!(
     family_revocation_cascades_to_every_token,
     tokens_linked_after_revocation_are_revoked_at_once,
     pending_authorizations_are_single_use,
+    pending_authorizations_are_capped_even_when_inserted_concurrently,
     users_round_trip,
     users_are_listed_changed_and_deleted,
     live_families_of_a_subject,
@@ -302,9 +303,11 @@ async fn tokens_linked_after_revocation_are_revoked_at_once(env: Env) {
 async fn pending_authorizations_are_single_use(env: Env) {
     let s = env.store;
     let id = SecretHash::of(b"req");
-    s.insert_pending_authorization(id, "{\"a\":1}".into(), NOW + 600)
-        .await
-        .unwrap();
+    assert!(
+        s.insert_pending_authorization(id, "{\"a\":1}".into(), NOW + 600, NOW, 10)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         s.get_pending_authorization(id, NOW)
             .await
@@ -409,12 +412,13 @@ async fn the_janitor_sweeps_expired_grant_rows_only(env: Env) {
     );
 
     let (p_old, p_live) = (SecretHash::of(b"p-old"), SecretHash::of(b"p-live"));
-    s.insert_pending_authorization(p_old, "{}".into(), NOW + 600)
-        .await
-        .unwrap();
-    s.insert_pending_authorization(p_live, "{}".into(), NOW + 900)
-        .await
-        .unwrap();
+    for (p, exp) in [(p_old, NOW + 600), (p_live, NOW + 900)] {
+        assert!(
+            s.insert_pending_authorization(p, "{}".into(), exp, NOW, 10)
+                .await
+                .unwrap()
+        );
+    }
     assert_eq!(
         s.delete_expired(Expiring::PendingAuthorizations, NOW + 600, 10)
             .await
@@ -539,5 +543,44 @@ async fn the_janitor_sweeps_a_family_once_its_refresh_tokens_expired(env: Env) {
             .await
             .unwrap(),
         1
+    );
+}
+
+async fn pending_authorizations_are_capped_even_when_inserted_concurrently(env: Env) {
+    let s = env.store;
+    let tasks: Vec<_> = (0..40u32)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.insert_pending_authorization(
+                    SecretHash::of(&i.to_be_bytes()),
+                    "{}".into(),
+                    NOW + 600,
+                    NOW,
+                    5,
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for t in tasks {
+        stored += usize::from(t.await.unwrap());
+    }
+    assert_eq!(stored, 5, "the cap holds under concurrency");
+    let extra = SecretHash::of(b"extra");
+    assert!(
+        !s.insert_pending_authorization(extra, "{}".into(), NOW + 600, NOW + 1, 5)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.get_pending_authorization(extra, NOW).await.unwrap(), None);
+    // Used ones still count until they expire; expired ones do not.
+    assert!(
+        s.insert_pending_authorization(extra, "{}".into(), NOW + 1200, NOW + 600, 5)
+            .await
+            .unwrap(),
+        "the five expired at NOW + 600: room again"
     );
 }
