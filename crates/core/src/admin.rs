@@ -11,6 +11,15 @@ pub use crate::leaks::ADMIN_SCOPE;
 /// without the power to read or acknowledge alerts.
 pub const EVENTS_SCOPE: &str = "tessera:events";
 
+/// The scope that makes reported events evidence the monitor may act on by itself (revoke a
+/// token, disable a client): off by default, since a reporter could otherwise revoke tokens.
+pub const EVENTS_ACT_SCOPE: &str = "tessera:events:act";
+
+/// The scope that lets a client introspect any token (RFC 7662 §4): an operator's tool or a
+/// gateway in front of many APIs. Without it a client learns only about its own tokens and those
+/// addressed to its resource URIs.
+pub const INTROSPECT_SCOPE: &str = "tessera:introspect";
+
 /// The scope a resource server needs to read the revocation feed (`GET /revocations`): it names
 /// revoked tokens, disabled clients and withdrawn keys, which is none of a plain client's business.
 pub const REVOCATIONS_SCOPE: &str = "tessera:revocations";

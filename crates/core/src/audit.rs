@@ -119,6 +119,34 @@ impl EventKind {
     }
 }
 
+/// Where an event's facts come from: what this server observed itself, or what a resource
+/// server reported through `POST /admin/events`. The monitor alerts on both, but only acts on its
+/// own (revokes, disables) on reported evidence when the reporter is trusted for that
+/// (`tessera:events:act`): anyone holding `tessera:events` can otherwise make the monitor revoke.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// Recorded by this server (absent from the JSON).
+    #[default]
+    Observed,
+    /// Ingested from a reporter holding `tessera:events`: evidence for alerts, never for
+    /// automatic actions.
+    Reported,
+    /// Ingested from a reporter that also holds `tessera:events:act`: may trigger actions.
+    ReportedTrusted,
+}
+
+impl Provenance {
+    /// Whether the monitor may act on its own on this evidence.
+    pub const fn may_act(self) -> bool {
+        matches!(self, Self::Observed | Self::ReportedTrusted)
+    }
+
+    fn is_observed(&self) -> bool {
+        *self == Self::Observed
+    }
+}
+
 /// One audit event. Never holds a token or a secret: tokens are named by `token_id` (the JWT's
 /// `jti`, or an opaque token's selector), never by value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +169,10 @@ pub struct AuditEvent {
     /// `caller_id`, which names the client that presented the token.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reported_by: Option<String>,
+    /// Observed here, or reported (and whether the reporter is trusted to trigger actions); set
+    /// by the server on ingestion, never taken from the report.
+    #[serde(skip_serializing_if = "Provenance::is_observed", default)]
+    pub provenance: Provenance,
     /// The token's identifier (JWT `jti` or opaque selector); never the token itself.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub token_id: Option<String>,
@@ -185,6 +217,7 @@ impl AuditEvent {
             client_id: None,
             caller_id: None,
             reported_by: None,
+            provenance: Provenance::Observed,
             token_id: None,
             scope: None,
             resource: None,

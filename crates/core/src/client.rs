@@ -175,6 +175,10 @@ pub struct Client {
     pub default_scopes: Vec<String>,
     /// RFC 8707 resources (audiences) it may request tokens for.
     pub audiences: Vec<String>,
+    /// The resource identifiers by which tokens are addressed *to* this client, when it is a
+    /// resource server: it may introspect and report uses of tokens whose `aud` is one of them
+    /// (RFC 7662 §4), and it may read the revocation feed. Empty for a plain client.
+    pub resource_uris: Vec<String>,
     /// Format of the access tokens it receives.
     pub token_format: TokenFormat,
     /// Signing algorithm of its JWT access tokens.
@@ -213,6 +217,30 @@ impl Client {
     pub fn is_public(&self) -> bool {
         self.auth_method == AuthMethod::None
     }
+
+    /// Whether a token whose `aud` is `audience` is addressed to this client as a resource
+    /// server (exact string match, as RFC 8707 resources are compared).
+    pub fn is_resource_server_for(&self, audience: &str) -> bool {
+        self.resource_uris.iter().any(|r| r == audience)
+    }
+}
+
+/// RFC 8707 §2: a resource identifier "MUST be an absolute URI … MUST NOT include a fragment
+/// component". What a resource server may be registered with (`--resource-uri`).
+pub fn check_resource_uri(uri: &str) -> Result<(), String> {
+    let url = url::Url::parse(uri).map_err(|_| format!("{uri:?} is not an absolute URI"))?;
+    if url.fragment().is_some() || uri.contains('#') {
+        return Err(format!("{uri:?} must not contain a fragment (RFC 8707 §2)"));
+    }
+    if url.cannot_be_a_base() && !uri.starts_with("urn:") {
+        return Err(format!(
+            "{uri:?} is not an absolute URI with an authority or a URN"
+        ));
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{uri:?} contains whitespace"));
+    }
+    Ok(())
 }
 
 /// RFC 6749 §3.1.2 and RFC 9700 §2.1: a redirection URI may be registered if it is absolute,
@@ -270,5 +298,20 @@ mod tests {
         assert!(check_redirect_uri("https://*.example.com/cb").is_err());
         assert!(check_redirect_uri("/relative").is_err());
         assert!(check_redirect_uri("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn resource_uris_are_absolute_without_fragment() {
+        assert!(check_resource_uri("https://api.example.com").is_ok());
+        assert!(check_resource_uri("https://api.example.com/v1?x=1").is_ok());
+        assert!(check_resource_uri("http://api.internal:8080/").is_ok());
+        assert!(check_resource_uri("urn:example:api").is_ok());
+        assert!(check_resource_uri("https://api.example.com/#frag").is_err());
+        assert!(check_resource_uri("https://api.example.com/#").is_err());
+        assert!(check_resource_uri("/relative").is_err());
+        assert!(check_resource_uri("api.example.com").is_err());
+        assert!(check_resource_uri("").is_err());
+        assert!(check_resource_uri("javascript:alert(1)").is_err());
+        assert!(check_resource_uri("https://api.example.com/a b").is_err());
     }
 }

@@ -1,9 +1,16 @@
 //! Token introspection (RFC 7662) for authenticated clients, for opaque tokens and JWTs alike.
+//!
+//! A caller learns about a token only when it is allowed to know (RFC 7662 §4): the token's own
+//! client, a resource server the token is addressed to (its `aud` is one of the caller's
+//! registered resource URIs), or a caller registered with `tessera:introspect` (or
+//! `tessera:admin`). Everyone else gets `{"active": false}`, exactly as for an unknown token.
 use tessera_proto::response::{Confirmation, IntrospectionResponse};
 use tessera_proto::{ErrorCode, OAuthError};
 
+use crate::admin::{ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
+use crate::client::Client;
 use crate::client_auth::{self, PresentedCredentials};
 use crate::params::Params;
 use crate::resolve::{Resolved, resolve};
@@ -48,13 +55,14 @@ pub async fn introspect(
                 sub: Some(t.subject),
                 aud: t.audience,
                 iss: Some(authority.issuer().to_string()),
-                jti: Some(t.id.to_string()),
+                jti: Some(crate::token_id::opaque(t.id, &t.hash)),
                 cnf: (t.cnf_jkt.is_some() || t.cnf_x5t.is_some()).then(|| Confirmation {
                     jkt: t.cnf_jkt.clone(),
                     x5t_s256: t.cnf_x5t,
                 }),
             };
-            (response, Some(t.id.to_string()))
+            let id = response.jti.clone();
+            (response, id)
         }
         Resolved::Jwt(c) => {
             let active =
@@ -104,9 +112,21 @@ pub async fn introspect(
         }
         Resolved::Refresh(_) | Resolved::Unknown => (IntrospectionResponse::inactive(), None),
     };
+    // RFC 7662 §2.2: "If the introspection call is properly authorized but the token is not
+    // active, does not exist on this server, or the protected resource is not allowed to
+    // introspect this particular token, then the authorization server MUST return an
+    // introspection response with the "active" field set to "false"."
+    let allowed = response
+        .client_id
+        .as_deref()
+        .is_none_or(|owner| may_know(caller.as_ref(), owner, response.aud.as_deref()));
     // A token of a deleted or disabled client, or issued before the client's tokens_not_before,
     // is no longer active.
     let response = match &response.client_id {
+        Some(_) if !allowed => IntrospectionResponse {
+            active: false,
+            ..response
+        },
         Some(owner) if response.active => match authority.client(owner).await? {
             Some(c)
                 if !c.disabled
@@ -127,7 +147,9 @@ pub async fn introspect(
     event.scope = response.scope.clone();
     event.resource = response.aud.clone();
     event.reason = Some(
-        if response.active {
+        if !allowed {
+            "caller_not_allowed"
+        } else if response.active {
             "active"
         } else {
             "inactive"
@@ -141,4 +163,16 @@ pub async fn introspect(
     } else {
         IntrospectionResponse::inactive()
     })
+}
+
+/// Whether `caller` may learn about a token of `owner` addressed to `aud`: its own token, a token
+/// addressed to one of its resource URIs, or any token with `tessera:introspect` (or
+/// `tessera:admin`) — scopes it was registered with, as for every administrative caller.
+pub fn may_know(caller: &Client, owner: &str, aud: Option<&str>) -> bool {
+    caller.id == owner
+        || aud.is_some_and(|a| caller.is_resource_server_for(a))
+        || caller
+            .scopes
+            .iter()
+            .any(|s| s == INTROSPECT_SCOPE || s == ADMIN_SCOPE)
 }

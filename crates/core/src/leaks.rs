@@ -86,7 +86,12 @@ pub async fn handle(
                         } else {
                             "none"
                         };
-                        (true, Some(r.client_id), Some(r.id.to_string()), action)
+                        (
+                            true,
+                            Some(r.client_id),
+                            Some(crate::token_id::opaque(r.id, &r.hash)),
+                            action,
+                        )
                     }
                     None => (false, None, None, "none"),
                 }

@@ -33,6 +33,7 @@ pub mod resolve;
 pub mod revoke;
 pub mod store;
 pub mod token;
+pub mod token_id;
 pub mod user;
 
 pub use authority::Authority;

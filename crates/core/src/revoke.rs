@@ -28,7 +28,7 @@ pub async fn revoke(
         Resolved::Unknown => return Ok(()),
         Resolved::Opaque(t) => (
             t.client_id,
-            t.id.to_string(),
+            crate::token_id::opaque(t.id, &t.hash),
             t.scope,
             t.audience,
             Target::Row(t.id),

@@ -96,7 +96,7 @@ pub struct FamilyToken {
 pub struct RevocationEntry {
     /// What is revoked.
     pub kind: RevokedKind,
-    /// The `jti`, the opaque token's selector in decimal, the `client_id` or the `kid`.
+    /// The `jti`, the opaque token's public id ([`crate::token_id`]), the `client_id` or the `kid`.
     pub id: String,
     /// When resource servers may forget it: the token's expiry. `None` for clients and keys,
     /// whose tokens live at most the server's longest token lifetime after `revoked_at` (or

@@ -4,6 +4,10 @@
 //! By default only high-confidence detectors act on their own: refresh-token reuse revokes the
 //! grant family; a token presented by another client, or a high-severity impossible jump,
 //! revokes the token. Everything else only alerts until a person (or the configuration) decides.
+//!
+//! Evidence a resource server reported (`POST /admin/events`) never acts on its own unless the
+//! reporter is trusted for that (`tessera:events:act`): the alert is raised and stored, the
+//! actions are left to a person ([`tessera_core::audit::Provenance`]).
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +85,7 @@ impl ActionPolicy {
     /// The actions `alert` calls for, deduplicated, in rule order. Token actions are dropped
     /// when the alert names no token, client actions when it names no client.
     pub fn actions_for(&self, alert: &Alert) -> Vec<Action> {
-        if !self.enabled {
+        if !self.enabled || !alert.provenance.may_act() {
             return Vec::new();
         }
         let mut out = Vec::new();
@@ -185,5 +189,25 @@ mod tests {
             policy.actions_for(&high("refresh_token_reuse")),
             [Action::RevokeGrantFamily]
         );
+    }
+
+    #[test]
+    fn reported_evidence_acts_only_from_a_trusted_reporter() {
+        use tessera_core::audit::Provenance;
+        let policy = ActionPolicy::default();
+        let mut e = AuditEvent::new(EventKind::TokenUsed, 0);
+        e.token_id = Some("t".into());
+        e.client_id = Some("c".into());
+        for (provenance, acts) in [
+            (Provenance::Observed, true),
+            (Provenance::Reported, false),
+            (Provenance::ReportedTrusted, true),
+        ] {
+            e.provenance = provenance;
+            let alert = Alert::from_event("multi_client", Severity::High, &e, String::new());
+            assert_eq!(alert.provenance, provenance);
+            let expected: &[Action] = if acts { &[Action::RevokeToken] } else { &[] };
+            assert_eq!(policy.actions_for(&alert), expected, "{provenance:?}");
+        }
     }
 }

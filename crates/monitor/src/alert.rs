@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tessera_core::audit::{AuditEvent, EventKind};
+use tessera_core::audit::{AuditEvent, EventKind, Provenance};
 use tessera_core::store::{AlertRecord, AlertStatus};
 
 /// How sure and how bad: drives the action policy (auto-revoke only at `High` by default).
@@ -64,6 +64,14 @@ pub struct Alert {
     /// Detector-specific facts (distances, counts, thresholds) behind the alert.
     #[serde(default)]
     pub evidence: Map<String, Value>,
+    /// Where the event that raised the alert came from: reported evidence from an untrusted
+    /// reporter raises alerts but never triggers an automatic action ([`crate::action`]).
+    #[serde(default, skip_serializing_if = "is_observed")]
+    pub provenance: Provenance,
+}
+
+fn is_observed(p: &Provenance) -> bool {
+    *p == Provenance::Observed
 }
 
 impl Alert {
@@ -83,6 +91,7 @@ impl Alert {
             ip: event.ip,
             summary,
             evidence: Map::new(),
+            provenance: event.provenance,
         }
     }
 
@@ -105,6 +114,12 @@ impl Alert {
             evidence
                 .entry("ip")
                 .or_insert_with(|| Value::String(ip.to_string()));
+        }
+        if self.provenance != Provenance::Observed {
+            evidence.insert(
+                "provenance".into(),
+                serde_json::to_value(self.provenance).expect("serialises"),
+            );
         }
         AlertRecord {
             id: 0,

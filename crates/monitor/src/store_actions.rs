@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tessera_core::audit::AuditEvent;
 use tessera_core::store::Store;
+use tessera_core::token_id;
 
 use crate::action::{ActionOutcome, ActionSink};
 use crate::alert::Alert;
@@ -36,14 +37,20 @@ impl ActionSink for StoreActions {
         now_ms: u64,
     ) -> Result<ActionOutcome, String> {
         let now = now_ms / 1000;
-        // An opaque token's id is its numeric selector; a JWT's is its base64url `jti`.
-        if let Ok(selector) = token_id.parse::<u64>() {
+        // An opaque token's id is `<selector>.<tag>` (tessera_core::token_id): the row the
+        // selector finds is revoked only when the tag matches its hash, so a guessed id revokes
+        // nothing. A JWT's id is its random base64url `jti`.
+        if let Some(selector) = token_id::opaque_selector(token_id) {
             let row = self
                 .store
                 .get_access_token(selector)
                 .await
                 .map_err(|e| e.to_string())?;
-            if let Some(row) = row {
+            let Some(row) = row.filter(|r| token_id::opaque_matches(token_id, selector, &r.hash))
+            else {
+                return Ok(ActionOutcome::Unchanged);
+            };
+            {
                 if client_id.is_some_and(|c| c != row.client_id) {
                     return Ok(ActionOutcome::Unchanged);
                 }

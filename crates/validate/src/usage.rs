@@ -1,6 +1,9 @@
 //! `token.used` events, reported to `POST {issuer}/admin/events` as `{"events":[...]}` with the
 //! resource server's client credentials: queued without waiting (a full queue drops the event
-//! rather than slow a request), sent in batches, a failed batch logged and dropped.
+//! rather than slow a request), sent in batches, a failed batch logged and dropped. Each event
+//! carries the `token` it was made with: the server resolves it and keeps only uses of tokens
+//! addressed to this resource server (its registered `--resource-uri`), so a reporter cannot
+//! name other clients' tokens. The token goes only to the issuer, as for introspection.
 use std::time::Duration;
 
 use tessera_core::audit::AuditEvent;
@@ -14,7 +17,23 @@ const QUEUE: usize = 10_000;
 /// The sending side, cheap to clone.
 #[derive(Clone)]
 pub struct UsageReporter {
-    tx: mpsc::Sender<AuditEvent>,
+    tx: mpsc::Sender<Report>,
+}
+
+/// One queued use: the event and the token it was made with (never logged).
+struct Report {
+    event: AuditEvent,
+    token: Option<String>,
+}
+
+impl Report {
+    fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.event).expect("an AuditEvent serialises");
+        if let (Some(token), Some(map)) = (&self.token, v.as_object_mut()) {
+            map.insert("token".into(), token.clone().into());
+        }
+        v
+    }
 }
 
 impl UsageReporter {
@@ -26,7 +45,7 @@ impl UsageReporter {
         batch: usize,
         wait: Duration,
     ) -> Self {
-        let (tx, mut rx) = mpsc::channel::<AuditEvent>(QUEUE);
+        let (tx, mut rx) = mpsc::channel::<Report>(QUEUE);
         tokio::spawn(async move {
             let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             let (id, secret) = (enc(&client.id), enc(&client.secret));
@@ -45,7 +64,8 @@ impl UsageReporter {
                         _ = &mut deadline => break,
                     }
                 }
-                let body = serde_json::json!({ "events": std::mem::take(&mut buf) });
+                let events: Vec<_> = buf.drain(..).map(|r: Report| r.to_json()).collect();
+                let body = serde_json::json!({ "events": events });
                 let sent = http
                     .post(&url)
                     .basic_auth(&id, Some(&secret))
@@ -61,9 +81,10 @@ impl UsageReporter {
         Self { tx }
     }
 
-    /// Queues an event; never waits.
-    pub fn report(&self, event: AuditEvent) {
-        let _ = self.tx.try_send(event);
+    /// Queues an event with the token it was made with (`None` when the request carried
+    /// none); never waits.
+    pub fn report(&self, event: AuditEvent, token: Option<String>) {
+        let _ = self.tx.try_send(Report { event, token });
     }
 }
 
@@ -116,7 +137,7 @@ mod tests {
         for i in 0..4 {
             let mut e = AuditEvent::new(EventKind::TokenUsed, 1_700_000_000_000 + i);
             e.token_id = Some(format!("j{i}"));
-            reporter.report(e);
+            reporter.report(e, Some(format!("tok-{i}")));
         }
         for _ in 0..50 {
             if seen.lock().unwrap().len() == 2 {
@@ -130,6 +151,7 @@ mod tests {
         assert_eq!(seen[0].1["events"].as_array().unwrap().len(), 3);
         assert_eq!(seen[0].1["events"][0]["type"], "token.used");
         assert_eq!(seen[1].1["events"][0]["token_id"], "j3");
+        assert_eq!(seen[1].1["events"][0]["token"], "tok-3");
     }
 
     #[tokio::test]
@@ -144,8 +166,8 @@ mod tests {
             1,
             Duration::from_millis(10),
         );
-        reporter.report(AuditEvent::new(EventKind::TokenUsed, 0));
+        reporter.report(AuditEvent::new(EventKind::TokenUsed, 0), None);
         tokio::time::sleep(Duration::from_millis(100)).await;
-        reporter.report(AuditEvent::new(EventKind::TokenUsed, 1));
+        reporter.report(AuditEvent::new(EventKind::TokenUsed, 1), None);
     }
 }

@@ -247,7 +247,11 @@ impl Validator {
             tracing::debug!(error = ?r.kind, detail = ?r.detail, "access token refused");
         }
         if let Some(usage) = &self.usage {
-            usage.report(self.event(presented, &result));
+            let token = match &presented.credentials {
+                Ok(Some((_, token))) => Some(token.clone()),
+                _ => None,
+            };
+            usage.report(self.event(presented, &result), token);
         }
         result
     }

@@ -60,6 +60,10 @@ pub struct UpdateArgs {
     /// Redirection URI (repeatable; replaces the list)
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
+    /// Resource URI by which tokens are addressed to this client as a resource server
+    /// (repeatable; replaces the list; `--resource-uri ''` clears it)
+    #[arg(long = "resource-uri")]
+    resource_uris: Vec<String>,
     /// Access-token format: jwt or opaque
     #[arg(long)]
     token_format: Option<String>,
@@ -107,6 +111,11 @@ pub struct CreateArgs {
     /// RFC 8707 resource (audience) it may request tokens for (repeatable)
     #[arg(long = "audience")]
     audiences: Vec<String>,
+    /// Resource URI by which tokens are addressed to this client as a resource server: it may
+    /// introspect and report uses of tokens whose `aud` is one of them (repeatable; absolute URI,
+    /// no fragment)
+    #[arg(long = "resource-uri")]
+    resource_uris: Vec<String>,
     /// Access-token format: jwt or opaque
     #[arg(long, default_value = "jwt")]
     token_format: String,
@@ -194,6 +203,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "scope": c.scopes.join(" "),
         "default_scope": c.default_scopes.join(" "),
         "audiences": c.audiences,
+        "resource_uris": c.resource_uris,
         "token_format": c.token_format.as_str(),
         "jwt_alg": c.jwt_alg.as_str(),
         "auth_method": c.auth_method.as_str(),

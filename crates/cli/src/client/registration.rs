@@ -65,6 +65,7 @@ pub(super) fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         tokens_not_before: None,
         jwks: read_jwks(args.jwks_file.as_deref())?,
         jwks_uri: args.jwks_uri.clone(),
+        resource_uris: args.resource_uris.clone(),
         tls_client_auth: tls_client_auth(args)?,
         disabled: false,
         created_at: now,
@@ -139,6 +140,9 @@ pub(super) fn check(c: &Client) -> Result<(), String> {
                 .into(),
         );
     }
+    for uri in &c.resource_uris {
+        tessera_core::client::check_resource_uri(uri).map_err(|e| format!("--resource-uri {e}"))?;
+    }
     if let Some(bad) = c.audiences.iter().find(|a| !audience::is_valid_resource(a)) {
         return Err(format!(
             "audience {bad:?} must be an absolute URI without a fragment"
@@ -170,6 +174,14 @@ pub(super) fn apply(args: &UpdateArgs, c: &mut Client) -> Result<(), String> {
     }
     if !args.redirect_uris.is_empty() {
         c.redirect_uris = args.redirect_uris.clone();
+    }
+    if !args.resource_uris.is_empty() {
+        c.resource_uris = args
+            .resource_uris
+            .iter()
+            .filter(|u| !u.is_empty())
+            .cloned()
+            .collect();
     }
     if let Some(format) = &args.token_format {
         c.token_format = parse_token_format(format)?;

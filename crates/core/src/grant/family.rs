@@ -22,7 +22,15 @@ pub async fn mint_linked(
     let issued = mint::mint(authority, spec).await?;
     let linked = FamilyToken {
         kind: issued.format,
-        id: issued.token_id.clone(),
+        // The store links an opaque token by its row's selector, a JWT by its `jti`.
+        id: match issued.format {
+            crate::client::TokenFormat::Opaque => {
+                crate::token_id::opaque_selector(&issued.token_id)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            }
+            crate::client::TokenFormat::Jwt => issued.token_id.clone(),
+        },
         expires_at: authority.clock().now() + issued.expires_in,
     };
     let linked_live = authority

@@ -38,7 +38,8 @@ pub struct IssuedToken {
     pub access_token: Secret,
     /// The client it was issued to.
     pub client_id: String,
-    /// Its identifier for events and introspection (`jti`, or the opaque selector).
+    /// Its public identifier for events and introspection: the `jti`, or an opaque token's
+    /// [`crate::token_id`].
     pub token_id: String,
     /// `Bearer`.
     pub token_type: &'static str,

@@ -12,6 +12,7 @@ pub async fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken,
     let now = authority.clock().now();
     let selector = authority.next_selector().await?;
     let token = TokenString::generate(TokenKind::AccessToken, selector);
+    let token_id = crate::token_id::opaque(selector, &token.hash());
     let record = AccessTokenRecord {
         id: selector,
         hash: token.hash(),
@@ -29,7 +30,7 @@ pub async fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken,
     Ok(IssuedToken {
         client_id: spec.client_id,
         access_token: token,
-        token_id: selector.to_string(),
+        token_id,
         token_type: spec.binding.token_type(),
         expires_in: spec.ttl,
         scope: spec.scope,

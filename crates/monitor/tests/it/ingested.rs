@@ -57,6 +57,7 @@ impl Server {
     async fn client(&self, id: &str, format: TokenFormat, scopes: &[&str]) -> Creds {
         let secret = TokenString::generate_random(TokenKind::ClientSecret);
         let now = SystemClock.now();
+        let c_reports = scopes.contains(&"tessera:events");
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
         let c = Client {
             id: id.into(),
@@ -76,6 +77,12 @@ impl Server {
             access_token_ttl: None,
             jwks: None,
             jwks_uri: None,
+            // A reporter is a resource server for the API: it may report uses of its tokens.
+            resource_uris: if c_reports {
+                vec!["https://api.example.com".into()]
+            } else {
+                vec![]
+            },
             tls_client_auth: None,
             tokens_not_before: None,
             require_dpop: false,
@@ -121,7 +128,22 @@ impl Server {
         (token, issued)
     }
 
-    async fn report(&self, (id, secret): &Creds, events: &[AuditEvent]) -> (u16, Value) {
+    /// Reports `events`, each made with `token` (the server resolves it: the report's own
+    /// token facts are not kept).
+    async fn report(
+        &self,
+        (id, secret): &Creds,
+        token: &str,
+        events: &[AuditEvent],
+    ) -> (u16, Value) {
+        let events: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                let mut v = serde_json::to_value(e).unwrap();
+                v["token"] = json!(token);
+                v
+            })
+            .collect();
         let resp = self
             .http
             .post(format!("{}/admin/events", self.base))
@@ -162,8 +184,13 @@ async fn reported_uses_from_paris_then_tokyo_revoke_the_token_and_list_the_alert
     let mobile = server
         .client("mobile", TokenFormat::Opaque, &["read"])
         .await;
+    // Trusted to act: reported evidence alone revokes only for such a reporter.
     let rs = server
-        .client("orders-api", TokenFormat::Jwt, &["tessera:events"])
+        .client(
+            "orders-api",
+            TokenFormat::Jwt,
+            &["tessera:events", "tessera:events:act"],
+        )
         .await;
     let ops = server
         .client("ops", TokenFormat::Jwt, &["tessera:admin"])
@@ -182,12 +209,12 @@ async fn reported_uses_from_paris_then_tokyo_revoke_the_token_and_list_the_alert
         Ev::used(t + 1_000, "mobile", &token_id, ip(PARIS, 1, 1))
             .caller("mobile")
             .done(),
-        Ev::used(t + 61_000, "mobile", &token_id, ip(TOKYO, 1, 1))
+        Ev::used(t + 50_000, "mobile", &token_id, ip(TOKYO, 1, 1))
             .caller("mobile")
             .done(),
     ];
     assert_eq!(
-        server.report(&rs, &uses).await,
+        server.report(&rs, &token, &uses).await,
         (200, json!({"accepted": 2}))
     );
 
@@ -240,7 +267,11 @@ async fn a_token_presented_by_another_client_is_revoked_but_the_reporter_is_no_s
     let server = Server::start().await;
     let ci = server.client("ci", TokenFormat::Jwt, &["read"]).await;
     let rs = server
-        .client("orders-api", TokenFormat::Jwt, &["tessera:events"])
+        .client(
+            "orders-api",
+            TokenFormat::Jwt,
+            &["tessera:events", "tessera:events:act"],
+        )
         .await;
     let ops = server
         .client("ops", TokenFormat::Jwt, &["tessera:admin"])
@@ -258,7 +289,7 @@ async fn a_token_presented_by_another_client_is_revoked_but_the_reporter_is_no_s
         })
         .collect();
     assert_eq!(
-        server.report(&rs, &honest).await,
+        server.report(&rs, &token, &honest).await,
         (200, json!({"accepted": 3}))
     );
     // Then the token presented by a client it was not issued to.
@@ -266,7 +297,7 @@ async fn a_token_presented_by_another_client_is_revoked_but_the_reporter_is_no_s
         .caller("intruder")
         .done();
     assert_eq!(
-        server.report(&rs, &[stolen]).await,
+        server.report(&rs, &token, &[stolen]).await,
         (200, json!({"accepted": 1}))
     );
 
@@ -278,6 +309,44 @@ async fn a_token_presented_by_another_client_is_revoked_but_the_reporter_is_no_s
     assert_eq!(
         server.form("/introspect", &ci, &[("token", &token)]).await["active"],
         false
+    );
+    drop(server.running);
+}
+
+/// The review's attack: a `tessera:events` reporter (not trusted to act) reports a token as
+/// presented by another client. The alert is raised and listed, marked as reported evidence,
+/// but nothing is revoked until a person decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_reported_evidence_raises_an_alert_but_revokes_nothing() {
+    let server = Server::start().await;
+    let ci = server.client("ci", TokenFormat::Opaque, &["read"]).await;
+    let rs = server
+        .client("orders-api", TokenFormat::Jwt, &["tessera:events"])
+        .await;
+    let ops = server
+        .client("ops", TokenFormat::Jwt, &["tessera:admin"])
+        .await;
+    let (token, issued) = server.token(&ci).await;
+    let t = issued.time_ms;
+    let stolen = Ev::used(t + 1_000, "ci", "1", ip(PARIS, 1, 1))
+        .caller("intruder")
+        .done();
+    assert_eq!(
+        server.report(&rs, &token, &[stolen]).await,
+        (200, json!({"accepted": 1}))
+    );
+    let alerts = server.wait_for_alerts(&ops).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["detector"], "multi_client");
+    assert_eq!(
+        alerts[0]["token_id"],
+        issued.token_id.clone().unwrap().as_str()
+    );
+    assert_eq!(alerts[0]["evidence"]["provenance"], "reported");
+    assert_eq!(alerts[0]["actions"], json!([]));
+    assert_eq!(
+        server.form("/introspect", &ci, &[("token", &token)]).await["active"],
+        true
     );
     drop(server.running);
 }

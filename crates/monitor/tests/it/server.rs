@@ -67,6 +67,7 @@ impl Server {
             access_token_ttl: None,
             jwks: None,
             jwks_uri: None,
+            resource_uris: vec![],
             tls_client_auth: None,
             tokens_not_before: None,
             require_dpop: false,

@@ -1,6 +1,7 @@
-//! `POST /admin/events`: resource servers that do not run `tessera-validate` report token uses
-//! as a JSON batch `{"events": [...]}` of `token.used` events (docs/events.md); the caller holds
-//! `tessera:events` or `tessera:admin`. Answers `{"accepted": N}`; the batch is all or nothing.
+//! `POST /admin/events`: resource servers report token uses as a JSON batch `{"events": [...]}`
+//! of `token.used` events, each with the `token` it was made with (docs/events.md); the caller
+//! holds `tessera:events` or `tessera:admin` and is registered with the resource URIs the tokens
+//! are addressed to. Answers `{"accepted": N, "dropped": {reason: N}}` (core::ingest).
 use std::time::Instant;
 
 use axum::body::Body;
@@ -26,8 +27,8 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
         let batch: EventBatch = serde_json::from_slice(&admin.body).map_err(|e| {
             OAuthError::invalid_request("the body is not an event batch").with_detail(e.to_string())
         })?;
-        let accepted = ingest::ingest(&app.authority, &admin.caller, batch).await?;
-        Ok(axum::Json(serde_json::json!({ "accepted": accepted })).into_response())
+        let outcome = ingest::ingest(&app.authority, &admin.caller, batch).await?;
+        Ok(axum::Json(outcome).into_response())
     }
     .await;
     finish(&app, "admin_events", started, basic, result)

@@ -1,8 +1,11 @@
 //! `GET /revocations?after=CURSOR`: the revocation feed resource servers poll so a revoked JWT,
 //! a disabled or deleted client, a client's `tokens_not_before` and a withdrawn signing key reach
 //! them within seconds, without an introspection call per request (docs/validate.md). The caller
-//! is a client holding `tessera:revocations` (or `tessera:admin`), authenticated like the admin
-//! API; the answer names tokens by `jti` or selector only, never by value.
+//! is a registered resource server (a client with `--resource-uri`) or a client holding
+//! `tessera:revocations` (or `tessera:admin`), authenticated like the admin API. Every reader gets
+//! the whole feed — tokens named only by `jti` or opaque public id (unguessable, never the token),
+//! clients by id, keys by `kid`: a resource server cannot tell which tokens are for it before it
+//! sees them, and the entries carry no claims.
 use std::time::Instant;
 
 use axum::body::Body;
@@ -124,7 +127,9 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let result = async {
         let query = req.uri().query().map(str::to_string);
         let admin = admin_caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
-        require_any_scope(&admin.caller, &[ADMIN_SCOPE, REVOCATIONS_SCOPE])?;
+        if admin.caller.resource_uris.is_empty() {
+            require_any_scope(&admin.caller, &[ADMIN_SCOPE, REVOCATIONS_SCOPE])?;
+        }
         let after = cursor(query.as_deref())?;
         let now = app.authority.clock().now();
         let list = app

@@ -41,8 +41,11 @@ async fn a_client_deleted_through_another_handle_stops_working_within_a_second()
 async fn a_client_disabled_through_another_handle_stops_working_and_its_tokens_go_inactive() {
     let server = TestServer::start().await;
     let c = server.client(|_| {}).await;
-    let rs = server.client(|_| {}).await;
+    let rs = server
+        .client(|c| c.resource_uris = vec![crate::support::API.into()])
+        .await;
     let token = server.access_token(&c).await;
+    assert_eq!(server.introspect(&rs, &token).await["active"], true);
     let cli = tessera_store::open(&server.running.authority.config().database)
         .await
         .unwrap();

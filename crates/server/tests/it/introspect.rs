@@ -108,7 +108,12 @@ async fn introspection_requires_client_authentication() {
 async fn a_resource_server_client_introspects_and_the_event_names_both() {
     let server = TestServer::start().await;
     let c = server.client(|_| {}).await;
-    let rs = server.client(|c| c.audiences = vec![]).await;
+    let rs = server
+        .client(|c| {
+            c.audiences = vec![];
+            c.resource_uris = vec![API.into()];
+        })
+        .await;
     let token = server.access_token(&c).await;
     assert_eq!(server.introspect(&rs, &token).await["active"], true);
     let event = server
@@ -118,4 +123,62 @@ async fn a_resource_server_client_introspects_and_the_event_names_both() {
         .unwrap();
     assert_eq!(event.client_id.as_deref(), Some(c.id.as_str()));
     assert_eq!(event.caller_id.as_deref(), Some(rs.id.as_str()));
+}
+
+/// RFC 7662 §2.2 / §4: only callers allowed to know learn about a token — its own client, a
+/// resource server it is addressed to, a `tessera:introspect` (or `tessera:admin`) caller; any
+/// other client gets exactly what an unknown token gets.
+#[tokio::test]
+async fn only_callers_allowed_to_know_learn_about_a_token() {
+    let server = TestServer::start().await;
+    let inactive = serde_json::json!({"active": false});
+    for format in [TokenFormat::Jwt, TokenFormat::Opaque] {
+        let owner = server.client(|c| c.token_format = format).await;
+        let token = server.access_token(&owner).await;
+        let peer = server.client(|_| {}).await;
+        let rs = server
+            .client(|c| {
+                c.audiences = vec![];
+                c.resource_uris = vec!["https://other.example.com".into(), API.into()];
+            })
+            .await;
+        let other_rs = server
+            .client(|c| {
+                c.audiences = vec![];
+                c.resource_uris = vec!["https://other.example.com".into()];
+            })
+            .await;
+        let auditor = server
+            .client(|c| c.scopes = vec!["tessera:introspect".into()])
+            .await;
+        let admin = server
+            .client(|c| c.scopes = vec!["tessera:admin".into()])
+            .await;
+        for allowed in [&owner, &rs, &auditor, &admin] {
+            let body = server.introspect(allowed, &token).await;
+            assert_eq!(body["active"], true, "{format:?} {}", allowed.id);
+            assert_eq!(body["client_id"], owner.id.as_str());
+        }
+        // A fellow client of the same API, and a resource server for another API.
+        for refused in [&peer, &other_rs] {
+            assert_eq!(
+                server.introspect(refused, &token).await,
+                inactive,
+                "{format:?}"
+            );
+        }
+        // Indistinguishable from a token that does not exist.
+        assert_eq!(server.introspect(&peer, "tsr_at_nonsense").await, inactive);
+    }
+    let events = server.events_of(EventKind::TokenIntrospected).await;
+    let refused: Vec<_> = events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("caller_not_allowed"))
+        .collect();
+    assert_eq!(refused.len(), 4, "two refused callers, two formats");
+    assert!(
+        refused
+            .iter()
+            .all(|e| e.client_id.is_some() && e.caller_id.is_some())
+    );
 }

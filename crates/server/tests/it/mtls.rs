@@ -161,7 +161,10 @@ async fn tls_client_auth_by_san_and_dn_binds_the_token_to_the_certificate() {
                     .unwrap();
             assert_eq!(claims["cnf"]["x5t#S256"], cert.x5t().as_str());
         }
-        let rs = server.client(|_| {}).await;
+        // A resource server the token is addressed to (RFC 7662 §4: only it may introspect).
+        let rs = server
+            .client(|c| c.resource_uris = vec![crate::support::API.into()])
+            .await;
         let introspected = server.introspect(&rs, token).await;
         assert_eq!(
             introspected["cnf"]["x5t#S256"],

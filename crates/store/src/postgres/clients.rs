@@ -17,7 +17,7 @@ const CLIENT_ENTRY: &str = "INSERT INTO revocation_entries (kind, id, revoked_at
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri, resource_uris";
 
 fn hash(bytes: &[u8]) -> StoreResult<SecretHash> {
     SecretHash::from_bytes(bytes).ok_or_else(|| corrupt("clients", "secret_hash"))
@@ -59,6 +59,7 @@ fn from_row(r: &Row) -> StoreResult<Client> {
         scopes: r.try_get(6).map_err(get)?,
         default_scopes: r.try_get(7).map_err(get)?,
         audiences: r.try_get(8).map_err(get)?,
+        resource_uris: r.try_get(22).map_err(get)?,
         token_format: TokenFormat::parse(token_format)
             .ok_or_else(|| corrupt("clients", "token_format"))?,
         jwt_alg: SigningAlg::parse(jwt_alg).ok_or_else(|| corrupt("clients", "jwt_alg"))?,
@@ -104,7 +105,7 @@ impl ClientStore for PgStore {
         // deleted client stay refused (they were issued before it was created). One statement.
         let sql = format!(
             "WITH created AS (INSERT INTO clients ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
              RETURNING id, created_at, tokens_not_before, disabled) \
              UPDATE revocation_entries e SET revoked_at = c.created_at, \
              not_before = GREATEST(c.created_at, COALESCE(c.tokens_not_before, c.created_at)), disabled = c.disabled \
@@ -143,6 +144,7 @@ impl ClientStore for PgStore {
                 &c.tokens_not_before.map(|t| t as i64),
                 &c.redirect_uris,
                 &c.jwks_uri,
+                &c.resource_uris,
             ],
         )
         .await
@@ -184,7 +186,7 @@ impl ClientStore for PgStore {
                      audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
                      access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
                      jwks = $14, tls_client_auth = $15, tokens_not_before = $16, \
-                     redirect_uris = $17, jwks_uri = $18 WHERE id = $1",
+                     redirect_uris = $17, jwks_uri = $18, resource_uris = $19 WHERE id = $1",
                 )
                 .await?;
             let n = tx
@@ -209,6 +211,7 @@ impl ClientStore for PgStore {
                         &c.tokens_not_before.map(|t| t as i64),
                         &c.redirect_uris,
                         &c.jwks_uri,
+                        &c.resource_uris,
                     ],
                 )
                 .await?;

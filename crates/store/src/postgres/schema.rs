@@ -258,6 +258,11 @@ UPDATE grant_families SET expires_at = GREATEST(
     COALESCE((SELECT MAX(c.expires_at) FROM authorization_codes c WHERE c.family = grant_families.id), 0));
 CREATE INDEX grant_families_expires_at ON grant_families (expires_at);
 "#,
+    r#"
+-- Resource servers as registered identities: the resource URIs (token `aud` values) addressed
+-- to a client, which may introspect and report uses of those tokens.
+ALTER TABLE clients ADD COLUMN resource_uris TEXT[] NOT NULL DEFAULT '{}';
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

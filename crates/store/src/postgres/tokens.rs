@@ -208,14 +208,14 @@ impl TokenStore for PgStore {
         // cursor means the same on both backends.
         let rows = self
             .query(
-                "SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM ( \
+                "SELECT kind, id, expires_at, revoked_at, not_before, disabled, hash FROM ( \
                  SELECT 'jwt'::TEXT AS kind, jti AS id, expires_at, revoked_at, NULL::BIGINT AS not_before, \
-                 FALSE AS disabled FROM revoked_jtis WHERE revoked_at >= $1 AND expires_at > $4 \
+                 FALSE AS disabled, NULL::BYTEA AS hash FROM revoked_jtis WHERE revoked_at >= $1 AND expires_at > $4 \
                  UNION ALL \
-                 SELECT 'opaque', id::TEXT, expires_at, revoked_at, NULL, FALSE FROM access_tokens \
+                 SELECT 'opaque', id::TEXT, expires_at, revoked_at, NULL, FALSE, hash FROM access_tokens \
                  WHERE revoked_at IS NOT NULL AND revoked_at >= $1 AND expires_at > $4 \
                  UNION ALL \
-                 SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM revocation_entries \
+                 SELECT kind, id, expires_at, revoked_at, not_before, disabled, NULL FROM revocation_entries \
                  WHERE revoked_at >= $1 AND (expires_at IS NULL OR expires_at > $4)) feed \
                  WHERE (revoked_at, kind COLLATE \"C\", id COLLATE \"C\") > ($1, $2::TEXT COLLATE \"C\", $3::TEXT COLLATE \"C\") \
                  ORDER BY revoked_at, kind COLLATE \"C\", id COLLATE \"C\" LIMIT $5",
@@ -233,7 +233,7 @@ impl TokenStore for PgStore {
                 Ok(RevocationEntry {
                     kind: RevokedKind::parse(r.get::<_, &str>(0))
                         .ok_or_else(|| corrupt("revocation_entries", "kind"))?,
-                    id: r.get(1),
+                    id: public_id(r.get(1), r.get::<_, Option<&[u8]>>(6))?,
                     expires_at: r.get::<_, Option<i64>>(2).map(|t| t as u64),
                     revoked_at: r.get::<_, i64>(3) as u64,
                     not_before: r.get::<_, Option<i64>>(4).map(|t| t as u64),
@@ -257,4 +257,13 @@ impl TokenStore for PgStore {
             .await?;
         Ok(n == 1)
     }
+}
+
+/// An opaque token's feed id is its public id (`tessera_core::token_id`), which sorts exactly
+/// as its selector does among the feed's ids, so cursors keep their meaning.
+fn public_id(id: String, hash: Option<&[u8]>) -> StoreResult<String> {
+    let Some(hash) = hash else { return Ok(id) };
+    let selector = id.parse().map_err(|_| corrupt("access_tokens", "id"))?;
+    let hash = SecretHash::from_bytes(hash).ok_or_else(|| corrupt("access_tokens", "hash"))?;
+    Ok(tessera_core::token_id::opaque(selector, &hash))
 }

@@ -11,7 +11,7 @@ use super::SqliteStore;
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri, resource_uris";
 
 fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).expect("a string list serialises")
@@ -57,6 +57,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
         scopes: list(r.get(6)?)?,
         default_scopes: list(r.get(7)?)?,
         audiences: list(r.get(8)?)?,
+        resource_uris: list(r.get(22)?)?,
         token_format: TokenFormat::parse(&r.get::<_, String>(9)?)
             .ok_or_else(|| bad("token_format"))?,
         jwt_alg: SigningAlg::parse(&r.get::<_, String>(10)?).ok_or_else(|| bad("jwt_alg"))?,
@@ -102,7 +103,7 @@ impl ClientStore for SqliteStore {
             .run(move |conn| {
                 let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
                 conn.prepare_cached(&format!(
-                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
                 ))?
                 .execute(params![
                     c.id,
@@ -127,6 +128,7 @@ impl ClientStore for SqliteStore {
                     c.tokens_not_before.map(|t| t as i64),
                     json_list(&c.redirect_uris),
                     c.jwks_uri,
+                    json_list(&c.resource_uris),
                 ])?;
                 // A client id reused after a deletion: its new tokens are valid again, those of
                 // the deleted client stay refused (they were issued before it was created).
@@ -177,7 +179,7 @@ impl ClientStore for SqliteStore {
                     .prepare_cached(
                         "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, default_scopes = ?5, \
                          audiences = ?6, token_format = ?7, jwt_alg = ?8, auth_method = ?9, \
-                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17, jwks_uri = ?18 WHERE id = ?1",
+                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17, jwks_uri = ?18, resource_uris = ?19 WHERE id = ?1",
                     )?
                     .execute(params![
                         c.id,
@@ -198,6 +200,7 @@ impl ClientStore for SqliteStore {
                         c.tokens_not_before.map(|t| t as i64),
                         json_list(&c.redirect_uris),
                         c.jwks_uri,
+                        json_list(&c.resource_uris),
                     ])?;
                 let after = (c.disabled, c.tokens_not_before.map(|t| t as i64));
                 if before.is_some_and(|b| b != after) {

@@ -128,14 +128,14 @@ impl TokenStore for SqliteStore {
             // Each branch is narrowed by its revoked_at index; the row-value comparison makes the
             // cursor exact among entries of one second (the feed's order is revoked_at, kind, id).
             let mut stmt = conn.prepare_cached(
-                "SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM ( \
-                 SELECT 'jwt' AS kind, jti AS id, expires_at, revoked_at, NULL AS not_before, 0 AS disabled \
+                "SELECT kind, id, expires_at, revoked_at, not_before, disabled, hash FROM ( \
+                 SELECT 'jwt' AS kind, jti AS id, expires_at, revoked_at, NULL AS not_before, 0 AS disabled, NULL AS hash \
                  FROM revoked_jtis WHERE revoked_at >= ?1 AND expires_at > ?4 \
                  UNION ALL \
-                 SELECT 'opaque', CAST(id AS TEXT), expires_at, revoked_at, NULL, 0 FROM access_tokens \
+                 SELECT 'opaque', CAST(id AS TEXT), expires_at, revoked_at, NULL, 0, hash FROM access_tokens \
                  WHERE revoked_at IS NOT NULL AND revoked_at >= ?1 AND expires_at > ?4 \
                  UNION ALL \
-                 SELECT kind, id, expires_at, revoked_at, not_before, disabled FROM revocation_entries \
+                 SELECT kind, id, expires_at, revoked_at, not_before, disabled, NULL FROM revocation_entries \
                  WHERE revoked_at >= ?1 AND (expires_at IS NULL OR expires_at > ?4)) \
                  WHERE (revoked_at, kind, id) > (?1, ?2, ?3) \
                  ORDER BY revoked_at, kind, id LIMIT ?5",
@@ -150,7 +150,23 @@ impl TokenStore for SqliteStore {
                             format!("unknown revocation kind {kind:?}").into(),
                         )
                     })?,
-                    id: r.get(1)?,
+                    // An opaque token's feed id is its public id (tessera_core::token_id), which
+                    // sorts exactly as its selector does among the feed's ids.
+                    id: match r.get::<_, Option<Vec<u8>>>(6)? {
+                        None => r.get(1)?,
+                        Some(hash) => {
+                            let bad = |what: &str| {
+                                rusqlite::Error::FromSqlConversionFailure(
+                                    0,
+                                    rusqlite::types::Type::Blob,
+                                    format!("access_tokens.{what}").into(),
+                                )
+                            };
+                            let selector: i64 = r.get::<_, String>(1)?.parse().map_err(|_| bad("id"))?;
+                            let hash = SecretHash::from_bytes(&hash).ok_or_else(|| bad("hash"))?;
+                            tessera_core::token_id::opaque(selector as u64, &hash)
+                        }
+                    },
                     expires_at: r.get::<_, Option<i64>>(2)?.map(|t| t as u64),
                     revoked_at: r.get::<_, i64>(3)? as u64,
                     not_before: r.get::<_, Option<i64>>(4)?.map(|t| t as u64),

@@ -143,6 +143,7 @@ impl TestServer {
             tokens_not_before: None,
             jwks: None,
             jwks_uri: None,
+            resource_uris: vec![],
             tls_client_auth: None,
             disabled: false,
             created_at: SystemClock.now(),

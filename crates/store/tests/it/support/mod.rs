@@ -157,6 +157,7 @@ pub fn client(id: &str, created_at: u64) -> Client {
         access_token_ttl: None,
         jwks: None,
         jwks_uri: None,
+        resource_uris: vec![],
         tls_client_auth: Some(tessera_core::binding::mtls::TlsClientAuth::SanDns(
             "ci.example.com".into(),
         )),

@@ -80,6 +80,7 @@ impl As {
             tokens_not_before: None,
             jwks: None,
             jwks_uri: None,
+            resource_uris: vec![],
             tls_client_auth: None,
             disabled: false,
             created_at: SystemClock.now(),
