@@ -121,7 +121,8 @@ impl Matcher {
                 {
                     continue;
                 }
-                if rule.validator.accepts(&data[s..e]) {
+                let quoted = s > 0 && matches!(data[s - 1], b'"' | b'\'' | b'`');
+                if rule.validator.accepts_in(&data[s..e], quoted) {
                     hits.push((rule_index, s, e));
                 }
             }

@@ -377,6 +377,7 @@ pub static RULES: &[Rule] = &[
             concat!("\tpassword := \"", "kX9#mP2vL5q\""),
             concat!("  db-password: ", "S3cure.Pass-42"),
             concat!("REDIS_PASS=", "r3d1s-Pr0d-7781"),
+            concat!("DB_PASSWORD=", "QmTzRwPvKsNjHyLgFbX_q"),
             concat!(
                 "cmd.Env = append(os.Environ(), \"DB_PASSWORD=",
                 "q8Zr2LmX4vT9\")"

@@ -45,6 +45,13 @@ impl Validator {
 
     /// Whether `secret` passes this check.
     pub fn accepts(self, secret: &[u8]) -> bool {
+        self.accepts_in(secret, true)
+    }
+
+    /// Whether `secret` passes this check, knowing whether it stood inside quotes: an unquoted
+    /// `dbPassword` or `db_password` after `password =` is a variable in code, while a quoted
+    /// one is a string literal (in YAML and `.env` files, quoting is optional either way).
+    pub fn accepts_in(self, secret: &[u8], quoted: bool) -> bool {
         let Ok(text) = std::str::from_utf8(secret) else {
             return false;
         };
@@ -61,9 +68,10 @@ impl Validator {
             Self::NotPlaceholder => !is_placeholder(text),
             Self::Jwt => !is_placeholder(text) && jwt_shape_ok(text),
             Self::PrivateKey => private_key_body_ok(text),
-            Self::Password => password_ok(text),
+            Self::Password => !has_format_prefix(text) && password_ok(text, quoted),
             Self::Entropy(min) => {
-                !is_placeholder(text)
+                !has_format_prefix(text)
+                    && !is_placeholder(text)
                     && !looks_like_reference(text)
                     && shannon_entropy(text) >= min
                     && text.bytes().any(|b| b.is_ascii_digit())
@@ -91,6 +99,36 @@ const KNOWN_EXAMPLES: &[&str] = &[
 
 fn is_known_example(text: &str) -> bool {
     KNOWN_EXAMPLES.contains(&text)
+}
+
+/// Prefixes of formats that have their own rule. A value carrying one is judged by that rule
+/// alone: when it fails there (a bad checksum, a wrong length) it is a near miss, and the
+/// assignment rules must not report it as a high-entropy secret instead.
+const FORMAT_PREFIXES: &[&str] = &[
+    "tsr_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "rk_test_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "eyJ",
+];
+
+fn has_format_prefix(text: &str) -> bool {
+    FORMAT_PREFIXES.iter().any(|p| text.starts_with(p))
 }
 
 /// Words that mark a value as a stand-in. Matched case-insensitively anywhere in the value.
@@ -231,8 +269,12 @@ pub fn is_non_secret_name(name: &[u8]) -> bool {
 }
 
 /// See [`Validator::Password`].
-fn password_ok(text: &str) -> bool {
-    if !(8..=128).contains(&text.len()) || is_placeholder(text) || names_something(text) {
+fn password_ok(text: &str, quoted: bool) -> bool {
+    if !(8..=128).contains(&text.len())
+        || is_placeholder(text)
+        || names_something(text)
+        || (!quoted && is_identifier(text))
+    {
         return false;
     }
     let classes = [
@@ -251,9 +293,8 @@ fn password_ok(text: &str) -> bool {
 }
 
 /// Whether a value assigned to a password name is the name of something else: a URL, an
-/// absolute path, an environment variable (`DB_PASSWORD_V2`), a variable (`db_password`,
-/// `dbPassword`, no digit) or a member path (`settings.DB_PASSWORD`, `self.password`,
-/// `params->secret`, `Config::KEY`).
+/// absolute path, an environment variable (`DB_PASSWORD_V2`) or a member path
+/// (`settings.DB_PASSWORD`, `self.password`, `params->secret`, `Config::KEY`).
 fn names_something(text: &str) -> bool {
     if text.contains("://") || (text.starts_with('/') && text.matches('/').count() >= 2) {
         return true;
@@ -263,25 +304,39 @@ fn names_something(text: &str) -> bool {
             && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             && !p.as_bytes()[0].is_ascii_digit()
     };
-    if !is_ident(text) {
-        let parts: Vec<&str> = text
-            .split(['.', ':'])
-            .flat_map(|p| p.split("->"))
-            .filter(|p| !p.is_empty())
-            .collect();
-        return parts.len() >= 2
-            && parts.iter().all(|p| is_ident(p))
-            && !text.contains(":.")
-            && parts
-                .iter()
-                .all(|p| !mixes_letters_and_digits(p) || p.contains('_'));
+    if is_ident(text) {
+        return text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && text.contains('_')
+            && text.as_bytes()[0].is_ascii_uppercase();
     }
-    let has_digit = text.bytes().any(|b| b.is_ascii_digit());
-    let screaming = text
-        .bytes()
-        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-        && text.contains('_');
-    screaming || !has_digit
+    let parts: Vec<&str> = text
+        .split(['.', ':'])
+        .flat_map(|p| p.split("->"))
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| is_ident(p))
+        && parts
+            .iter()
+            .all(|p| !mixes_letters_and_digits(p) || p.contains('_'))
+}
+
+/// A variable's name: no digit, and each `_`-separated part is all capitals or words
+/// (`db`, `dbPassword`, `DbPassword`) — a capital always starts a lower-case run. Random
+/// mixed-case strings almost never have that shape.
+fn is_identifier(text: &str) -> bool {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
+        return false;
+    }
+    text.split('_').filter(|p| !p.is_empty()).all(|part| {
+        let b = part.as_bytes();
+        b.iter().all(u8::is_ascii_uppercase)
+            || b.iter().enumerate().all(|(i, c)| {
+                !c.is_ascii_uppercase() || b.get(i + 1).is_some_and(u8::is_ascii_lowercase)
+            })
+    })
 }
 
 fn mixes_letters_and_digits(part: &str) -> bool {
