@@ -384,7 +384,8 @@ fn dotenv(g: &mut Gen, dir: &str) -> Doc {
     d.secret("password-env", style.replace("{}", &pw));
     if g.rng.chance(1, 2) {
         let pat = g.github_pat();
-        d.secret("github-fine-grained", format!("GH_TOKEN={pat}"));
+        let name = *g.rng.pick(&["GH_TOKEN", "GH_PAT", "CR_PAT", "GITHUB_PAT"]);
+        d.secret("github-fine-grained", format!("{name}={pat}"));
     }
     let (kind, value) = g.placeholder();
     d.decoy(kind, format!("ADMIN_PASSWORD={value}"));
@@ -402,7 +403,8 @@ fn workflow(g: &mut Gen, dir: &str) -> Doc {
         .line("    runs-on: ubuntu-latest")
         .line("    env:");
     let pat = g.github_pat();
-    d.secret("github-fine-grained", format!("      GH_TOKEN: {pat}"));
+    let name = *g.rng.pick(&["GH_TOKEN", "GH_PAT", "REGISTRY_PAT"]);
+    d.secret("github-fine-grained", format!("      {name}: {pat}"));
     d.decoy("reference", "      NPM_TOKEN: ${{ secrets.NPM_TOKEN }}");
     decoy_or_secret(g, &mut d, "password-yaml", |v| {
         format!("      DEPLOY_PASSWORD: \"{v}\"")
@@ -640,10 +642,13 @@ fn third_party(g: &mut Gen, dir: &str) -> Doc {
         3 => {
             let mut d = Doc::new(format!("{dir}/.env.payments"));
             let sk = secrets::stripe_live(g.rng.below(1 << 30) as u64);
-            d.secret("stripe", format!("STRIPE_SECRET_KEY={sk}")).decoy(
-                "placeholder",
-                "STRIPE_WEBHOOK_SECRET=whsec_your_webhook_secret_here",
-            );
+            let test_key = secrets::stripe_test(g.rng.below(1 << 30) as u64);
+            d.secret("stripe", format!("STRIPE_SECRET_KEY={sk}"))
+                .secret("stripe-test", format!("STRIPE_TEST_KEY={test_key}"))
+                .decoy(
+                    "placeholder",
+                    "STRIPE_WEBHOOK_SECRET=whsec_your_webhook_secret_here",
+                );
             d
         }
         _ => {
@@ -724,6 +729,18 @@ fn tessera_tokens(g: &mut Gen, dir: &str) -> Doc {
 }
 
 fn key_files(g: &mut Gen, dir: &str) -> Doc {
+    if g.rng.chance(1, 3) {
+        let mut d = Doc::new(format!("{dir}/.ssh/id_deploy"));
+        let key = secrets::openssh_key(g.rng.below(1 << 30) as u64);
+        for (i, line) in key.lines().enumerate() {
+            if i == 0 {
+                d.secret("private-key", line);
+            } else {
+                d.line(line);
+            }
+        }
+        return d;
+    }
     let kind = *g.rng.pick(&["RSA ", "EC ", "OPENSSH ", ""]);
     let mut d = Doc::new(format!("{dir}/certs/server.key"));
     d.secret("private-key", format!("-----BEGIN {kind}PRIVATE KEY-----"));
