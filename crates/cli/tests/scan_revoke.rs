@@ -172,3 +172,33 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Issue 13 item 10: `tessera scan --server` refuses, before scanning or connecting, a URL that
+/// would send the admin credentials over plain http to a host that is not loopback — by parsing
+/// the host, so `127.attacker.example` is a name, not 127.0.0.0/8.
+#[test]
+fn scan_refuses_plain_http_to_a_non_loopback_server() {
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("a.txt"), "nothing here\n").unwrap();
+    for url in [
+        "http://127.attacker.example:8080",
+        "http://auth.example.com",
+    ] {
+        let out = Command::new(BIN)
+            .args([
+                "scan",
+                tree.path().to_str().unwrap(),
+                "--no-progress",
+                "--server",
+                url,
+            ])
+            .env("TESSERA_CLIENT_ID", "ops")
+            .env("TESSERA_CLIENT_SECRET", "not-sent")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains("loopback"), "{url}: {stderr}");
+        assert!(!stderr.contains("not-sent"));
+    }
+}

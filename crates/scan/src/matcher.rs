@@ -9,7 +9,7 @@
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::Regex;
 
-use crate::rules::{RULES, Rule};
+use crate::rules::{RULES, Rule, validate};
 
 /// The compiled rule set; build once, share across threads (it is `Sync`).
 pub struct Matcher {
@@ -91,6 +91,12 @@ impl Matcher {
         windows.sort_unstable();
         windows.dedup();
 
+        // A marker in the first lines marks the whole file as test data (see FIXTURE_MARKERS).
+        let head_end = memchr::memchr_iter(b'\n', data)
+            .nth(FIXTURE_HEAD_LINES - 1)
+            .unwrap_or(data.len());
+        let fixture_file = validate::has_fixture_marker(&data[..head_end]);
+
         // 2. Rule regexes on their windows, then validators.
         let mut hits: Vec<(usize, usize, usize)> = Vec::new(); // (rule, start, end) of the secret
         for (rule_index, ws, we) in windows {
@@ -104,7 +110,19 @@ impl Matcher {
                 if hits.iter().any(|&(r, hs, _)| r == rule_index && hs == s) {
                     continue;
                 }
-                if rule.validator.accepts(&data[s..e]) {
+                if caps
+                    .name("name")
+                    .is_some_and(|n| validate::is_non_secret_name(n.as_bytes()))
+                {
+                    continue;
+                }
+                if !rule.validator.verifies_format()
+                    && (fixture_file || validate::has_fixture_marker(around_line(data, s)))
+                {
+                    continue;
+                }
+                let quoted = s > 0 && matches!(data[s - 1], b'"' | b'\'' | b'`');
+                if rule.validator.accepts_in(&data[s..e], quoted) {
                     hits.push((rule_index, s, e));
                 }
             }
@@ -142,6 +160,21 @@ impl Matcher {
         }
         out
     }
+}
+
+/// How many leading lines of a file may carry a file-wide fixture marker.
+const FIXTURE_HEAD_LINES: usize = 5;
+
+/// The line holding byte `at` and the line before it (where a marker comment usually sits).
+fn around_line(data: &[u8], at: usize) -> &[u8] {
+    let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+    let start = if line_start == 0 {
+        0
+    } else {
+        memchr::memrchr(b'\n', &data[..line_start - 1]).map_or(0, |i| i + 1)
+    };
+    let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+    &data[start..end]
 }
 
 impl Default for Matcher {

@@ -66,6 +66,10 @@ pub fn scan(opts: &ScanOptions) -> Result<(Vec<Finding>, Stats), ScanError> {
 /// Runs a whole scan and writes the report to `out`. Returns the exit code for findings
 /// ([`EXIT_CLEAN`] or [`EXIT_FINDINGS`]); an `Err` means [`EXIT_ERROR`].
 pub fn run(opts: &ScanOptions, out: &mut dyn Write) -> Result<i32, ScanError> {
+    // Refuse a --server URL that would expose the admin credentials before reading anything.
+    if let Some(check) = &opts.server {
+        check.target()?;
+    }
     let (mut findings, stats) = scan(opts)?;
     if let Some(path) = &opts.write_baseline {
         baseline::write(path, &findings)?;

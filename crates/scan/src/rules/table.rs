@@ -22,6 +22,25 @@ const GENERIC_KEYWORDS: &[&str] = &[
     "credential",
 ];
 
+/// Names under which a value is a password.
+const PASSWORD_KEYWORDS: &[&str] = &["password", "passwd", "passphrase", "pwd", "_pass"];
+const ENV_PAIR_KEYWORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "credential",
+];
+
+/// `NAME = value`, `NAME: value`, `NAME := "value"`, `"NAME": "value"`, `("NAME", "value")`:
+/// the value ends at a quote, a separator, white space or the end of the line — a value followed
+/// by `(`, `[` or `{` is code (`os.Getenv(…)`, `ENV[…]`, `${…}`) and does not match.
+const PASSWORD_ASSIGNMENT: &str = r#"(?i)(?P<name>[a-z0-9_.-]*(?:password|passwd|passphrase|pwd|_pass\b)[a-z0-9_.-]*)["']?\s*(?::=|=>|=|:|["']\s*,)\s*["'`]?(?P<secret>[^\s"'`,;(){}\[\]<>]{1,200})(?:["'`,;\s]|$)"#;
+
 /// Every rule, most specific first.
 pub static RULES: &[Rule] = &[
     Rule {
@@ -153,20 +172,40 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: "github-fine-grained-pat",
-        description: "GitHub fine-grained personal access token (github_pat_), CRC32 checksum verified",
+        description: "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59 base62)",
         severity: Severity::High,
         keywords: &["github_pat_"],
+        // GitHub documents no checksum for this format (unlike ghp_ & co), so the exact shape
+        // — 22 and 59 base62 characters, bounded on both sides — is the whole test.
         pattern: r"\bgithub_pat_[0-9A-Za-z]{22}_[0-9A-Za-z]{59}\b",
         span: 0,
-        validator: Validator::GithubChecksum,
-        examples: &[concat!(
-            "github_pat_",
-            "CN6Zj4a3dDVhYRnKTbxTNJ_FoBinF5aJXVuLkSIc47WQAmL9xVQ2zg4mZaouqKLiMcVbpT4r5yHU1tduuU"
-        )],
-        decoys: &[concat!(
-            "github_pat_",
-            "CN6Zj4a3dDVhYRnKTbxTNJ_FoBinF5aJXVuLkSIc47WQAmL9xVQ2zg4mZaouqKLiMcVbpT4r5yHU1tduuV"
-        )],
+        validator: Validator::NotPlaceholder,
+        examples: &[
+            concat!(
+                "GH_PAT=github_pat_",
+                "CN6Zj4a3dDVhYRnKTbxTNJ_FoBinF5aJXVuLkSIc47WQAmL9xVQ2zg4mZaouqKLiMcVbpT4r5yHU1tduuU"
+            ),
+            concat!(
+                "          token: github_pat_",
+                "11ABCDEFG0kq7Rw3ZpX2Lm_Tn8Vb4Yc6Hd1Jf5Ks9Qa2We7Rt3Yu6Io0Pl4Zx8Cv1Bn5Mm9Qq2Ww6Ee3Rr"
+            ),
+        ],
+        decoys: &[
+            // One character short, one too long, on either side of the `_`.
+            concat!(
+                "github_pat_",
+                "CN6Zj4a3dDVhYRnKTbxTN_FoBinF5aJXVuLkSIc47WQAmL9xVQ2zg4mZaouqKLiMcVbpT4r5yHU1tduuU"
+            ),
+            concat!(
+                "github_pat_",
+                "CN6Zj4a3dDVhYRnKTbxTNJ_FoBinF5aJXVuLkSIc47WQAmL9xVQ2zg4mZaouqKLiMcVbpT4r5yHU1tduu"
+            ),
+            concat!(
+                "github_pat_",
+                "CN6Zj4a3dDVhYRnKTbxTNJ_FoBinF5aJXVuLkSIc47WQAmL9xVQ2zg4mZaouqKLiMcVbpT4r5yHU1tduuUx"
+            ),
+            "github_pat_xxxxxxxxxxxxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ],
     },
     Rule {
         id: "aws-access-key-id",
@@ -278,14 +317,25 @@ pub static RULES: &[Rule] = &[
         pattern: r"(?s-u)-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----.*?-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----",
         span: 64 * 1024,
         validator: Validator::PrivateKey,
-        examples: &[concat!(
-            "-----BEGIN RSA PRIVATE KEY-----\n",
-            "O3YUI6EvDl9PPyWM1y4MSYiKoSBqnGvwP0mhxfQCFRVnBdfX2iA4uhrZ+3R8s4Mg\n",
-            "HyJu/BSubLWdmQcIY/PqE0m35pF+BL8wqpYVy/GhtyeDOr3XG24OJT1afjV/D/FW\n",
-            "-----END RSA PRIVATE KEY-----\n"
-        )],
+        examples: &[
+            concat!(
+                "-----BEGIN RSA PRIVATE KEY-----\n",
+                "O3YUI6EvDl9PPyWM1y4MSYiKoSBqnGvwP0mhxfQCFRVnBdfX2iA4uhrZ+3R8s4Mg\n",
+                "HyJu/BSubLWdmQcIY/PqE0m35pF+BL8wqpYVy/GhtyeDOr3XG24OJT1afjV/D/FW\n",
+                "-----END RSA PRIVATE KEY-----\n"
+            ),
+            // A GCP service-account JSON: the PEM inside a string, line breaks escaped.
+            concat!(
+                "  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n",
+                "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\\n",
+                "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\\n",
+                "-----END PRIVATE KEY-----\\n\",",
+            ),
+        ],
         decoys: &[
             "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+            "\"private_key\": \"-----BEGIN PRIVATE KEY-----\\n<your key>\\n-----END PRIVATE KEY-----\\n\"",
+            "\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIE...\\n-----END PRIVATE KEY-----\\n\"",
             "-----BEGIN PUBLIC KEY-----\nO3YUI6EvDl9PPyWM1y4MSYiKoSBqnGvwP0mhxfQCFRVnBdfX2iA4uhrZ+3R8s4Mg\n-----END PUBLIC KEY-----",
             "-----BEGIN OPENSSH PRIVATE KEY-----\n<your key here>\n-----END OPENSSH PRIVATE KEY-----",
         ],
@@ -313,15 +363,84 @@ pub static RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: "password-assignment",
+        description: "Password assigned to a password-like name (.env, YAML, JSON, code, Kubernetes)",
+        severity: Severity::Medium,
+        keywords: PASSWORD_KEYWORDS,
+        pattern: PASSWORD_ASSIGNMENT,
+        span: 0,
+        validator: Validator::Password,
+        examples: &[
+            concat!("DB_PASSWORD=", "Winter2024!x"),
+            concat!("export PGPASSWORD='", "h7Kp2mQz9'"),
+            concat!("    \"password\": \"", "Tr0ub4dor&3x\","),
+            concat!("\tpassword := \"", "kX9#mP2vL5q\""),
+            concat!("  db-password: ", "S3cure.Pass-42"),
+            concat!("REDIS_PASS=", "r3d1s-Pr0d-7781"),
+            concat!("DB_PASSWORD=", "QmTzRwPvKsNjHyLgFbX_q"),
+            concat!(
+                "cmd.Env = append(os.Environ(), \"DB_PASSWORD=",
+                "q8Zr2LmX4vT9\")"
+            ),
+            concat!("os.Setenv(\"SMTP_PASSWORD\", \"", "mX4vT9pK1w!\")"),
+        ],
+        decoys: &[
+            "DB_PASSWORD=changeme",
+            "DB_PASSWORD=${DB_PASSWORD}",
+            "password: $(DB_PASSWORD)",
+            "password: \"{{ .Values.db.password }}\"",
+            "password: <password>",
+            "password: your-password-here",
+            "password: xxxxxxxxxx",
+            "\"password\": \"\"",
+            "password := os.Getenv(\"DB_PASSWORD\")",
+            "Password: cfg.Database.Password,",
+            "password = request.form['password']",
+            "password = get_password()",
+            "password: string;",
+            "password = db_password",
+            "password = dbPassword",
+            "DB_PASSWORD=DB_PASSWORD_V2",
+            "password_hash = \"$argon2id$v=19$m=19456\"",
+            "password_min_length: 12345678x",
+            "PASSWORD_FILE=/run/secrets/db_password",
+            "password: hunter2",
+            "password = 'x7Kp9mQ2' # test fixture",
+            "bypass = 1",
+        ],
+    },
+    Rule {
+        id: "env-pair-secret",
+        description: "Secret value in a name/value pair (Kubernetes env, ECS task definitions)",
+        severity: Severity::Medium,
+        keywords: ENV_PAIR_KEYWORDS,
+        pattern: r#"(?i)["']?name["']?\s*:\s*["']?(?P<name>[a-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api_?key|credential)[a-z0-9_.-]*)["']?\s*,?\s*["']?value["']?\s*:\s*["'`]?(?P<secret>[^\s"'`,;(){}\[\]<>]{1,200})(?:["'`,;}\s]|$)"#,
+        span: 256,
+        validator: Validator::Password,
+        examples: &[
+            concat!(
+                "        env:\n        - name: DB_PASSWORD\n          value: \"",
+                "Pg-Pr0d-2291x\"\n"
+            ),
+            concat!("{\"name\": \"API_TOKEN\", \"value\": \"", "kX9mP2vL5qR7\"}"),
+        ],
+        decoys: &[
+            "- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      name: db\n      key: password\n",
+            "- name: DB_PASSWORD\n  value: \"{{ .Values.db.password }}\"\n",
+            "- name: DB_PASSWORD\n  value: $(DB_PASSWORD)\n",
+            "- name: DB_PASSWORD\n  value: changeme\n",
+        ],
+    },
+    Rule {
         id: "generic-secret-assignment",
         description: "High-entropy value assigned to a password/secret/token/api-key name",
         severity: Severity::Medium,
         keywords: GENERIC_KEYWORDS,
-        pattern: r#"(?i)[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credential)s?[a-z0-9_.-]*["']?\s*(?::=|=>|=|:)\s*["'`]?(?P<secret>[^\s"'`,;()\[\]{}]{12,200})"#,
+        pattern: r#"(?i)(?P<name>[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credential)s?[a-z0-9_.-]*)["']?\s*(?::=|=>|=|:)\s*["'`]?(?P<secret>[^\s"'`,;()\[\]{}]{12,200})"#,
         span: 0,
         validator: Validator::Entropy(3.3),
         examples: &[
-            concat!("DB_PASSWORD=", "VvFKPgGCeRppmwCuDOEb7"),
+            concat!("SECRET_KEY_BASE=", "VvFKPgGCeRppmwCuDOEb7"),
             concat!(
                 "  \"client_secret\": \"",
                 "a644fb12853ef86dcfaea21818b904ce\","

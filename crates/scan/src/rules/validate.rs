@@ -27,11 +27,31 @@ pub enum Validator {
     /// Not a placeholder, at least this many bits of Shannon entropy per character, and both
     /// letters and digits (identifiers and English words rarely have both at high entropy).
     Entropy(f64),
+    /// A value assigned to a password-like name: people choose passwords, so no entropy bar —
+    /// instead 8–128 characters, at least two of lower/upper/digit/symbol, not a placeholder and
+    /// not the name of something else (a variable, an environment variable, a member path, a URL).
+    Password,
 }
 
 impl Validator {
+    /// Whether a pass proves the format (a checksum): such findings are reported even in files
+    /// marked as test fixtures, because a checksummed token is a token wherever it sits.
+    pub fn verifies_format(self) -> bool {
+        matches!(
+            self,
+            Self::Tessera(_) | Self::TesseraMalformed | Self::GithubChecksum
+        )
+    }
+
     /// Whether `secret` passes this check.
     pub fn accepts(self, secret: &[u8]) -> bool {
+        self.accepts_in(secret, true)
+    }
+
+    /// Whether `secret` passes this check, knowing whether it stood inside quotes: an unquoted
+    /// `dbPassword` or `db_password` after `password =` is a variable in code, while a quoted
+    /// one is a string literal (in YAML and `.env` files, quoting is optional either way).
+    pub fn accepts_in(self, secret: &[u8], quoted: bool) -> bool {
         let Ok(text) = std::str::from_utf8(secret) else {
             return false;
         };
@@ -48,8 +68,10 @@ impl Validator {
             Self::NotPlaceholder => !is_placeholder(text),
             Self::Jwt => !is_placeholder(text) && jwt_shape_ok(text),
             Self::PrivateKey => private_key_body_ok(text),
+            Self::Password => !has_format_prefix(text) && password_ok(text, quoted),
             Self::Entropy(min) => {
-                !is_placeholder(text)
+                !has_format_prefix(text)
+                    && !is_placeholder(text)
                     && !looks_like_reference(text)
                     && shannon_entropy(text) >= min
                     && text.bytes().any(|b| b.is_ascii_digit())
@@ -79,6 +101,36 @@ fn is_known_example(text: &str) -> bool {
     KNOWN_EXAMPLES.contains(&text)
 }
 
+/// Prefixes of formats that have their own rule. A value carrying one is judged by that rule
+/// alone: when it fails there (a bad checksum, a wrong length) it is a near miss, and the
+/// assignment rules must not report it as a high-entropy secret instead.
+const FORMAT_PREFIXES: &[&str] = &[
+    "tsr_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "rk_test_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "eyJ",
+];
+
+fn has_format_prefix(text: &str) -> bool {
+    FORMAT_PREFIXES.iter().any(|p| text.starts_with(p))
+}
+
 /// Words that mark a value as a stand-in. Matched case-insensitively anywhere in the value.
 const PLACEHOLDER_WORDS: &[&str] = &[
     "example",
@@ -106,7 +158,190 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     ">",
     "%(",
     "$(",
+    "replace_me",
+    "replace-me",
+    "replaceme",
+    "insert_",
+    "insert-",
+    "_here",
+    "-here",
+    "todo",
 ];
+
+/// Words that mark a line (or, in a file's first lines, the whole file) as test data: values
+/// there that only look like secrets (no checksum) are not reported. Matched case-insensitively.
+pub const FIXTURE_MARKERS: &[&str] = &[
+    "test fixture",
+    "fixture:",
+    "fixtures only",
+    "not a real secret",
+    "not a real password",
+    "not a real key",
+    "not a real credential",
+    "fake credential",
+    "fake secret",
+    "fake password",
+    "dummy credential",
+    "dummy password",
+    "tessera-scan:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+];
+
+/// Whether `text` (a line or a file's head) carries a [`FIXTURE_MARKERS`] marker.
+pub fn has_fixture_marker(text: &[u8]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    FIXTURE_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(&lower, m.as_bytes()).is_some())
+}
+
+/// Parts of an assigned name that say the value is about a secret, not the secret itself:
+/// `password_hash`, `token_url`, `password_min_length`, `secret_name`, `PASSWORD_FILE`, …
+const NON_SECRET_NAME_PARTS: &[&str] = &[
+    "hash",
+    "regex",
+    "pattern",
+    "label",
+    "prompt",
+    "message",
+    "msg",
+    "hint",
+    "field",
+    "policy",
+    "length",
+    "len",
+    "min",
+    "max",
+    "reset",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "dir",
+    "placeholder",
+    "format",
+    "type",
+    "strength",
+    "expiry",
+    "expires",
+    "rule",
+    "rules",
+    "name",
+    "env",
+    "var",
+    "ref",
+    "header",
+    "param",
+    "id",
+    "count",
+    "enabled",
+    "required",
+    "input",
+    "endpoint",
+];
+
+/// Whether an assigned name (`DB_PASSWORD_FILE`, `tokenUrl`, `password.min-length`) has a
+/// part from [`NON_SECRET_NAME_PARTS`]; parts split at `_ . -` and lower-to-upper case changes.
+pub fn is_non_secret_name(name: &[u8]) -> bool {
+    let Ok(name) = std::str::from_utf8(name) else {
+        return false;
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if matches!(c, '_' | '.' | '-' | '"' | '\'') {
+            parts.push(std::mem::take(&mut current));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            parts.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    parts.push(current);
+    parts
+        .iter()
+        .any(|p| NON_SECRET_NAME_PARTS.contains(&p.as_str()))
+}
+
+/// See [`Validator::Password`].
+fn password_ok(text: &str, quoted: bool) -> bool {
+    if !(8..=128).contains(&text.len())
+        || is_placeholder(text)
+        || names_something(text)
+        || (!quoted && is_identifier(text))
+    {
+        return false;
+    }
+    let classes = [
+        text.bytes().any(|b| b.is_ascii_lowercase()),
+        text.bytes().any(|b| b.is_ascii_uppercase()),
+        text.bytes().any(|b| b.is_ascii_digit()),
+        text.bytes().any(|b| !b.is_ascii_alphanumeric()),
+    ];
+    let distinct = {
+        let mut seen = [false; 256];
+        text.bytes()
+            .filter(|&b| !std::mem::replace(&mut seen[b as usize], true))
+            .count()
+    };
+    classes.iter().filter(|&&c| c).count() >= 2 && distinct >= 5
+}
+
+/// Whether a value assigned to a password name is the name of something else: a URL, an
+/// absolute path, an environment variable (`DB_PASSWORD_V2`) or a member path
+/// (`settings.DB_PASSWORD`, `self.password`, `params->secret`, `Config::KEY`).
+fn names_something(text: &str) -> bool {
+    if text.contains("://") || (text.starts_with('/') && text.matches('/').count() >= 2) {
+        return true;
+    }
+    let is_ident = |p: &str| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !p.as_bytes()[0].is_ascii_digit()
+    };
+    if is_ident(text) {
+        return text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && text.contains('_')
+            && text.as_bytes()[0].is_ascii_uppercase();
+    }
+    let parts: Vec<&str> = text
+        .split(['.', ':'])
+        .flat_map(|p| p.split("->"))
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| is_ident(p))
+        && parts
+            .iter()
+            .all(|p| !mixes_letters_and_digits(p) || p.contains('_'))
+}
+
+/// A variable's name: no digit, and each `_`-separated part is all capitals or words
+/// (`db`, `dbPassword`, `DbPassword`) — a capital always starts a lower-case run. Random
+/// mixed-case strings almost never have that shape.
+fn is_identifier(text: &str) -> bool {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
+        return false;
+    }
+    text.split('_').filter(|p| !p.is_empty()).all(|part| {
+        let b = part.as_bytes();
+        b.iter().all(u8::is_ascii_uppercase)
+            || b.iter().enumerate().all(|(i, c)| {
+                !c.is_ascii_uppercase() || b.get(i + 1).is_some_and(u8::is_ascii_lowercase)
+            })
+    })
+}
+
+fn mixes_letters_and_digits(part: &str) -> bool {
+    part.bytes().any(|b| b.is_ascii_digit()) && part.bytes().any(|b| b.is_ascii_alphabetic())
+}
 
 /// Whether the value looks like a placeholder: a marker word, a template reference, one
 /// repeated character, or a run such as `0123456789` / `abcdefgh`.
@@ -224,12 +459,24 @@ fn jwt_shape_ok(text: &str) -> bool {
 }
 
 /// The body between the BEGIN and END lines holds at least 64 base64 characters and no placeholder.
+/// The block may sit inside a string literal with escaped line breaks (`\n`, `\\n`, `\r\n`) —
+/// a GCP service-account JSON's `"private_key"` — so escapes are turned back into lines first.
 fn private_key_body_ok(block: &str) -> bool {
-    let body = block
+    let unescaped = block
+        .replace("\\\\n", "\n")
+        .replace("\\\\r", "")
+        .replace("\\n", "\n")
+        .replace("\\r", "")
+        .replace('\r', "");
+    // Only what lies between the BEGIN and END markers' closing dashes.
+    let inner = unescaped.split_once("-----\n").map_or("", |(_, rest)| rest);
+    let inner = inner
+        .rsplit_once("-----END")
+        .map_or(inner, |(body, _)| body);
+    let body = inner
         .lines()
         .filter(|l| !l.contains("-----") && !l.contains(':'))
         .collect::<String>();
-    let body = body.replace("\\n", "");
     let b64 = body
         .bytes()
         .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')

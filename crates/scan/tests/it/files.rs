@@ -86,7 +86,7 @@ fn finds_planted_secrets_in_code_ci_files_and_dotfiles_and_nothing_else() {
     let mut expected = vec![
         file_key("tessera-client-secret", "src/config.py", 3),
         file_key("stripe-live-key", ".env", 1),
-        file_key("generic-secret-assignment", ".env", 2),
+        file_key("password-assignment", ".env", 2),
         file_key("github-token", ".github/workflows/deploy.yml", 7),
         file_key("aws-access-key-id", ".gitlab-ci.yml", 2),
         file_key("slack-token", "Dockerfile", 2),

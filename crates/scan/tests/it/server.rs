@@ -214,3 +214,93 @@ fn without_tessera_findings_nothing_is_sent() {
     };
     assert_eq!(run(&opts).0, 1);
 }
+
+/// Issue 13 item 10: the admin credentials never go over plain http to a host that is not this
+/// machine — refused before anything is read or any connection is made.
+#[test]
+fn plain_http_to_a_non_loopback_host_is_refused_before_connecting() {
+    let s = setup();
+    // A listener on loopback that must see nothing, addressed through names and addresses that
+    // are not loopback by the rule (a DNS name starting with "127." is a name, not an address).
+    let server = CannedServer::start(200, canned(&s), 1);
+    let port = server.url.rsplit(':').next().unwrap().to_owned();
+    for url in [
+        format!("http://127.attacker.example:{port}"),
+        format!("http://127.0.0.1.nip.io:{port}"),
+        format!("http://localhost.attacker.example:{port}"),
+        "http://auth.example.com".to_owned(),
+        // Not routable: a connection attempt would hang until the timeout, not fail at once.
+        "http://10.255.255.1:9".to_owned(),
+        "http://[::ffff:127.0.0.1]:9".to_owned(),
+    ] {
+        let opts = ScanOptions {
+            server: Some(check(&url, true)),
+            ..s.tree.options(SourceMode::Files)
+        };
+        let started = std::time::Instant::now();
+        let err = tessera_scan::run(&opts, &mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(err, tessera_scan::ScanError::Usage(_)),
+            "{url}: {err}"
+        );
+        assert!(err.to_string().contains("loopback"), "{url}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{url}"
+        );
+    }
+    assert!(
+        server.requests().is_empty(),
+        "a request reached the listener"
+    );
+}
+
+#[test]
+fn only_https_or_loopback_http_is_a_server_url() {
+    let s = setup();
+    for url in [
+        "ftp://127.0.0.1:9",
+        "127.0.0.1:9",
+        "https://admin:pw@auth.example.com",
+    ] {
+        let opts = ScanOptions {
+            server: Some(check(url, false)),
+            ..s.tree.options(SourceMode::Files)
+        };
+        assert!(tessera_scan::run(&opts, &mut Vec::new()).is_err(), "{url}");
+    }
+}
+
+/// A redirect is an error and is never followed, so the credentials reach only the URL given.
+#[test]
+fn a_redirect_is_refused_and_not_followed_with_the_credentials() {
+    let s = setup();
+    let elsewhere = CannedServer::start(200, canned(&s), 1);
+    for status in [301, 302, 307, 308] {
+        let redirector = CannedServer::start_with(
+            status,
+            &format!("Location: {}/admin/leaks\r\n", elsewhere.url),
+            String::new(),
+            1,
+        );
+        let opts = ScanOptions {
+            server: Some(check(&redirector.url, true)),
+            ..s.tree.options(SourceMode::Files)
+        };
+        let err = tessera_scan::run(&opts, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("redirect refused"), "{err}");
+        let first = redirector.requests();
+        assert_eq!(first.len(), 1);
+        assert!(
+            first[0]
+                .to_ascii_lowercase()
+                .contains("authorization: basic")
+        );
+    }
+    // Give a follow-up request time to arrive, had one been made.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the redirect target got a request"
+    );
+}

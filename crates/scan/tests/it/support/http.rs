@@ -15,6 +15,12 @@ pub struct CannedServer {
 impl CannedServer {
     /// Answers up to `max` requests with `status` and the JSON `body`.
     pub fn start(status: u16, body: String, max: usize) -> Self {
+        Self::start_with(status, "", body, max)
+    }
+
+    /// As [`CannedServer::start`], with extra response header lines (each ending in `\r\n`).
+    pub fn start_with(status: u16, headers: &str, body: String, max: usize) -> Self {
+        let headers = headers.to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, requests) = mpsc::channel();
@@ -44,10 +50,14 @@ impl CannedServer {
                 head.push_str(&String::from_utf8_lossy(&body_in));
                 let _ = tx.send(head);
                 let mut stream = stream;
-                let reason = if status == 200 { "OK" } else { "Unauthorized" };
+                let reason = match status {
+                    200 => "OK",
+                    300..=399 => "Redirect",
+                    _ => "Unauthorized",
+                };
                 write!(
                     stream,
-                    "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} {reason}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 )
                 .unwrap();

@@ -123,15 +123,6 @@ pub fn password(seed: u64) -> String {
     format!("{}7q", random(seed, 18, BASE62))
 }
 
-pub fn github_fine_grained(seed: u64) -> String {
-    let id = random(seed, 22, BASE62);
-    let body = random(seed + 1, 53, BASE62);
-    format!(
-        "github_pat_{id}_{body}{}",
-        base62_fixed(u64::from(crc32fast::hash(body.as_bytes())), 6)
-    )
-}
-
 pub fn slack_webhook(seed: u64) -> String {
     let upper = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     format!(

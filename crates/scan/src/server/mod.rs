@@ -9,6 +9,12 @@
 //!
 //! Only Tessera findings with a valid checksum are sent, as the SHA-256 the server stores: the
 //! raw token never leaves this process, so checking a leak cannot leak it further.
+//!
+//! The admin credentials go only where [`target`] allows (https with a verified certificate, or
+//! http on loopback), to exactly that URL: a redirect is an error, never followed, so the
+//! `Authorization` header cannot be replayed to another host or scheme.
+
+pub mod target;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -87,6 +93,13 @@ fn basic_auth(client_id: &str, client_secret: &str) -> String {
     )
 }
 
+impl ServerCheck {
+    /// The checked endpoint; an error (before any connection) if the URL breaks the policy.
+    pub fn target(&self) -> Result<target::Target, ScanError> {
+        target::parse(&self.url)
+    }
+}
+
 /// Asks the server about every distinct Tessera token among `findings` (one entry per SHA-256,
 /// located at its first finding) and writes the verdict into each finding carrying that token.
 /// Does nothing, and sends nothing, when there is no Tessera finding.
@@ -122,18 +135,30 @@ pub fn check(server: &ServerCheck, findings: &mut [Finding]) -> Result<(), ScanE
 }
 
 fn post(server: &ServerCheck, body: String) -> Result<HashMap<String, ServerVerdict>, ScanError> {
+    let target = server.target()?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    // The server's certificate is verified against the web PKI roots; there is no way to turn
+    // that off, because the request carries an admin secret.
     let tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
         .unversioned_rustls_crypto_provider(provider)
+        .disable_verification(false)
         .build();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
-        .tls_config(tls)
-        .build()
-        .into();
-    let url = format!("{}/admin/leaks", server.url.trim_end_matches('/'));
+        .https_only(!target.plain_http)
+        // No redirect is followed: a 3xx comes back as a response and is refused below.
+        .max_redirects(0)
+        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::Never)
+        .tls_config(tls);
+    if target.plain_http {
+        // Loopback over plain http: never through a proxy from the environment, which would
+        // see the credentials in clear.
+        config = config.proxy(None);
+    }
+    let agent: ureq::Agent = config.build().into();
+    let url = target.leaks_url;
     let err = |e: ureq::Error| ScanError::Server(format!("POST {url}: {e}"));
     let mut response = agent
         .post(&url)
@@ -146,6 +171,12 @@ fn post(server: &ServerCheck, body: String) -> Result<HashMap<String, ServerVerd
         .send(body)
         .map_err(err)?;
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        return Err(ScanError::Server(format!(
+            "POST {url}: HTTP {status} redirect refused (the admin credentials are sent only to \
+             the URL given; pass the server's final address)"
+        )));
+    }
     let text = response.body_mut().read_to_string().map_err(err)?;
     if status != 200 {
         let code = serde_json::from_str::<ErrorBody>(&text)
