@@ -26,6 +26,17 @@ const SUBJECT: &str = "x-tessera-subject";
 const CLIENT_ID: &str = "x-tessera-client-id";
 const SCOPE: &str = "x-tessera-scope";
 
+/// Headers that say who the client is and how it connected: a client may send any of them, so
+/// they are removed and the proxy's own set (RFC 7239 and the `X-Forwarded-*` convention).
+const FORWARDING: [&str; 6] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-real-ip",
+];
+
 /// RFC 9110 §7.6.1 hop-by-hop headers, never forwarded.
 const HOP_BY_HOP: [&str; 8] = [
     "connection",
@@ -64,6 +75,10 @@ pub struct ProxyArgs {
     /// The origin clients use to reach the proxy (for DPoP `htu`), e.g. https://api.example.com.
     #[arg(long)]
     external_origin: Option<String>,
+    /// Start without client credentials: no revocation feed, so a revoked JWT is accepted until
+    /// it expires, and opaque tokens are refused.
+    #[arg(long)]
+    insecure_no_revocation: bool,
     /// Forward the `Authorization` and `DPoP` headers to the upstream (stripped by default).
     #[arg(long)]
     forward_token: bool,
@@ -90,6 +105,11 @@ struct Upstream {
     forward_token: bool,
     /// How long a request body may take to arrive.
     read_timeout: Duration,
+    /// `X-Forwarded-Proto`: the external origin's scheme, else `http` (the proxy listens
+    /// without TLS).
+    proto: &'static str,
+    /// `X-Forwarded-Host`: the external origin's authority, else the request's `Host`.
+    host: Option<String>,
 }
 
 /// Builds the validation config from the flags.
@@ -100,6 +120,20 @@ fn config(args: &ProxyArgs) -> Result<ValidateConfig, String> {
     }
     match (&args.client_id, &args.client_secret) {
         (Some(id), Some(secret)) => config = config.with_client(id, secret),
+        (None, None) if args.usage_events => {
+            return Err("--usage-events needs --client-id and --client-secret".into());
+        }
+        // Without credentials there is no revocation feed: a revoked JWT would pass until it
+        // expires. That is a choice to make out loud, not a default.
+        (None, None) if !args.insecure_no_revocation => {
+            return Err(
+                "without --client-id and --client-secret (or TESSERA_PROXY_CLIENT_ID, \
+                 TESSERA_PROXY_CLIENT_SECRET) the proxy cannot read the revocation feed and would \
+                 accept revoked tokens until they expire; give the proxy's client credentials, \
+                 or pass --insecure-no-revocation to accept that"
+                    .into(),
+            );
+        }
         (None, None) => {}
         _ => return Err("--client-id and --client-secret go together".into()),
     }
@@ -111,19 +145,70 @@ fn config(args: &ProxyArgs) -> Result<ValidateConfig, String> {
         .with_jwt_cache(args.jwt_cache))
 }
 
+/// One line naming every check the proxy makes, and those it does not.
+fn checks(config: &ValidateConfig) -> String {
+    let on_off = |on: bool| if on { "on" } else { "OFF" };
+    let with_client = config.client.is_some();
+    let routes: Vec<String> = config
+        .route_scopes
+        .iter()
+        .map(|r| match &r.method {
+            Some(m) => format!("{m} {}={}", r.prefix, r.scope),
+            None => format!("{}={}", r.prefix, r.scope),
+        })
+        .collect();
+    format!(
+        "JWT signature: on ({algs}); revocation feed: {feed}; introspection of opaque tokens: {intro}; \
+         DPoP: {dpop}; mTLS: OFF (the proxy listens without TLS: certificate-bound tokens are refused); \
+         route scopes: {routes}",
+        algs = config
+            .algorithms
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        feed = on_off(with_client && config.revocation_poll.is_some()),
+        intro = on_off(with_client),
+        dpop = match &config.external_origin {
+            Some(origin) => format!("on (htu origin {origin})"),
+            None => "OFF (no --external-origin: DPoP-bound tokens are refused)".into(),
+        },
+        routes = if routes.is_empty() {
+            "none".into()
+        } else {
+            routes.join(", ")
+        },
+    )
+}
+
 pub async fn run(args: ProxyArgs) -> Result<(), String> {
-    let layer = ValidateTokenLayer::new(config(&args)?).await?;
-    let upstream = Upstream {
-        http: reqwest::Client::builder()
-            .use_rustls_tls()
-            .timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| e.to_string())?,
-        base: args.upstream.trim_end_matches('/').to_string(),
-        forward_token: args.forward_token,
-        read_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
-    };
+    let config = config(&args)?;
+    if config.client.is_none() {
+        tracing::warn!("--insecure-no-revocation: revoked tokens are accepted until they expire");
+    }
+    eprintln!("tessera proxy checks: {}", checks(&config));
+    let origin = config.external_origin.clone();
+    let layer = ValidateTokenLayer::new(config).await?;
+    let upstream =
+        Upstream {
+            http: reqwest::Client::builder()
+                .use_rustls_tls()
+                .timeout(Duration::from_secs(60))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| e.to_string())?,
+            base: args.upstream.trim_end_matches('/').to_string(),
+            proto: origin.as_deref().and_then(|o| o.split_once("://")).map_or(
+                "http",
+                |(scheme, _)| if scheme == "https" { "https" } else { "http" },
+            ),
+            host: origin
+                .as_deref()
+                .and_then(|o| o.split_once("://"))
+                .map(|(_, host)| host.to_string()),
+            forward_token: args.forward_token,
+            read_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
+        };
     let app = Router::new()
         .fallback(forward)
         .with_state(upstream)
@@ -167,6 +252,11 @@ async fn forward(State(up): State<Upstream>, req: Request) -> Response {
     let Some(claims) = parts.extensions.get::<TokenClaims>().cloned() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
+    // The layer checked the route scopes on the path in normal form and handed the request on
+    // with it; forward nothing else.
+    if tessera_validate::path::normalize(parts.uri.path()).as_deref() != Ok(parts.uri.path()) {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
     let body =
         match tokio::time::timeout(up.read_timeout, axum::body::to_bytes(body, MAX_BODY)).await {
             Ok(Ok(b)) => b,
@@ -182,7 +272,23 @@ async fn forward(State(up): State<Upstream>, req: Request) -> Response {
     for h in HOP_BY_HOP {
         headers.remove(h);
     }
+    let client_host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
     headers.remove(header::HOST);
+    for h in FORWARDING {
+        headers.remove(h);
+    }
+    // Any other X-Forwarded-* too: none of it can be taken from the client.
+    let forwarded_like: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("x-forwarded-"))
+        .cloned()
+        .collect();
+    for h in forwarded_like {
+        headers.remove(h);
+    }
     headers.remove(header::CONTENT_LENGTH);
     for h in [SUBJECT, CLIENT_ID, SCOPE] {
         headers.remove(h);
@@ -199,6 +305,23 @@ async fn forward(State(up): State<Upstream>, req: Request) -> Response {
     set(&mut headers, SUBJECT, &claims.subject);
     set(&mut headers, CLIENT_ID, &claims.client_id);
     set(&mut headers, SCOPE, &claims.scope());
+    if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        let ip = peer.ip();
+        set(&mut headers, "x-forwarded-for", &ip.to_string());
+        let node = match ip {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
+        };
+        set(
+            &mut headers,
+            "forwarded",
+            &format!("for={node};proto={}", up.proto),
+        );
+    }
+    set(&mut headers, "x-forwarded-proto", up.proto);
+    if let Some(host) = up.host.as_deref().or(client_host.as_deref()) {
+        set(&mut headers, "x-forwarded-host", host);
+    }
     let sent = up
         .http
         .request(parts.method, format!("{}{path_and_query}", up.base))

@@ -266,6 +266,7 @@ async fn the_proxy_cuts_off_slow_clients_and_bounds_its_connections() {
             &format!("http://{as_addr}"),
             "--audience",
             API,
+            "--insecure-no-revocation",
             "--read-timeout-secs",
             "1",
             "--max-connections",
@@ -306,4 +307,321 @@ async fn the_proxy_cuts_off_slow_clients_and_bounds_its_connections() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+}
+
+/// Starts `tessera serve` on a fresh SQLite file; returns it, the issuer URL, the database URL
+/// and the directory holding it.
+fn issuer() -> (Proc, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let (server, as_addr) = spawn(
+        &[
+            "serve",
+            "--database",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ],
+        "tessera listening on ",
+    );
+    (server, format!("http://{as_addr}"), db, dir)
+}
+
+async fn token(issuer: &str, id: &str, secret: &str, scope: &str) -> String {
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// Sends `GET path` exactly as written (reqwest would resolve dot segments itself) with a
+/// bearer token and extra header lines; returns the status and the body.
+async fn raw_get(addr: &str, path: &str, token: &str, extra: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{extra}Connection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
+/// An upstream that records the path and forwarding headers of each request it receives.
+async fn recording_upstream() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use axum::extract::State;
+    use axum::http::Uri;
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+    async fn record(
+        State(seen): State<Seen>,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> Json<serde_json::Value> {
+        let get = |n: &str| headers.get(n).map(|v| v.to_str().unwrap().to_string());
+        let r = serde_json::json!({
+            "path": uri.path(),
+            "x-forwarded-for": get("x-forwarded-for"),
+            "x-forwarded-host": get("x-forwarded-host"),
+            "x-forwarded-proto": get("x-forwarded-proto"),
+            "x-forwarded-port": get("x-forwarded-port"),
+            "x-real-ip": get("x-real-ip"),
+            "forwarded": get("forwarded"),
+        });
+        seen.lock().unwrap().push(r.clone());
+        Json(r)
+    }
+    let seen: Seen = Default::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .fallback(record)
+        .with_state(seen.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+/// The route-scope bypass: with `--require-scope /admin=admin`, no spelling of `/admin` reaches
+/// the upstream with a token lacking `admin`; the upstream receives the path in normal form,
+/// the one the scope was checked on; what cannot be normalised safely is refused with 400.
+#[tokio::test]
+async fn no_spelling_of_a_protected_path_bypasses_its_scope() {
+    let (_server, issuer, db, _dir) = issuer();
+    let (id, secret) = create_client(&db, "ci", "read admin");
+    let (rs_id, rs_secret) = create_client(&db, "proxy", "tessera:revocations");
+    let (upstream, seen) = recording_upstream().await;
+    let (_proxy, proxy_addr) = spawn(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &upstream,
+            "--issuer",
+            &issuer,
+            "--audience",
+            API,
+            "--require-scope",
+            "/admin=admin",
+            "--client-id",
+            &rs_id,
+            "--client-secret",
+            &rs_secret,
+        ],
+        "tessera proxy listening on ",
+    );
+    let reader = token(&issuer, &id, &secret, "read").await;
+    let admin = token(&issuer, &id, &secret, "read admin").await;
+
+    let bypasses = [
+        "/admin",
+        "/x/../admin",
+        "/./admin",
+        "/%61dmin",
+        "//admin",
+        "/admin/../admin/users",
+        "/%2e/admin",
+        "/x/%2E%2E/admin",
+        "/admin;jsessionid=1",
+        "/ADMIN/..//admin",
+    ];
+    for path in bypasses {
+        let (status, _) = raw_get(&proxy_addr, path, &reader, "").await;
+        assert_eq!(status, 403, "GET {path} without the admin scope");
+    }
+    for path in [
+        "/%2Fadmin",
+        "/x%2F..%2Fadmin",
+        "/%5Cadmin",
+        "/x\\..\\admin",
+        "/../admin",
+        "/x/..;/admin",
+        "/a%00",
+    ] {
+        let (status, _) = raw_get(&proxy_addr, path, &admin, "").await;
+        assert_eq!(status, 400, "GET {path}");
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+
+    // With the scope, each spelling reaches the upstream as the path that was checked.
+    for (path, forwarded) in [
+        ("/x/../admin", "/admin"),
+        ("/./admin", "/admin"),
+        ("/%61dmin", "/admin"),
+        ("//admin", "/admin"),
+        ("/admin/%7e/a%2fb", ""),
+        ("/other/./x//y/", "/other/x/y/"),
+    ] {
+        let (status, body) = raw_get(&proxy_addr, path, &admin, "").await;
+        if forwarded.is_empty() {
+            assert_eq!(status, 400, "GET {path}");
+            continue;
+        }
+        assert_eq!(status, 200, "GET {path}: {body}");
+        let echoed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(echoed["path"], forwarded, "GET {path}");
+    }
+    // Without it, other routes still pass, in normal form.
+    let (status, body) = raw_get(&proxy_addr, "/x/../other/%7euser", &reader, "").await;
+    assert_eq!(status, 200, "{body}");
+    let echoed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(echoed["path"], "/other/~user");
+}
+
+/// Who the client is comes from the proxy, never from the client's own `Forwarded` and
+/// `X-Forwarded-*` headers.
+#[tokio::test]
+async fn forwarding_headers_are_the_proxys_own() {
+    let (_server, issuer, db, _dir) = issuer();
+    let (id, secret) = create_client(&db, "ci", "read");
+    let (rs_id, rs_secret) = create_client(&db, "proxy", "tessera:revocations");
+    let (upstream, _seen) = recording_upstream().await;
+    let (_proxy, proxy_addr) = spawn(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &upstream,
+            "--issuer",
+            &issuer,
+            "--audience",
+            API,
+            "--client-id",
+            &rs_id,
+            "--client-secret",
+            &rs_secret,
+            "--external-origin",
+            "https://api.example.com",
+        ],
+        "tessera proxy listening on ",
+    );
+    let token = token(&issuer, &id, &secret, "read").await;
+    let forged = "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Host: evil.example\r\n\
+        X-Forwarded-Proto: gopher\r\nX-Forwarded-Port: 1\r\nX-Real-IP: 10.0.0.2\r\n\
+        Forwarded: for=10.0.0.3;host=evil.example\r\nX-Forwarded-Prefix: /evil\r\n";
+    let (status, body) = raw_get(&proxy_addr, "/x", &token, forged).await;
+    assert_eq!(status, 200, "{body}");
+    let echoed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        echoed,
+        serde_json::json!({
+            "path": "/x",
+            "x-forwarded-for": "127.0.0.1",
+            "x-forwarded-host": "api.example.com",
+            "x-forwarded-proto": "https",
+            "x-forwarded-port": null,
+            "x-real-ip": null,
+            "forwarded": "for=127.0.0.1;proto=https",
+        })
+    );
+}
+
+/// Without client credentials there is no revocation feed, so the proxy refuses to start
+/// unless told to accept that; started, it says which checks are on.
+#[tokio::test]
+async fn the_proxy_needs_credentials_or_an_explicit_insecure_flag() {
+    let (_server, issuer, db, _dir) = issuer();
+    let base = [
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--issuer",
+        &issuer,
+        "--audience",
+        API,
+    ];
+    let out = Command::new(BIN)
+        .args(base)
+        .env_remove("TESSERA_PROXY_CLIENT_ID")
+        .env_remove("TESSERA_PROXY_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("would accept revoked tokens until they expire")
+            && stderr.contains("--insecure-no-revocation"),
+        "{stderr}"
+    );
+    let out = Command::new(BIN)
+        .args(base)
+        .arg("--usage-events")
+        .arg("--insecure-no-revocation")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--usage-events needs --client-id"));
+
+    let mut insecure = base.to_vec();
+    insecure.push("--insecure-no-revocation");
+    // The whole line after the prefix (`spawn` keeps only its first word).
+    let line = |args: &[&str]| -> String {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let found = loop {
+            let l = lines.next().expect("process exited").unwrap();
+            if let Some(rest) = l.strip_prefix("tessera proxy checks: ") {
+                break rest.to_string();
+            }
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        found
+    };
+    let off = line(&insecure);
+    assert!(off.contains("revocation feed: OFF"), "{off}");
+    assert!(off.contains("DPoP: OFF"), "{off}");
+    assert!(off.contains("route scopes: none"), "{off}");
+    let (rs_id, rs_secret) = create_client(&db, "proxy", "tessera:revocations");
+    let mut secure = base.to_vec();
+    secure.extend([
+        "--client-id",
+        &rs_id,
+        "--client-secret",
+        &rs_secret,
+        "--external-origin",
+        "https://api.example.com",
+        "--require-scope",
+        "POST /deploys=deploy:write",
+    ]);
+    let on = line(&secure);
+    assert!(on.contains("JWT signature: on (ES256"), "{on}");
+    assert!(on.contains("revocation feed: on"), "{on}");
+    assert!(on.contains("introspection of opaque tokens: on"), "{on}");
+    assert!(
+        on.contains("DPoP: on (htu origin https://api.example.com)"),
+        "{on}"
+    );
+    assert!(on.contains("mTLS: OFF"), "{on}");
+    assert!(
+        on.contains("route scopes: POST /deploys=deploy:write"),
+        "{on}"
+    );
 }

@@ -39,23 +39,33 @@ impl RouteScope {
         if !prefix.starts_with('/') || scope.trim().is_empty() || scope.contains(' ') {
             return Err(format!("{spec:?} is not ROUTE=SCOPE (ROUTE starts with /)"));
         }
+        // Requests are matched in normal form, so the rule is written in it too.
+        let prefix = crate::path::normalize(prefix).map_err(|e| format!("{spec:?}: {e}"))?;
         Ok(Self {
             method,
-            prefix: prefix.to_string(),
+            prefix,
             scope: scope.trim().to_string(),
         })
     }
 
-    /// Whether this rule applies to a `method` request for `path`.
+    /// Whether this rule applies to a `method` request for `path`, which must be in normal form
+    /// ([`crate::path::normalize`]; the layer normalises before matching). It also applies when
+    /// the path with its segments' `;parameters` removed is under the prefix (`/admin;x` is
+    /// `/admin` to a servlet container).
     pub fn applies(&self, method: &str, path: &str) -> bool {
         let method_ok = self.method.as_deref().is_none_or(|m| m == method);
+        method_ok
+            && (self.under_prefix(path)
+                || crate::path::without_parameters(path).is_some_and(|p| self.under_prefix(&p)))
+    }
+
+    fn under_prefix(&self, path: &str) -> bool {
         let prefix = self.prefix.trim_end_matches('/');
-        let path_ok = path == prefix
+        path == prefix
             || prefix.is_empty()
             || path
                 .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('/'));
-        method_ok && path_ok
+                .is_some_and(|rest| rest.starts_with('/'))
     }
 }
 
@@ -115,8 +125,9 @@ pub struct ValidateConfig {
     /// How often the revocation feed is polled (`None`: never). Default 2 s.
     pub revocation_poll: Option<Duration>,
     /// The scheme and authority clients use to reach this resource server (`https://api.example.com`),
-    /// for the DPoP `htu` check. Without it the `Host` header and `http` are used: set it in
-    /// production, behind TLS or a proxy.
+    /// for the DPoP `htu` check (RFC 9449 §4.3 (9)). Without it DPoP-bound tokens are refused:
+    /// the request's own `Host` header is the client's to choose, so an `htu` checked against it
+    /// would accept a proof made for any other server.
     pub external_origin: Option<String>,
     /// How old a DPoP proof's `iat` may be. Default 60 s.
     pub dpop_max_age: Duration,
@@ -248,6 +259,18 @@ mod tests {
         assert!(any.applies("GET", "/x"));
         assert!(RouteScope::parse("deploys=x").is_err());
         assert!(RouteScope::parse("/a").is_err());
+    }
+
+    #[test]
+    fn route_prefixes_are_normalised_and_parameters_do_not_hide_a_route() {
+        let r = RouteScope::parse("/%61dmin/./x//=admin").unwrap();
+        assert_eq!(r.prefix, "/admin/x/");
+        assert!(r.applies("GET", "/admin/x"));
+        assert!(r.applies("GET", "/admin;jsessionid=1/x"));
+        assert!(r.applies("GET", "/admin/x;v=2/y"));
+        assert!(!r.applies("GET", "/admin/xy;v=2"));
+        assert!(RouteScope::parse("/%2Fadmin=admin").is_err());
+        assert!(RouteScope::parse("/../admin=admin").is_err());
     }
 
     #[test]

@@ -25,15 +25,14 @@ struct Metadata {
 /// Fetches `{issuer}/.well-known/oauth-authorization-server`.
 pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Endpoints, String> {
     let url = format!("{issuer}/.well-known/oauth-authorization-server");
-    let metadata: Metadata = http
+    let response = http
         .get(&url)
         .send()
         .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| format!("metadata discovery at {url} failed: {e}"))?
-        .json()
+        .map_err(|e| format!("metadata discovery at {url} failed: {e}"))?;
+    let metadata: Metadata = crate::outbound::json(response)
         .await
-        .map_err(|e| format!("metadata at {url} is not valid JSON: {e}"))?;
+        .map_err(|e| format!("metadata discovery at {url} failed: {e}"))?;
     // RFC 8414 §3.3: the issuer in the document must be identical to the one we asked about,
     // or an attacker-controlled document could substitute its own keys.
     if metadata.issuer != issuer {

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
-use tessera_core::binding::dpop::{DPOP_ALGS, normalize_htu};
+use tessera_core::binding::dpop::DPOP_ALGS;
 
 use crate::error::{ErrorKind, Rejection};
 
@@ -75,12 +75,24 @@ pub struct Request<'a> {
     pub proof: &'a str,
     /// The request method.
     pub method: &'a str,
-    /// The request URI as the client addressed it (origin + path).
+    /// The request URI: the configured external origin and the path in normal form.
     pub url: &'a str,
     /// The access token presented with it.
     pub access_token: &'a str,
     /// The token's `cnf.jkt`.
     pub jkt: &'a str,
+}
+
+/// RFC 9449 §4.3 (9): the `htu` without query and fragment, after RFC 3986 §6 syntax-based
+/// normalisation — the origin as `url` serialises it, the path in the layer's normal form
+/// ([`crate::path::normalize`]), so a proof names the request however either side spelled it.
+fn htu_form(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let path = crate::path::normalize(url.path()).ok()?;
+    Some(format!("{}{path}", url.origin().ascii_serialization()))
 }
 
 /// Validates a proof for a DPoP-bound token.
@@ -144,8 +156,8 @@ pub fn verify(
             "the DPoP proof's htm does not match the request method",
         ));
     }
-    let htu = normalize_htu(&claims.htu);
-    if htu.is_none() || htu != normalize_htu(req.url) {
+    let htu = htu_form(&claims.htu);
+    if htu.is_none() || htu != htu_form(req.url) {
         return Err(invalid(
             "the DPoP proof's htu does not match the request URI",
         ));

@@ -140,12 +140,10 @@ pub async fn introspect(
         .form(&[("token", token), ("token_type_hint", "access_token")])
         .send()
         .await
-        .and_then(reqwest::Response::error_for_status)
         .map_err(|e| unavailable(format!("introspection failed: {e}")))?;
-    let r: Response = response
-        .json()
+    let r: Response = crate::outbound::json(response)
         .await
-        .map_err(|e| unavailable(format!("introspection answer is invalid: {e}")))?;
+        .map_err(|e| unavailable(format!("introspection failed: {e}")))?;
     if !r.active {
         return Err(Rejection::invalid_token("the access token is not active"));
     }

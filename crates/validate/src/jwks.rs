@@ -94,16 +94,15 @@ impl JwksCache {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, Arc<Key>>, String> {
-        let set: JwkSet = self
+        let response = self
             .http
             .get(&self.uri)
             .send()
             .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("JWKS fetch from {} failed: {e}", self.uri))?
-            .json()
+            .map_err(|e| format!("JWKS fetch from {} failed: {e}", self.uri))?;
+        let set: JwkSet = crate::outbound::json(response)
             .await
-            .map_err(|e| format!("JWKS at {} is invalid: {e}", self.uri))?;
+            .map_err(|e| format!("JWKS fetch from {} failed: {e}", self.uri))?;
         Ok(parse(set))
     }
 

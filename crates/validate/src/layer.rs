@@ -6,11 +6,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::http::{Request, Response};
+use axum::http::{Request, Response, Uri};
 use tower::{Layer, Service};
 
 use crate::claims::TokenClaims;
 use crate::config::ValidateConfig;
+use crate::error::{ErrorKind, Rejection};
 use crate::validator::{Presented, Validator};
 
 /// Applies [`ValidateToken`] to a service. Cheap to clone: every clone shares one JWKS cache,
@@ -59,6 +60,28 @@ impl<S> Layer<S> for ValidateTokenLayer {
             scopes: self.scopes.clone(),
         }
     }
+}
+
+/// Replaces the request's path with its normal form (the query is kept as sent).
+fn with_normal_path<B>(req: &mut Request<B>, presented: &Presented) -> Result<(), Rejection> {
+    let path = presented.path().map_err(Clone::clone)?;
+    if req.uri().path() == path {
+        return Ok(());
+    }
+    let path_and_query = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    let refused = || {
+        Rejection::bearer(
+            ErrorKind::InvalidRequest,
+            "the request path cannot be normalised",
+        )
+    };
+    parts.path_and_query = Some(path_and_query.parse().map_err(|_| refused())?);
+    *req.uri_mut() = Uri::from_parts(parts).map_err(|_| refused())?;
+    Ok(())
 }
 
 /// A service that refuses requests without a valid access token (RFC 6750, RFC 9449, RFC 8705).
@@ -116,6 +139,11 @@ where
             inner: Box::pin(async move {
                 match validator.validate(&presented, &scopes).await {
                     Ok(claims) => {
+                        // What comes next routes on, or forwards, the very path the scopes
+                        // were checked on.
+                        if let Err(rejection) = with_normal_path(&mut req, &presented) {
+                            return Ok(rejection.into_response(validator.dpop_algs()));
+                        }
                         req.extensions_mut().insert::<TokenClaims>(claims);
                         inner.call(req).await
                     }

@@ -41,8 +41,10 @@
 //! **Certificate-bound tokens** (`cnf.x5t#S256`) need the client certificate of the TLS
 //! connection: the embedding server inserts a [`ClientCertificate`] into each request's
 //! extensions (as `tessera-server`'s TLS listener does). Without it such tokens are refused.
-//! **DPoP** needs the URL the client used: set [`ValidateConfig::external_origin`] behind TLS
-//! or a proxy. The caller's IP in usage events comes from axum's `ConnectInfo<SocketAddr>`.
+//! **DPoP** needs the origin clients use, [`ValidateConfig::external_origin`]: without it
+//! DPoP-bound tokens are refused (the `Host` header is the client's to choose). Route scopes are
+//! matched on the path in normal form ([`path::normalize`]), and the request is handed on with
+//! that path. The caller's IP in usage events comes from axum's `ConnectInfo<SocketAddr>`.
 #![warn(missing_docs)]
 
 mod claims;
@@ -55,6 +57,8 @@ mod jwks;
 mod jwt;
 mod jwt_cache;
 mod layer;
+mod outbound;
+pub mod path;
 pub mod revocation;
 mod usage;
 mod validator;

@@ -113,14 +113,18 @@ pub async fn poll(
     let status = resp.status();
     if !status.is_success() {
         // The issuer's RFC 6749 error says what to fix (e.g. the missing tessera:revocations scope).
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        let body: serde_json::Value = crate::outbound::body(resp)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
         return Err(format!(
             "revocation feed poll refused ({status}): {} {}",
             body["error"].as_str().unwrap_or(""),
             body["error_description"].as_str().unwrap_or("")
         ));
     }
-    resp.json()
+    crate::outbound::json(resp)
         .await
         .map_err(|e| format!("revocation feed answer is invalid: {e}"))
 }

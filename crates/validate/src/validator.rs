@@ -31,10 +31,14 @@ enum AuthScheme {
 /// What the request presented, copied out of its head so validation owns its data.
 pub struct Presented {
     method: String,
-    path: String,
+    /// The path in normal form ([`crate::path::normalize`]): scopes are matched on it and the
+    /// layer hands the request on with it. A path that cannot be normalised is refused.
+    path: Result<String, Rejection>,
     /// The route's path template, when the framework matched one (axum's `MatchedPath`).
     template: Option<MatchedPath>,
-    url: String,
+    /// The URL the DPoP `htu` must name: the configured external origin and the normal path.
+    /// `None` without an external origin (the request's own `Host` is the client's to choose).
+    url: Option<String>,
     credentials: Result<Option<(AuthScheme, String)>, Rejection>,
     dpop_proofs: Vec<String>,
     cert_x5t: Option<String>,
@@ -105,19 +109,23 @@ impl Presented {
         } else {
             credentials(headers)
         };
-        let origin = origin.map(str::to_string).unwrap_or_else(|| {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .or_else(|| uri.authority().map(|a| a.as_str()))
-                .unwrap_or("localhost");
-            format!("{}://{host}", uri.scheme_str().unwrap_or("http"))
+        let path = crate::path::normalize(uri.path()).map_err(|e| {
+            Rejection::bearer(
+                ErrorKind::InvalidRequest,
+                "the request path cannot be normalised",
+            )
+            .detail(e.to_string())
         });
         Self {
             method: method.as_str().to_string(),
-            path: uri.path().to_string(),
+            // RFC 9449 §4.3 (9): htu is compared with the URI of this request — as this
+            // resource server is configured to be reached, never as the client's headers say.
+            url: match (origin, &path) {
+                (Some(origin), Ok(path)) => Some(format!("{origin}{path}")),
+                _ => None,
+            },
+            path,
             template: extensions.get::<MatchedPath>().cloned(),
-            url: format!("{origin}{}", uri.path()),
             credentials,
             dpop_proofs: headers
                 .get_all("dpop")
@@ -133,6 +141,12 @@ impl Presented {
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(256).collect()),
         }
+    }
+
+    /// The request path in normal form, or why it has none. The layer replaces the request's
+    /// path with it, so what comes after the layer sees the path the scopes were checked on.
+    pub fn path(&self) -> Result<&str, &Rejection> {
+        self.path.as_ref().map(String::as_str)
     }
 }
 
@@ -170,11 +184,13 @@ impl Validator {
     /// usage reporter when configured. Call within a Tokio runtime.
     pub async fn start(config: ValidateConfig) -> Result<Arc<Self>, String> {
         tessera_core::keys::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .timeout(std::time::Duration::from_secs(5))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let http = crate::outbound::client()?;
+        if config.external_origin.is_none() {
+            tracing::warn!(
+                "no external origin configured: DPoP-bound access tokens will be refused \
+                 (the DPoP htu is checked against the configured origin, never the Host header)"
+            );
+        }
         let endpoints = discovery::discover(&http, &config.issuer).await?;
         let jwks = JwksCache::load(
             http.clone(),
@@ -262,13 +278,16 @@ impl Validator {
         e.method = Some(p.method.clone());
         // The path template, not the raw path: ids in paths are not the monitor's business and
         // would make every request look new.
-        e.path = Some(
-            p.template
-                .as_ref()
-                .map(|t| t.as_str().to_string())
-                .or_else(|| self.config.route_template(&p.method, &p.path))
-                .unwrap_or_else(|| p.path.clone()),
-        );
+        e.path = match (&p.template, &p.path) {
+            (Some(t), _) => Some(t.as_str().to_string()),
+            (None, Ok(path)) => Some(
+                self.config
+                    .route_template(&p.method, path)
+                    .unwrap_or_else(|| path.clone()),
+            ),
+            // A path that has no normal form is not worth keeping.
+            (None, Err(_)) => None,
+        };
         e.ip = p.ip;
         e.user_agent = p.user_agent.clone();
         match result {
@@ -320,6 +339,7 @@ impl Validator {
         p: &Presented,
         extra_scopes: &[String],
     ) -> Result<TokenClaims, Rejection> {
+        let path = p.path.as_deref().map_err(Clone::clone)?;
         let (scheme, token) = p
             .credentials
             .clone()?
@@ -364,6 +384,12 @@ impl Validator {
         let cnf = claims.cnf.clone().unwrap_or_default();
         match (&cnf.jkt, scheme) {
             (Some(jkt), AuthScheme::Dpop) => {
+                let Some(url) = p.url.as_deref() else {
+                    return Err(Rejection::invalid_token(
+                        "DPoP-bound tokens need the resource server's external origin configured",
+                    )
+                    .dpop());
+                };
                 let [proof] = p.dpop_proofs.as_slice() else {
                     return Err(Rejection::bearer(
                         ErrorKind::InvalidDpopProof,
@@ -374,7 +400,7 @@ impl Validator {
                 let req = dpop::Request {
                     proof,
                     method: &p.method,
-                    url: &p.url,
+                    url,
                     access_token: &token,
                     jkt,
                 };
@@ -410,7 +436,7 @@ impl Validator {
                 )));
             }
         }
-        let needed = self.config.scopes_for(&p.method, &p.path);
+        let needed = self.config.scopes_for(&p.method, path);
         let extra = extra_scopes.iter().map(String::as_str);
         let missing: Vec<&str> = needed
             .into_iter()

@@ -180,3 +180,62 @@ async fn a_bearer_token_sent_with_the_dpop_scheme_is_refused() {
         )
     );
 }
+
+/// RFC 9449 §4.3 (9): `htu` is checked against the origin the resource server is configured
+/// with — never the request's `Host`, which the client chooses: a proof made for another server
+/// is refused even when the `Host` header names that server.
+#[tokio::test]
+async fn htu_is_checked_against_the_configured_origin_not_the_host_header() {
+    let a = As::start().await;
+    let c = a.client(|_| {}).await;
+    let key = DpopKey::new();
+    let token_proof = key.proof(json!({
+        "jti": jti(), "htm": "POST", "htu": format!("{}/token", a.base), "iat": SystemClock.now()
+    }));
+    let token = a.token_with(&c, &[], Some(&token_proof)).await;
+    let proof_for = |origin: &str| {
+        key.proof(
+            json!({"jti": jti(), "htm": "GET", "htu": format!("{origin}/whoami"),
+            "iat": SystemClock.now(), "ath": ath(&token)}),
+        )
+    };
+    let send = |rs: &Rs, host: &'static str, proof: String| {
+        let req = rs
+            .http
+            .get(rs.url("/whoami"))
+            .header("Host", host)
+            .header("Authorization", format!("DPoP {token}"))
+            .header("DPoP", proof);
+        async move { read(req.send().await.unwrap()).await }
+    };
+
+    let rs = Rs::start(rs_config(&a).with_external_origin("https://api.example.com")).await;
+    // A proof for another server, with the Host header naming that server: refused.
+    let (status, challenge, _) =
+        send(&rs, "other.example", proof_for("http://other.example")).await;
+    assert_eq!(status, 401);
+    assert!(
+        challenge.contains("the DPoP proof's htu does not match the request URI"),
+        "{challenge}"
+    );
+    // A proof for the configured origin: accepted whatever the Host header says.
+    let (status, _, body) = send(&rs, "other.example", proof_for("https://api.example.com")).await;
+    assert_eq!(status, 200, "{body}");
+    // The path is compared in normal form on both sides.
+    let proof = key.proof(json!({"jti": jti(), "htm": "GET",
+        "htu": "https://api.example.com/x/../%77hoami?q=1", "iat": SystemClock.now(), "ath": ath(&token)}));
+    let (status, _, body) = send(&rs, "other.example", proof).await;
+    assert_eq!(status, 200, "{body}");
+
+    // Without a configured origin there is nothing trustworthy to check htu against: refused.
+    let bare = Rs::start_as_configured(rs_config(&a)).await;
+    let host: &'static str = Box::leak(bare.addr.to_string().into_boxed_str());
+    let (status, challenge, _) = send(&bare, host, proof_for(&bare.url(""))).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        challenge,
+        format!(
+            "DPoP error=\"invalid_token\", error_description=\"DPoP-bound tokens need the resource server's external origin configured\", {ALGS}"
+        )
+    );
+}

@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use tessera_core::keys::SigningAlg;
 
-use crate::support::{API, As, Rs, invalid_token, rs_config};
+use crate::support::{API, As, Rs, invalid_token, raw_request, rs_config};
 
 #[tokio::test]
 async fn a_valid_jwt_reaches_the_handler_with_its_claims() {
@@ -328,4 +328,42 @@ async fn a_revoked_signing_key_is_refused_after_the_next_jwks_refresh() {
         fresh = a.token(&c).await;
     }
     assert_eq!(rs.get("/whoami", Some(&fresh)).await.0, 200);
+}
+
+/// Route scopes are matched on the normal form of the path, and the app routes on that same
+/// path: no spelling of `/deploys` reaches it without `deploy:write`.
+#[tokio::test]
+async fn route_scopes_hold_for_every_spelling_of_the_path() {
+    let a = As::start().await;
+    let c = a.client(|_| {}).await;
+    let rs = Rs::start(rs_config(&a)).await;
+    let token = a.token(&c).await;
+    for path in [
+        "/deploys",
+        "/x/../deploys",
+        "/./deploys",
+        "/%64eploys",
+        "//deploys",
+        "/deploys;x=1",
+    ] {
+        let (status, _) = raw_request(rs.addr, "POST", path, &token).await;
+        assert_eq!(status, 403, "POST {path}");
+    }
+    // What has no safe normal form is refused before anything else.
+    for path in [
+        "/%2Fdeploys",
+        "/x%5C..%5Cdeploys",
+        "/../deploys",
+        "/x/..;/deploys",
+        "/a%00",
+    ] {
+        let (status, _) = raw_request(rs.addr, "POST", path, &token).await;
+        assert_eq!(status, 400, "POST {path}");
+    }
+    // `Router::layer` runs the layer after axum routed on the path as sent: a detour matches
+    // no route (axum matches literally) and is never served; the layer checked it regardless.
+    let (status, body) = raw_request(rs.addr, "GET", "/x/..//%77hoami", &token).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = raw_request(rs.addr, "POST", "/x/..//%64eploys", &token).await;
+    assert_eq!(status, 403);
 }

@@ -167,15 +167,33 @@ async fn whoami(claims: TokenClaims) -> Json<TokenClaims> {
 }
 
 impl Rs {
+    /// The app on 127.0.0.1:0, its external origin (for DPoP `htu`) set to its own address as
+    /// a deployment sets it, unless the config names one.
     pub async fn start(config: ValidateConfig) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = if config.external_origin.is_some() {
+            config
+        } else {
+            config.with_external_origin(format!("http://{addr}"))
+        };
+        Self::serve(listener, config).await
+    }
+
+    /// The app with the config exactly as given (no external origin unless it names one).
+    pub async fn start_as_configured(config: ValidateConfig) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener, config).await
+    }
+
+    async fn serve(listener: tokio::net::TcpListener, config: ValidateConfig) -> Self {
+        let addr = listener.local_addr().unwrap();
         let layer = ValidateTokenLayer::new(config).await.unwrap();
         let app = Router::new()
             .route("/whoami", get(whoami))
             .route("/deploys", post(whoami))
             .route("/items/{id}", get(whoami))
             .layer(layer.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -230,4 +248,29 @@ pub fn rs_config(issuer: &As) -> ValidateConfig {
 /// `Bearer error="invalid_token", error_description="…"`.
 pub fn invalid_token(description: &str) -> String {
     format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
+}
+
+/// Sends `METHOD path` exactly as written (no client-side URL normalisation, unlike reqwest)
+/// with a bearer token; returns the status and the body.
+pub async fn raw_request(addr: SocketAddr, method: &str, path: &str, token: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
 }
