@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use tessera_core::audit::EventKind;
 
 use super::super::world::*;
-use super::{Attack, DAY, Gen, Kind, MIN, Session, event, unknown};
+use super::{Attack, DAY, Gen, Kind, MIN, Session, Worker, event, unknown};
 
 impl Gen {
     pub(super) fn inject_attacks(&mut self) {
@@ -177,7 +177,8 @@ impl Gen {
                 1 => &[Kind::Office],
                 2 => &[Kind::Mobile],
                 4 => &[Kind::Service],
-                _ => &[Kind::Shift, Kind::Agent],
+                // Not agents: 50× their background rate is what their normal bursts are.
+                _ => &[Kind::Shift],
             };
             let s = self.target(kinds, |s| s.uses.len() >= 8);
             // The token's normal: for a low-rate service its whole day; otherwise its use.
@@ -206,20 +207,18 @@ impl Gen {
     fn night_tokens(&mut self) {
         let mut used = Vec::new();
         for n in 0..10u64 {
-            let w = loop {
+            let ok = |w: &Worker, d: u64| {
+                d % 7 < 5 && !w.away.contains(&d) && !w.away.contains(&(d - 1))
+            };
+            let (w, day) = loop {
                 let w = self.rng.range(0, self.workers.len() as u64) as usize;
-                if !used.contains(&w) {
+                let d = self.rng.range(8, self.days);
+                if !used.contains(&w) && ok(&self.workers[w], d) {
                     used.push(w);
-                    break w;
+                    break (w, d);
                 }
             };
             let worker = self.workers[w].clone();
-            let day = loop {
-                let d = self.rng.range(8, self.days);
-                if d % 7 < 5 && !worker.away.contains(&d) && !worker.away.contains(&(d - 1)) {
-                    break d;
-                }
-            };
             let start = at_local(worker.city, day, self.rng.range(0, 225));
             let src = match n % 4 {
                 0 => worker.home_ip,

@@ -350,12 +350,23 @@ impl Gen {
                     None
                 };
                 let mut away = Vec::new();
+                // (leave at, land abroad at, leave abroad at, land home at)
+                let flights = trip.map(|(dest, leave, back)| {
+                    let flight = (city_distance(home, dest) / 800.0 * HOUR as f64) as u64;
+                    let out = at_local(home, leave, 20 * 60);
+                    let ret = at_local(dest, back, 20 * 60);
+                    (out, out + flight, ret, ret + flight)
+                });
                 for day in 0..self.days {
                     let (city, abroad) = match trip {
                         Some((dest, leave, back)) if day > leave && day < back => (dest, true),
                         _ => (home, false),
                     };
-                    if abroad {
+                    // No night-token attack around a trip: the worker may be jet-lagged.
+                    if let Some((_, leave, back)) = trip
+                        && day >= leave
+                        && day <= back + 1
+                    {
                         away.push(day);
                     }
                     if day % 7 >= 5 && !abroad {
@@ -367,11 +378,22 @@ impl Gen {
                         (s, s + self.rng.range(120, 300))
                     });
                     let overtime = self.rng.chance(0.1);
-                    let end = if overtime { 20 * 60 + 30 } else { last };
+                    let end = if overtime { 19 * 60 + 30 } else { last };
                     let n = self.rng.range(3, 8);
                     for _ in 0..n {
                         let minute = first + self.rng.range(0, end - first);
                         let start = at_local(city, day, minute);
+                        // Nobody works from the plane, nor abroad before landing.
+                        if let Some((out, land, ret, home_again)) = flights {
+                            let ok = if abroad {
+                                start >= land + HOUR && start < ret
+                            } else {
+                                start < out || start >= home_again
+                            };
+                            if !ok {
+                                continue;
+                            }
+                        }
                         let uses = self.rng.range(8, 40);
                         let span = self.rng.range(15 * MIN, 60 * MIN);
                         let vpn = vpn_window.is_some_and(|(a, b)| minute >= a && minute < b);
