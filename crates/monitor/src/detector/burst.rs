@@ -57,7 +57,7 @@ impl Default for BurstConfig {
             peak_factor: 4.0,
             peak_half_life_hours: 72,
             min_events: 10,
-            warmup_hours: 24,
+            warmup_hours: 72,
             warmup_buckets: 30,
         }
     }

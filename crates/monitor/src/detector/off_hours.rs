@@ -60,7 +60,7 @@ impl Default for OffHoursConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            min_days: 7,
+            min_days: 5,
             min_share: 0.05,
             margin_hours: 2,
             late_margin_hours: 3,
