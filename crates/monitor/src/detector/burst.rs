@@ -54,11 +54,11 @@ impl Default for BurstConfig {
             bucket_secs: 1800,
             alpha: 0.1,
             factor: 0.0,
-            peak_factor: 4.0,
+            peak_factor: 3.0,
             peak_half_life_hours: 72,
             min_events: 10,
             warmup_hours: 72,
-            warmup_buckets: 30,
+            warmup_buckets: 12,
         }
     }
 }
