@@ -34,6 +34,7 @@ pub struct City {
     pub continent: u8,
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn city(
     name: &'static str,
     country: &'static str,
