@@ -1,9 +1,12 @@
 //! Automatic actions: the policy that maps an alert to actions (revoke the token, revoke the
 //! grant family, disable the client) and the [`ActionSink`] that carries them out.
 //!
-//! By default only high-confidence detectors act on their own: refresh-token reuse revokes the
-//! grant family; a token presented by another client, or a high-severity impossible jump,
-//! revokes the token. Everything else only alerts until a person (or the configuration) decides.
+//! By default only high-confidence evidence acts on its own — evidence whose false positives are
+//! rarer than one in 10,000 tokens on the generated traces (docs/monitor.md, "Quality"):
+//! refresh-token reuse revokes the grant family; a token presented by another client, a token
+//! jumping between continents within minutes, or a token used from ten or more places within
+//! minutes revokes the token. Everything else only alerts until a person (or the configuration)
+//! decides.
 //!
 //! Evidence a resource server reported (`POST /admin/events`) never acts on its own unless the
 //! reporter is trusted for that (`tessera:events:act`): the alert is raised and stored, the
@@ -12,7 +15,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{Alert, Severity};
-use crate::detector::{impossible_travel, multi_client, refresh_reuse};
+use crate::detector::{impossible_travel, multi_client, multi_ip, refresh_reuse};
 
 /// One automatic action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,6 +79,7 @@ impl Default for ActionPolicy {
                 rule(refresh_reuse::NAME, vec![Action::RevokeGrantFamily]),
                 rule(multi_client::NAME, vec![Action::RevokeToken]),
                 rule(impossible_travel::NAME, vec![Action::RevokeToken]),
+                rule(multi_ip::NAME, vec![Action::RevokeToken]),
             ],
         }
     }

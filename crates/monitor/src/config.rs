@@ -87,7 +87,7 @@ mod tests {
     fn partial_toml_keeps_defaults_and_typos_are_rejected() {
         let c = MonitorConfig::from_toml("[burst]\nfactor = 20.0\n").unwrap();
         assert_eq!(c.burst.factor, 20.0);
-        assert_eq!(c.burst.min_events, 60);
+        assert_eq!(c.burst.min_events, 10);
         assert_eq!(c.impossible_travel.max_speed_kmh, 1000.0);
         let err = MonitorConfig::from_toml("[burst]\nfactr = 20.0\n").unwrap_err();
         assert!(err.contains("factr"), "{err}");

@@ -3,7 +3,7 @@
 //! within the cooldown, all on event time.
 use tessera_core::audit::AuditEvent;
 
-use crate::alert::Alert;
+use crate::alert::{Alert, Severity};
 use crate::bounded::BoundedMap;
 use crate::config::MonitorConfig;
 use crate::detector::{self, Detector, Observation};
@@ -26,7 +26,8 @@ pub struct Engine {
     detectors: Vec<Box<dyn Detector>>,
     geo: Option<GeoIp>,
     cooldown_ms: u64,
-    recent: BoundedMap<String, u64>,
+    /// Per suppression key: when it last alerted, and how severely.
+    recent: BoundedMap<String, (u64, Severity)>,
     tainted: BoundedMap<String, ()>,
     scratch: Vec<Alert>,
     stats: EngineStats,
@@ -70,14 +71,19 @@ impl Engine {
         }
         for alert in self.scratch.drain(..) {
             let key = suppression_key(&alert);
-            let last = self.recent.get_or_insert_with(key.as_str(), || u64::MAX);
-            let repeat =
-                *last != u64::MAX && alert.time_ms.saturating_sub(*last) < self.cooldown_ms;
+            let last = self
+                .recent
+                .get_or_insert_with(key.as_str(), || (u64::MAX, Severity::Low));
+            // An escalation (a medium alert becoming high evidence) is never a repeat: it is
+            // what the action policy acts on.
+            let repeat = last.0 != u64::MAX
+                && alert.time_ms.saturating_sub(last.0) < self.cooldown_ms
+                && alert.severity <= last.1;
             if repeat {
                 self.stats.suppressed += 1;
                 continue;
             }
-            *last = alert.time_ms;
+            *last = (alert.time_ms, alert.severity);
             self.stats.alerts += 1;
             out.push(alert);
         }

@@ -1,5 +1,10 @@
 //! Where an IP address is: a MaxMind-format GeoIP City database read with `maxminddb`, a
 //! bounded per-address cache (traffic repeats its addresses), and great-circle distance.
+//!
+//! Detectors reason in *places* — country plus city or region, with the accuracy radius — not in
+//! addresses: a CI job's runners have many addresses in one cloud region, and a country-level
+//! record (no city, no region: the country's centre with a radius of ~1,000 km) says nothing
+//! about where the holder is, so [`Location::is_precise`] is false for it.
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -25,6 +30,11 @@ pub struct Location {
     pub radius_km: f64,
     /// ISO 3166-1 alpha-2 country code, when known.
     pub country: Option<[u8; 2]>,
+    /// Which place the record names (a hash of country, region and city), 0 when it names
+    /// neither city nor region: a country-level record, whose coordinates are only the
+    /// country's centre.
+    #[serde(default)]
+    pub place: u32,
 }
 
 impl Location {
@@ -42,6 +52,19 @@ impl Location {
     /// raw distance, is what keeps a coarse, country-level location from looking like a jump.
     pub fn min_distance_km(&self, other: &Location) -> f64 {
         (self.distance_km(other) - self.radius_km - other.radius_km).max(0.0)
+    }
+
+    /// Whether the record says where the holder is: it names a city or region, and its accuracy
+    /// radius is below `coarse_radius_km`. Country-level records are an unknown position.
+    pub fn is_precise(&self, coarse_radius_km: f64) -> bool {
+        self.place != 0 && self.radius_km < coarse_radius_km
+    }
+
+    /// Whether two places are one metro area (or one cloud region): their centres are within
+    /// both accuracy radii plus `metro_km` of each other. Offices with two egresses 5–40 km
+    /// apart, and cloud records a few km apart with large radii, are one place.
+    pub fn same_area(&self, other: &Location, metro_km: f64) -> bool {
+        self.place == other.place || self.min_distance_km(other) <= metro_km
     }
 
     /// The country code as text.
@@ -62,9 +85,21 @@ impl Location {
 #[derive(Deserialize)]
 struct CityRecord<'a> {
     #[serde(borrow, default)]
+    city: Option<NamedRecord<'a>>,
+    #[serde(borrow, default)]
     country: Option<CountryRecord<'a>>,
+    #[serde(borrow, default)]
+    subdivisions: Option<Vec<CountryRecord<'a>>>,
     #[serde(default)]
     location: Option<LocationRecord>,
+}
+
+#[derive(Deserialize)]
+struct NamedRecord<'a> {
+    #[serde(default)]
+    geoname_id: Option<u32>,
+    #[serde(borrow, default)]
+    names: Option<std::collections::BTreeMap<&'a str, &'a str>>,
 }
 
 #[derive(Deserialize)]
@@ -132,14 +167,49 @@ impl GeoIp {
             .country
             .and_then(|c| c.iso_code)
             .and_then(|code| <[u8; 2]>::try_from(code.as_bytes()).ok());
+        let region = record
+            .subdivisions
+            .as_ref()
+            .and_then(|s| s.first())
+            .and_then(|s| s.iso_code)
+            .unwrap_or_default();
+        let city = record.city.as_ref();
+        let city_id = city.and_then(|c| c.geoname_id).unwrap_or(0);
+        let city_name = city
+            .and_then(|c| c.names.as_ref())
+            .and_then(|n| n.get("en").copied())
+            .unwrap_or_default();
+        let place = if region.is_empty() && city_name.is_empty() && city_id == 0 {
+            0
+        } else {
+            place_id(&[
+                country.as_ref().map_or(&[][..], |c| &c[..]),
+                region.as_bytes(),
+                city_name.as_bytes(),
+                &city_id.to_be_bytes(),
+            ])
+        };
         Some(Location {
             latitude: loc.latitude?,
             longitude: loc.longitude?,
             // MaxMind omits the radius only for very coarse records: assume the worst.
             radius_km: f64::from(loc.accuracy_radius.unwrap_or(1000)),
             country,
+            place,
         })
     }
+}
+
+/// FNV-1a over the parts (each followed by a separator), never 0 (0 means "no place").
+fn place_id(parts: &[&[u8]]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for part in parts {
+        for &b in part.iter().chain(std::iter::once(&0xff)) {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+    }
+    h.max(1)
 }
 
 #[cfg(test)]
@@ -152,6 +222,7 @@ mod tests {
             longitude,
             radius_km,
             country: None,
+            place: 1,
         }
     }
 

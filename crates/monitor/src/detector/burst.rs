@@ -1,17 +1,20 @@
 //! Burst: a token's or client's request rate far above its own learned baseline.
 //!
-//! Requests are counted in fixed buckets (a minute by default). Each client learns two
-//! baselines from its finished buckets that raised no alert and held no tainted event: an EWMA
-//! of its busy buckets (so idle nights do not drag it to zero) and a slowly decaying peak (so an
-//! agent's normal hourly burst is learned as normal). A token is judged against the same
-//! baselines of its client's busiest token per bucket, since a token rarely lives long enough
-//! to learn its own. Nothing alerts until the client has been watched
-//! for `warmup_hours` and `warmup_buckets` busy buckets: new clients never alert.
+//! Requests are counted in fixed buckets (30 minutes by default) and judged over the current
+//! and the previous bucket, so an attack straddling a boundary is counted whole. The bucket is
+//! long on purpose: a low-rate service calls every 20–40 minutes, so its 50× burst is only one
+//! or two calls a minute — invisible per minute, obvious per half hour — while an agent's normal
+//! 100-calls-a-minute bursts last a minute or two and are learned as its peak. Each client
+//! learns, from finished buckets that raised no alert and held no tainted event, an EWMA of its
+//! busy buckets and a slowly decaying peak; a token is judged against the same baselines of its
+//! client's busiest token per bucket (a token rarely lives long enough to learn its own).
+//! Nothing alerts until the client has been watched for `warmup_hours` and `warmup_buckets`
+//! busy buckets: new clients never alert.
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tessera_core::audit::EventKind;
 
-use super::{Detector, Observation, decay, restore_map, snapshot_map};
+use super::{Detector, Observation, restore_map, snapshot_map};
 use crate::alert::{Alert, Severity};
 use crate::bounded::BoundedMap;
 
@@ -28,13 +31,15 @@ pub struct BurstConfig {
     pub bucket_secs: u64,
     /// EWMA weight of each new busy bucket (0–1).
     pub alpha: f64,
-    /// Alert above this multiple of the EWMA baseline.
+    /// Alert above this multiple of the EWMA baseline (0: the peak alone decides; the EWMA of
+    /// the busiest token is far above a quiet token's own rate, so it would hide its burst).
     pub factor: f64,
     /// …and above this multiple of the decayed peak.
     pub peak_factor: f64,
-    /// Half-life of the learned peak, hours.
+    /// Half-life of the learned peak, in hours of activity (busy buckets; idle time does not
+    /// count, so a weekend does not make Monday look like a burst).
     pub peak_half_life_hours: u64,
-    /// Never alert on fewer requests than this in one bucket.
+    /// Never alert on fewer requests than this in a bucket and the one before.
     pub min_events: u32,
     /// A client is watched this long before it can alert, hours.
     pub warmup_hours: u64,
@@ -46,14 +51,14 @@ impl Default for BurstConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            bucket_secs: 60,
+            bucket_secs: 1800,
             alpha: 0.1,
-            factor: 10.0,
-            peak_factor: 2.0,
+            factor: 0.0,
+            peak_factor: 3.0,
             peak_half_life_hours: 72,
-            min_events: 60,
-            warmup_hours: 24,
-            warmup_buckets: 30,
+            min_events: 10,
+            warmup_hours: 72,
+            warmup_buckets: 12,
         }
     }
 }
@@ -63,28 +68,32 @@ impl Default for BurstConfig {
 struct Baseline {
     ewma: f64,
     peak: f64,
-    peak_ms: u64,
     busy: u32,
 }
 
 impl Baseline {
-    fn learn(&mut self, count: u32, now_ms: u64, alpha: f64, half_life_ms: u64) {
+    /// Learns one finished bucket. The peak decays per busy bucket learned, not per hour of
+    /// the clock: a weekend or a night without work does not erode what a busy day looks like.
+    fn learn(&mut self, count: u32, alpha: f64, half_life_buckets: f64) {
         let n = f64::from(count);
         self.ewma = if self.busy == 0 {
             n
         } else {
             self.ewma + alpha * (n - self.ewma)
         };
-        self.peak = decay(self.peak, now_ms.saturating_sub(self.peak_ms), half_life_ms).max(n);
-        self.peak_ms = self.peak_ms.max(now_ms);
+        let fade = if half_life_buckets > 0.0 {
+            0.5f64.powf(1.0 / half_life_buckets)
+        } else {
+            1.0
+        };
+        self.peak = (self.peak * fade).max(n);
         self.busy = self.busy.saturating_add(1);
     }
 
-    fn threshold(&self, c: &BurstConfig, now_ms: u64, half_life_ms: u64) -> f64 {
-        let peak = decay(self.peak, now_ms.saturating_sub(self.peak_ms), half_life_ms);
+    fn threshold(&self, c: &BurstConfig) -> f64 {
         f64::from(c.min_events)
             .max(c.factor * self.ewma)
-            .max(c.peak_factor * peak)
+            .max(c.peak_factor * self.peak)
     }
 }
 
@@ -93,6 +102,9 @@ impl Baseline {
 struct Bucket {
     index: u64,
     count: u32,
+    /// The count of the bucket just before, when it is the previous one.
+    #[serde(default)]
+    prev: u32,
     /// An alert was raised in this bucket: it is not learned from (attacks are not normal).
     flagged: bool,
     /// A tainted event was counted in this bucket: it is not learned from either.
@@ -101,13 +113,22 @@ struct Bucket {
 
 impl Bucket {
     /// Moves to bucket `index`, returning the finished bucket's count if it should be learned.
+    /// What is learned is what is judged: the bucket plus the one before. A bucket that
+    /// alerted is not carried into the next one (its attack was already reported).
     fn advance(&mut self, index: u64) -> Option<u32> {
         if index <= self.index {
             return None;
         }
-        let done = (self.count > 0 && !self.flagged && !self.tainted).then_some(self.count);
+        let done = (self.count > 0 && !self.flagged && !self.tainted)
+            .then_some(self.count.saturating_add(self.prev));
+        let prev = if index == self.index + 1 && !self.flagged {
+            self.count
+        } else {
+            0
+        };
         *self = Bucket {
             index,
+            prev,
             ..Bucket::default()
         };
         done
@@ -119,7 +140,8 @@ impl Bucket {
 struct ClientRate {
     first_ms: u64,
     bucket: Bucket,
-    /// The highest count any one of its tokens reached in the current bucket.
+    /// The highest judged count (bucket plus the one before) any one of its tokens reached in
+    /// the current bucket.
     busiest: u32,
     own: Baseline,
     /// How busy its busiest token gets in a bucket: what one token is judged against.
@@ -130,7 +152,7 @@ struct ClientRate {
 pub struct Burst {
     config: BurstConfig,
     bucket_ms: u64,
-    half_life_ms: u64,
+    half_life_buckets: f64,
     tokens: BoundedMap<String, Bucket>,
     clients: BoundedMap<String, ClientRate>,
 }
@@ -140,7 +162,8 @@ impl Burst {
     pub fn new(config: BurstConfig, max_tokens: usize, max_clients: usize) -> Self {
         Self {
             bucket_ms: config.bucket_secs.max(1) * 1000,
-            half_life_ms: config.peak_half_life_hours * 3_600_000,
+            half_life_buckets: (config.peak_half_life_hours * 3600) as f64
+                / config.bucket_secs.max(1) as f64,
             config,
             tokens: BoundedMap::new(max_tokens),
             clients: BoundedMap::new(max_clients),
@@ -160,8 +183,8 @@ impl Burst {
             Severity::Medium,
             obs.event,
             format!(
-                "{scope} made {count} requests in {} s, over its threshold of {threshold:.0}",
-                self.config.bucket_secs
+                "{scope} made {count} requests in at most {} s, over its threshold of {threshold:.0}",
+                2 * self.config.bucket_secs
             ),
         );
         if scope == "client" {
@@ -194,7 +217,7 @@ impl Detector for Burst {
         };
         let now = event.time_ms;
         let index = now / self.bucket_ms;
-        let (c, half_life) = (&self.config, self.half_life_ms);
+        let (c, half_life) = (&self.config, self.half_life_buckets);
         let client = self.clients.get_or_insert_with(client_id, || ClientRate {
             first_ms: now,
             bucket: Bucket {
@@ -206,9 +229,9 @@ impl Detector for Burst {
         if index > client.bucket.index {
             let busiest = std::mem::take(&mut client.busiest);
             if let Some(done) = client.bucket.advance(index) {
-                client.own.learn(done, now, c.alpha, half_life);
+                client.own.learn(done, c.alpha, half_life);
                 if busiest > 0 {
-                    client.per_token.learn(busiest, now, c.alpha, half_life);
+                    client.per_token.learn(busiest, c.alpha, half_life);
                 }
             }
         }
@@ -224,32 +247,36 @@ impl Detector for Burst {
             });
             token.advance(index);
             token.count = token.count.saturating_add(1);
-            client.busiest = client.busiest.max(token.count);
             token.tainted |= obs.tainted;
+            let judged = token.count.saturating_add(token.prev);
+            if !token.flagged {
+                client.busiest = client.busiest.max(judged);
+            }
             if warm
                 && !token.flagged
                 && client.per_token.busy >= c.warmup_buckets
-                && token.count > c.min_events
+                && judged > c.min_events
             {
-                let threshold = client.per_token.threshold(c, now, half_life);
-                if f64::from(token.count) > threshold {
+                let threshold = client.per_token.threshold(c);
+                if f64::from(judged) > threshold {
                     token.flagged = true;
                     client.bucket.flagged = true;
-                    raised = Some(("token", token.count, client.per_token, threshold));
+                    raised = Some(("token", judged, client.per_token, threshold));
                 }
             }
         }
         let bucket = client.bucket;
+        let judged = bucket.count.saturating_add(bucket.prev);
         if raised.is_none()
             && warm
             && !bucket.flagged
             && client.own.busy >= c.warmup_buckets
-            && bucket.count > c.min_events
+            && judged > c.min_events
         {
-            let threshold = client.own.threshold(c, now, half_life);
-            if f64::from(bucket.count) > threshold {
+            let threshold = client.own.threshold(c);
+            if f64::from(judged) > threshold {
                 client.bucket.flagged = true;
-                raised = Some(("client", bucket.count, client.own, threshold));
+                raised = Some(("client", judged, client.own, threshold));
             }
         }
         if let Some((scope, count, base, threshold)) = raised {

@@ -1,10 +1,14 @@
 //! Impossible travel: consecutive uses of one token (or one stationary client) from places
 //! farther apart than any traveller could cover in the time between them.
 //!
-//! Distances are judged after subtracting both accuracy radii, so an imprecise location never
-//! looks like a jump; moves inside one country up to `domestic_tolerance_km`, or to or from a
-//! country-level location, are excused (VPN exits and mobile carriers hop between cities and
-//! geolocate to the country's centre); an unknown location never alerts.
+//! It reasons in places, not addresses: a record located only to a country (no city or region,
+//! or an accuracy radius of `coarse_radius_km` or more) is an unknown position and is skipped —
+//! the next precise place is compared with the last precise one. Distances are judged after
+//! subtracting both accuracy radii; moves inside one country up to `domestic_tolerance_km` are
+//! excused (VPN exits and carrier NAT hop between the country's cities within minutes). Only a
+//! token jumping at least `high_distance_km` at twice `max_speed_kmh` is `high` (the evidence
+//! the default policy revokes on); a whole client's new token far from its settled home is
+//! `medium`, since a traveller's first token after a flight is judged on coarser timing.
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -28,10 +32,11 @@ pub struct ImpossibleTravelConfig {
     pub max_speed_kmh: f64,
     /// Jumps shorter than this (after subtracting accuracy radii) never alert, whatever the speed.
     pub min_distance_km: f64,
-    /// Jumps inside one country up to this distance (after radii) are excused: VPN and carrier hops.
+    /// Jumps inside one country up to this distance (after radii) are excused: VPN exits and
+    /// carrier NAT (5,000 km covers a coast-to-coast hop in the United States).
     pub domestic_tolerance_km: f64,
-    /// A location with an accuracy radius at least this large says only "somewhere in this
-    /// country": a jump between it and any place in the same country is excused.
+    /// A location with an accuracy radius at least this large (or naming no city or region)
+    /// says only "somewhere in this country": an unknown position, never judged.
     pub coarse_radius_km: f64,
     /// A jump at least this long and twice `max_speed_kmh` is `high` severity (auto-revoke).
     pub high_distance_km: f64,
@@ -53,7 +58,7 @@ impl Default for ImpossibleTravelConfig {
             enabled: true,
             max_speed_kmh: 1000.0,
             min_distance_km: 500.0,
-            domestic_tolerance_km: 1000.0,
+            domestic_tolerance_km: 5000.0,
             coarse_radius_km: 500.0,
             high_distance_km: 2000.0,
             client_warmup_events: 30,
@@ -131,8 +136,7 @@ impl ImpossibleTravel {
         }
         let same_country =
             from.location.country.is_some() && from.location.country == to.location.country;
-        let coarse = from.location.radius_km.max(to.location.radius_km) >= c.coarse_radius_km;
-        if same_country && (coarse || min_distance_km <= c.domestic_tolerance_km) {
+        if same_country && min_distance_km <= c.domestic_tolerance_km {
             return None;
         }
         let elapsed_s = to.time_ms.saturating_sub(from.time_ms) as f64 / 1000.0;
@@ -157,7 +161,8 @@ impl ImpossibleTravel {
         jump: &Jump,
         scope: &str,
     ) -> Alert {
-        let severity = if jump.min_distance_km >= self.config.high_distance_km
+        let severity = if scope == "token"
+            && jump.min_distance_km >= self.config.high_distance_km
             && jump.speed_kmh >= 2.0 * self.config.max_speed_kmh
         {
             Severity::High
@@ -213,8 +218,11 @@ impl Detector for ImpossibleTravel {
     }
 
     fn observe(&mut self, obs: &Observation<'_>, out: &mut Vec<Alert>) {
-        let Some(location) = obs.location else {
-            return;
+        let Some(location) = obs
+            .location
+            .filter(|l| l.is_precise(self.config.coarse_radius_km))
+        else {
+            return; // unknown position: neither judged nor remembered
         };
         let event = obs.event;
         let fix = Fix {

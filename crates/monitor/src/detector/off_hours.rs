@@ -1,10 +1,15 @@
 //! Off-hours: use at an hour of the (client's local) day the client has never consistently shown.
 //!
-//! Each client learns, per local hour, on how many days it was active; local time is UTC plus
-//! the solar offset (longitude / 15°) of where the client is now, so a person who flies to
-//! another continent keeps their hours. An event without a location is judged in the client's
-//! home offset (its most frequent one) — unless the client was last seen elsewhere: then where it
-//! is, and so its local hour, is unknown, and it is not judged at all. UTC until first located. A client is
+//! Each client learns, per local hour, on how many days it was active. Local time comes from
+//! the client's own history: UTC plus the solar offset (longitude / 15°) of where it lives, which
+//! changes only when the client is seen in another country at least two hours away *after a
+//! plausible journey* (an hour per hour of offset since its last event): a person who flies to
+//! another continent keeps their hours, while a thief abroad minutes after the owner, a VPN exit
+//! or a carrier record elsewhere in the country is judged in the owner's clock. For
+//! `travel_grace_hours` after such a journey nothing is judged (arriving at 01:00 after a flight
+//! is not an intrusion). Country-level records and unknown addresses are judged in the home
+//! offset — unless the client was last seen abroad: then its local hour is unknown and it is
+//! not judged at all. UTC until first located. A client is
 //! judged only once it has a clear pattern: at least `min_days` active days, its usual hours
 //! (widened by `margin_hours`) covering at most `max_active_hours`, and `min_concentration` of its
 //! activity inside them. People with irregular hours and 24/7 services never get there, so they
@@ -33,8 +38,11 @@ pub struct OffHoursConfig {
     pub min_days: u16,
     /// An hour is usual when active on at least this share of active days (and at least once).
     pub min_share: f64,
-    /// Hours either side of a usual hour that are tolerated.
+    /// Hours before a usual hour that are tolerated (a daylight-saving change, an early start).
     pub margin_hours: u8,
+    /// Hours after a usual hour that are tolerated: people stay late more often than they
+    /// come in early, and a daylight-saving change moves the evening by another hour.
+    pub late_margin_hours: u8,
     /// A client whose tolerated hours exceed this is irregular (or 24/7) and never alerts.
     pub max_active_hours: u32,
     /// Share of activity that must fall in the usual hours for the pattern to count as clear.
@@ -44,19 +52,23 @@ pub struct OffHoursConfig {
     /// Locations less precise than this (country-level records, whose longitude is the
     /// country's centre) do not tell the time zone and count as unknown.
     pub max_radius_km: f64,
+    /// Hours after a journey to another time zone during which the client is not judged.
+    pub travel_grace_hours: u64,
 }
 
 impl Default for OffHoursConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            min_days: 7,
+            min_days: 5,
             min_share: 0.05,
             margin_hours: 2,
-            max_active_hours: 18,
+            late_margin_hours: 3,
+            max_active_hours: 20,
             min_concentration: 0.95,
             max_days: 60,
             max_radius_km: 500.0,
+            travel_grace_hours: 24,
         }
     }
 }
@@ -80,6 +92,15 @@ struct Profile {
     /// Derived at each day's end: whether the pattern is clear, and the tolerated hours.
     regular: bool,
     allowed: u32,
+    /// The country the client was last located in (its clock is `offset`).
+    #[serde(default)]
+    country: Option<[u8; 2]>,
+    /// The time of its last event, to tell a journey from a thief.
+    #[serde(default)]
+    last_ms: u64,
+    /// When it last arrived in another time zone.
+    #[serde(default)]
+    moved_ms: u64,
 }
 
 impl Default for Profile {
@@ -94,6 +115,9 @@ impl Default for Profile {
             offsets: vec![0; OFFSETS],
             regular: false,
             allowed: u32::MAX,
+            country: None,
+            last_ms: 0,
+            moved_ms: 0,
         }
     }
 }
@@ -128,10 +152,10 @@ impl Profile {
         let usual = (0..24).filter(|&h| f64::from(self.hours[h]) >= need);
         let mut usual_mask = 0u32;
         let mut allowed = 0u32;
-        let margin = i32::from(c.margin_hours);
+        let (early, late) = (i32::from(c.margin_hours), i32::from(c.late_margin_hours));
         for h in usual {
             usual_mask |= 1 << h;
-            for d in -margin..=margin {
+            for d in -early..=late {
                 allowed |= 1 << (h as i32 + d).rem_euclid(24);
             }
         }
@@ -182,10 +206,22 @@ impl Detector for OffHours {
         };
         let c = &self.config;
         let p = self.clients.get_or_insert_with(client_id, Profile::default);
-        let located = obs.location.filter(|l| l.radius_km < c.max_radius_km);
+        let now = event.time_ms;
+        let located = obs.location.filter(|l| l.is_precise(c.max_radius_km));
+        let since_last = now.saturating_sub(p.last_ms);
+        p.last_ms = p.last_ms.max(now);
         let offset = match located {
             Some(loc) => {
-                p.offset = loc.utc_offset_hours();
+                let here = loc.utc_offset_hours();
+                let shift = u64::from(here.abs_diff(p.offset));
+                if loc.country != p.country {
+                    if shift < 2 {
+                        (p.offset, p.country) = (here, loc.country);
+                    } else if since_last >= shift * 3_600_000 {
+                        // A journey that could really have been made: the client's clock moves.
+                        (p.offset, p.country, p.moved_ms) = (here, loc.country, now);
+                    }
+                }
                 let i = (i64::from(p.offset) + 12) as usize;
                 if let Some(n) = p.offsets.get_mut(i) {
                     *n = n.saturating_add(1);
@@ -198,6 +234,9 @@ impl Detector for OffHours {
             None if p.offset == p.home_offset() => p.offset,
             None => return, // away from home, and now somewhere unknown
         };
+        if p.moved_ms != 0 && now.saturating_sub(p.moved_ms) < c.travel_grace_hours * 3_600_000 {
+            return; // just arrived from another time zone: neither judged nor learned
+        }
         let offset = i64::from(offset);
         let local = (event.time_ms / 1000) as i64 + offset * 3600;
         let day = local.div_euclid(86_400);

@@ -121,19 +121,54 @@ fn steady(client: &str, token_per_hour: bool, days: u64) -> Vec<tessera_core::au
 
 #[test]
 fn a_token_far_above_its_clients_baseline_is_a_burst() {
-    let mut events = steady("agent", true, 2);
-    let t = START_MS + 2 * DAY + 5 * MIN;
+    let mut events = steady("agent", true, 4);
+    let t = START_MS + 4 * DAY + 5 * MIN;
     let token = format!("agent-{}", t / HOUR);
     for i in 0..200 {
         events.push(Ev::used(t + i * 100, "agent", &token, ip(ASHBURN, 1, 1)).done());
     }
     let alerts = run(&mut engine(), &events);
-    // The 61st request in the minute crosses max(min_events = 60, 10 × EWMA, 2 × peak).
+    // The client makes 15 calls per half hour (30 over the two buckets judged: its peak); its
+    // hourly tokens learn about the same. The client's window already holds the previous
+    // bucket's 15 calls, so it crosses 3 × its peak first; the token (new this hour) next.
     assert_eq!(
         summary(&alerts),
-        [("burst".to_string(), s(&token), s("agent"), t + 60 * 100)]
+        [
+            ("burst".to_string(), None, s("agent"), t + 75 * 100),
+            ("burst".to_string(), s(&token), s("agent"), t + 90 * 100)
+        ]
     );
-    assert_eq!(alerts[0].evidence["scope"], "token");
+    assert_eq!(alerts[0].evidence["scope"], "client");
+    assert_eq!(alerts[1].evidence["scope"], "token");
+}
+
+#[test]
+fn a_fifty_fold_burst_of_a_low_rate_service_is_a_burst() {
+    // A call every 30 minutes for four days, then two calls a minute: 50× its normal, and
+    // still only a few calls a minute.
+    let mut events = Vec::new();
+    for k in 0..4 * 48u64 {
+        events.push(
+            Ev::used(
+                START_MS + k * 30 * MIN + 7 * MIN,
+                "slow",
+                "s",
+                ip(ASHBURN, 1, 1),
+            )
+            .done(),
+        );
+    }
+    let t = START_MS + 4 * DAY + 10 * MIN;
+    for i in 0..20u64 {
+        events.push(Ev::used(t + i * 30_000, "slow", "s", ip(ASHBURN, 1, 1)).done());
+    }
+    events.sort_by_key(|e| e.time_ms);
+    let alerts = run(&mut engine(), &events);
+    assert_eq!(summary(&alerts).len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].detector, "burst");
+    // Without the burst: silent.
+    events.retain(|e| e.time_ms < t);
+    assert_eq!(summary(&run(&mut engine(), &events)), []);
 }
 
 #[test]
@@ -173,31 +208,54 @@ fn a_learned_hourly_burst_and_a_new_clients_first_burst_do_not_alert() {
 // ---- multi-IP ----
 
 #[test]
-fn a_token_from_eight_networks_in_two_minutes_is_multi_ip() {
-    let mut events = vec![Ev::issued(START_MS, "app", "tok", ip(PARIS, 1, 1)).done()];
-    for k in 0..8u8 {
+fn a_token_from_many_cities_in_minutes_is_multi_ip_and_high_at_ten() {
+    use crate::support::world::city_ip;
+    let mut events = vec![Ev::issued(START_MS, "app", "tok", city_ip(0, 1, 1)).done()];
+    for k in 0..12usize {
+        let t = START_MS + k as u64 * 10_000;
+        events.push(Ev::used(t, "app", "tok", city_ip(k * 3, 200, 9)).done());
+    }
+    let alerts: Vec<_> = run(&mut engine(), &events)
+        .into_iter()
+        .filter(|a| a.detector == "multi_ip")
+        .collect();
+    // The sixth place exceeds min_places = 5 (no norm learned yet); the tenth is high.
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(alerts[0].severity, Severity::Medium);
+    assert_eq!(alerts[0].evidence["places"], 6);
+    assert_eq!(alerts[0].time_ms, START_MS + 5 * 10_000);
+    assert_eq!(alerts[1].severity, Severity::High);
+    assert_eq!(alerts[1].evidence["places"], 10);
+}
+
+#[test]
+fn ci_fan_out_across_a_cloud_region_and_an_offices_two_egresses_are_one_place() {
+    use crate::support::world::{cloud_ip, suburb_ip};
+    let mut events = Vec::new();
+    // 25 runners over four cloud records a few km apart, with radii of 50–200 km.
+    for r in 0..25u8 {
         events.push(
             Ev::used(
-                START_MS + u64::from(k) * 15_000,
-                "app",
-                "tok",
-                ip(PARIS, 200 + k, 9),
+                START_MS + u64::from(r) * 3_000,
+                "ci",
+                "job",
+                cloud_ip(usize::from(r % 4), r, 7),
             )
             .done(),
         );
     }
-    let alerts = run(&mut engine(), &events);
-    // Four networks exceed the default limit of three (no norm learned yet).
-    assert_eq!(
-        summary(&alerts),
-        [(
-            "multi_ip".to_string(),
-            s("tok"),
-            s("app"),
-            START_MS + 2 * 15_000
-        )]
-    );
-    assert_eq!(alerts[0].evidence["networks"], 4);
+    // Paris and Saint-Denis (9 km), alternating per request, plus carrier country-level
+    // records: one place and an unknown position.
+    for k in 0..20u64 {
+        let hop = match k % 3 {
+            0 => crate::support::world::city_ip(0, 1, 1),
+            1 => suburb_ip(0, 1, 1),
+            _ => crate::support::world::country_ip(0, 1, k as u8),
+        };
+        events.push(Ev::used(START_MS + k * 5_000, "office", "o", hop).done());
+    }
+    events.sort_by_key(|e| e.time_ms);
+    assert_eq!(summary(&run(&mut engine(), &events)), []);
 }
 
 #[test]

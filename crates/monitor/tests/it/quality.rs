@@ -1,14 +1,88 @@
-//! Detection quality on the labelled two-week trace: recall and false-alert rate per detector
-//! (targets: recall ≥ 95 %, ≤ 1 % of alerts false), and no alert at all on normal traffic.
-use crate::support::{self, quality, trace};
+//! Detection quality on the labelled two-week traces of `support/trace.rs` (built from issue
+//! 15's list of real traffic, not from the detectors), on several seeds: every detector must
+//! reach recall ≥ 95 % with ≤ 1 % of its alerts false on every seed, and no high-severity
+//! alert (what the default policy revokes on) may be false. The attack-free trace raises none.
+//!
+//! `cargo test -p tessera-monitor --test it quality_table -- --ignored --nocapture` prints the
+//! table of docs/monitor.md.
+use crate::support::{self, Quality, quality, trace};
 
-const SEED: u64 = 0x7E55_E4A0;
 const DAYS: u64 = 14;
+/// The seeds asserted (and reported in docs/monitor.md).
+const SEEDS: [u64; 3] = [1, 2, 3];
+
+fn measure(seed: u64) -> (trace::Trace, Vec<tessera_monitor::Alert>, Vec<Quality>) {
+    let t = trace::generate(seed, DAYS, true);
+    let alerts = support::run(&mut support::engine(), &t.events);
+    let q = quality(&alerts, &t.attacks);
+    (t, alerts, q)
+}
+
+fn check(seed: u64) {
+    let (t, alerts, q) = measure(seed);
+    for atk in &t.attacks {
+        if !alerts
+            .iter()
+            .any(|a| a.detector == atk.detector && support::matches(a, atk))
+        {
+            println!("seed {seed}: missed: {atk:?}");
+        }
+    }
+    for a in alerts
+        .iter()
+        .filter(|a| !t.attacks.iter().any(|atk| support::matches(a, atk)))
+        .take(20)
+    {
+        println!("seed {seed}: false: {}", a.to_json());
+    }
+    for d in &q {
+        assert!(
+            d.attacks > 0,
+            "seed {seed}: {} has no labelled attack",
+            d.detector
+        );
+        assert!(
+            d.recall() >= 0.95,
+            "seed {seed}: {}: recall {}/{}",
+            d.detector,
+            d.caught,
+            d.attacks
+        );
+        assert!(
+            d.false_rate() <= 0.01,
+            "seed {seed}: {}: {} of {} alerts false",
+            d.detector,
+            d.false_alerts,
+            d.alerts
+        );
+        assert_eq!(
+            d.false_high, 0,
+            "seed {seed}: {}: false high alerts",
+            d.detector
+        );
+    }
+}
+
+#[test]
+fn targets_hold_on_seed_1() {
+    check(SEEDS[0]);
+}
+
+#[test]
+fn targets_hold_on_seed_2() {
+    check(SEEDS[1]);
+}
+
+#[test]
+fn targets_hold_on_seed_3() {
+    check(SEEDS[2]);
+}
 
 #[test]
 fn normal_traffic_raises_no_alert() {
-    let t = trace::generate(SEED, DAYS, false);
-    assert!(t.events.len() > 100_000, "{}", t.events.len());
+    let t = trace::generate(SEEDS[0], DAYS, false);
+    assert!(t.events.len() > 200_000, "{}", t.events.len());
+    assert!(t.tokens > 10_000, "{}", t.tokens);
     let alerts = support::run(&mut support::engine(), &t.events);
     let shown: Vec<String> = alerts.iter().take(10).map(|a| a.to_json()).collect();
     assert!(
@@ -19,85 +93,51 @@ fn normal_traffic_raises_no_alert() {
     );
 }
 
+/// Prints, per seed and detector, precision, recall and alert delay, and the false
+/// high-severity alerts per token (the auto-revoke bar: rarer than 1 in 10,000 tokens).
 #[test]
-fn every_detector_meets_recall_and_false_alert_targets() {
-    let t = trace::generate(SEED, DAYS, true);
-    let alerts = support::run(&mut support::engine(), &t.events);
-    let q = quality(&alerts, &t.attacks);
-    println!("| detector | attacks | caught | recall | alerts | false | false rate |");
-    println!("|---|---|---|---|---|---|---|");
-    for d in &q {
-        println!(
-            "| {} | {} | {} | {:.1} % | {} | {} | {:.1} % |",
-            d.detector,
-            d.attacks,
-            d.caught,
-            d.recall() * 100.0,
-            d.alerts,
-            d.false_alerts,
-            d.false_rate() * 100.0
-        );
-    }
-    let (attacks, caught, total, false_alerts) = q.iter().fold((0, 0, 0, 0), |acc, d| {
-        (
-            acc.0 + d.attacks,
-            acc.1 + d.caught,
-            acc.2 + d.alerts,
-            acc.3 + d.false_alerts,
-        )
-    });
+#[ignore = "prints the quality table of docs/monitor.md"]
+fn quality_table() {
     println!(
-        "events: {}, attacks: {attacks}, caught: {caught}, alerts: {total}, false: {false_alerts}",
-        t.events.len()
+        "| seed | detector | attacks | caught | recall | alerts | false | precision | delay median / max | high alerts | false high |"
     );
-    for atk in &t.attacks {
-        if !alerts
-            .iter()
-            .any(|a| a.detector == atk.detector && support::matches(a, atk))
-        {
-            println!("missed: {atk:?}");
-        }
-    }
-    for a in &alerts {
-        if !t.attacks.iter().any(|atk| support::matches(a, atk)) {
-            println!("false: {}", a.to_json());
-        }
-    }
-    for d in &q {
-        assert!(d.attacks > 0, "{} has no labelled attack", d.detector);
-        assert!(
-            d.recall() >= 0.95,
-            "{}: recall {:.3}",
-            d.detector,
-            d.recall()
-        );
-        assert!(
-            d.false_rate() <= 0.01,
-            "{}: false-alert rate {:.3}",
-            d.detector,
-            d.false_rate()
-        );
-    }
-}
-
-#[test]
-fn targets_hold_on_other_seeds() {
-    for seed in 1..=4u64 {
-        let t = trace::generate(seed, DAYS, true);
-        let alerts = support::run(&mut support::engine(), &t.events);
-        for d in quality(&alerts, &t.attacks) {
-            assert!(
-                d.recall() >= 0.95,
-                "seed {seed}: {}: recall {:.3}",
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let (mut tokens, mut events) = (0, 0);
+    let mut false_high = [0usize; 7];
+    for seed in SEEDS {
+        let (t, _, q) = measure(seed);
+        tokens += t.tokens;
+        events += t.events.len();
+        for (i, d) in q.iter().enumerate() {
+            let (median, max) = d.delay();
+            false_high[i] += d.false_high;
+            println!(
+                "| {seed} | {} | {} | {} | {:.0} % | {} | {} | {:.1} % | {:.0} s / {:.0} s | {} | {} |",
                 d.detector,
-                d.recall()
-            );
-            assert!(
-                d.false_rate() <= 0.01,
-                "seed {seed}: {}: false {:.3}",
-                d.detector,
-                d.false_rate()
+                d.attacks,
+                d.caught,
+                d.recall() * 100.0,
+                d.alerts,
+                d.false_alerts,
+                d.precision() * 100.0,
+                median,
+                max,
+                d.high,
+                d.false_high
             );
         }
+    }
+    println!(
+        "\n{events} events, {tokens} tokens over {} seeds",
+        SEEDS.len()
+    );
+    println!("| detector | false high alerts | per token |");
+    println!("|---|---|---|");
+    for (i, d) in support::DETECTORS.iter().enumerate() {
+        println!(
+            "| {d} | {} | {:.1e} |",
+            false_high[i],
+            false_high[i] as f64 / tokens as f64
+        );
     }
 }

@@ -60,7 +60,7 @@ fn replay_writes_one_alert_per_line_the_same_on_every_run() {
     drop(f);
     std::fs::write(
         dir.path().join("monitor.toml"),
-        "alert_cooldown_secs = 1800\n[burst]\nfactor = 10.0\n",
+        "alert_cooldown_secs = 1800\n[burst]\nfactor = 0.0\n",
     )
     .unwrap();
 

@@ -1,18 +1,23 @@
-//! The injected attacks, each labelled with the detector expected to catch it. They start on
-//! day 7 (off-hours ones on day 10, once a working week has been learned).
+//! The injected attacks of issue 15, each labelled with the detector expected to catch it,
+//! all from day 7 on (once a week of normal traffic has been seen): a token replayed from
+//! another continent minutes after its owner used it; one token used from tens of cities in a
+//! few minutes; a token presented by another client; a 50× rate burst against the token's own
+//! normal (even when that is a call every half hour); a new token used at 00:00–04:00 local by
+//! a client that only ever works office hours. Plus refresh-token reuse and secret guessing.
+use std::net::IpAddr;
+
 use tessera_core::audit::EventKind;
 
-use super::super::places::*;
-use super::{Attack, DAY, Gen, Kind, MIN, START_MS, Session, event};
+use super::super::world::*;
+use super::{Attack, DAY, Gen, Kind, MIN, Session, Worker, event, unknown};
 
 impl Gen {
     pub(super) fn inject_attacks(&mut self) {
-        self.travel_with_stolen_tokens();
-        self.travel_with_stolen_ci_credentials();
-        self.bursts();
-        self.shared_tokens();
+        self.replays_from_afar();
+        self.many_cities();
         self.other_clients();
-        self.night_logins();
+        self.bursts();
+        self.night_tokens();
         self.refresh_reuse();
         self.credential_guessing();
     }
@@ -22,7 +27,7 @@ impl Gen {
         detector: &'static str,
         token: Option<&str>,
         client: Option<&str>,
-        ip: Option<std::net::IpAddr>,
+        ip: Option<IpAddr>,
         start_ms: u64,
         end_ms: u64,
     ) {
@@ -36,63 +41,50 @@ impl Gen {
         });
     }
 
-    /// A session of `kind` starting on day `from` or later, `n`-th pick of a seeded shuffle.
-    fn target(&mut self, kind: Kind, from: u64, filter: impl Fn(&Session) -> bool) -> Session {
-        let pool: Vec<Session> = self
-            .sessions
-            .iter()
-            .filter(|s| {
-                s.kind == kind && s.start >= START_MS + from * DAY && s.end > s.start + 5 * MIN
+    /// A session of one of `kinds` in use from day 7 on, picked at random and never picked
+    /// again (one attack per token).
+    fn target(&mut self, kinds: &[Kind], filter: impl Fn(&Session) -> bool) -> Session {
+        let from = T0 + 7 * DAY;
+        let pool: Vec<usize> = (0..self.sessions.len())
+            .filter(|&i| {
+                let s = &self.sessions[i];
+                kinds.contains(&s.kind) && s.start() >= from && s.uses.len() >= 4 && filter(s)
             })
-            .filter(|s| filter(s))
-            .cloned()
             .collect();
-        let i = self.rng.range(0, pool.len() as u64) as usize;
-        let s = pool[i].clone();
-        // Never hit the same session twice.
-        self.sessions.retain(|x| x.token != s.token);
-        s
+        let i = pool[self.rng.range(0, pool.len() as u64) as usize];
+        self.sessions.swap_remove(i)
     }
 
-    fn travel_with_stolen_tokens(&mut self) {
-        for n in 0..12 {
-            let kind = if n % 3 == 2 {
-                Kind::Mobile
-            } else {
-                Kind::Office
+    /// A city on another continent at least 3,000 km from `city`.
+    fn far_city(&mut self, city: usize) -> usize {
+        loop {
+            let c = self.rng.range(0, CITIES.len() as u64) as usize;
+            if CITIES[c].continent != CITIES[city].continent && city_distance(c, city) > 3000.0 {
+                return c;
+            }
+        }
+    }
+
+    /// A stolen token replayed from another continent 1–5 minutes after its owner used it
+    /// from a known city.
+    fn replays_from_afar(&mut self) {
+        for n in 0..14u8 {
+            let kinds: &[Kind] = match n % 4 {
+                0 => &[Kind::Office],
+                1 => &[Kind::Mobile],
+                2 => &[Kind::Shift],
+                _ => &[Kind::LowRate, Kind::Office],
             };
-            // The stolen token must have been seen somewhere the database knows.
-            let s = self.target(kind, 7, |s| {
-                !s.client.starts_with("night")
-                    && s.client != "office-3"
-                    && s.ip != unknown_ip(s.ip_host())
-            });
-            // Somewhere in another country at least 3,000 km away — or, for an office worker in
-            // New York, San Francisco (a mobile user there may be on a carrier range located
-            // only to "the United States", from which no domestic jump can be told).
-            let far = loop {
-                let p = self.rng.pick(&[
-                    TOKYO,
-                    MOSCOW,
-                    SAO_PAULO,
-                    SYDNEY,
-                    SINGAPORE,
-                    LONDON,
-                    NEW_YORK,
-                    SAN_FRANCISCO,
-                ]);
-                let (a, b) = (&PLACES[p], &PLACES[s.place]);
-                let d = super::super::distance_km(a.latitude, a.longitude, b.latitude, b.longitude);
-                if d > 3000.0 && (a.country != b.country || kind == Kind::Office) {
-                    break p;
-                }
-            };
-            let start = s.start + self.rng.range(2 * MIN, 5 * MIN);
-            let uses = self.rng.range(5, 15);
+            let s = self.target(kinds, |s| s.city.is_some() && s.uses.iter().any(|u| u.2));
+            let owner = *s.uses.iter().find(|u| u.2).expect("a located use");
+            let city = s.city.expect("located");
+            let far = self.far_city(city);
+            let start = owner.0 + self.rng.range(MIN, 5 * MIN);
+            let src = city_ip(far, 66, n + 1);
             let mut t = start;
-            for _ in 0..uses {
-                self.use_token(t, &s.client, &s.token, ip(far, 66, n as u8 + 1), s.resource);
-                t += self.rng.range(10_000, 30_000);
+            for _ in 0..self.rng.range(3, 10) {
+                self.use_token(t, &s.client, &s.token, src, s.resource);
+                t += self.rng.range(5_000, 40_000);
             }
             self.label(
                 "impossible_travel",
@@ -105,186 +97,176 @@ impl Gen {
         }
     }
 
-    fn travel_with_stolen_ci_credentials(&mut self) {
-        for c in 0..4u64 {
-            let client = format!("ci-{c}");
-            let start = START_MS + (7 + c) * DAY + self.rng.range(0, DAY);
-            // Far enough that no flight covers it between two pipeline runs (three hours apart).
-            let far = self.rng.pick(&[SINGAPORE, TOKYO, SAO_PAULO, NEW_YORK]);
-            let attacker = ip(far, 99, 1 + c as u8);
-            let token = self.selector();
-            self.issue(
-                start,
-                &client,
-                &token,
-                attacker,
-                "https://deploy.example.com",
-            );
-            let mut t = start;
-            for _ in 0..10 {
-                t += self.rng.range(5_000, 20_000);
-                self.use_token(t, &client, &token, attacker, "https://deploy.example.com");
-            }
-            self.label(
-                "impossible_travel",
-                Some(&token),
-                Some(&client),
-                None,
-                start,
-                t,
-            );
-        }
-    }
-
-    fn bursts(&mut self) {
-        for n in 0..8 {
-            let kind = [Kind::Office, Kind::Mobile, Kind::Agent][n % 3];
-            let s = self.target(kind, 7, |s| {
-                !s.client.starts_with("night") && s.client != "rs-data"
-            });
-            let start = s.start + self.rng.range(MIN, 4 * MIN);
-            let count = if kind == Kind::Agent {
-                self.rng.range(1000, 1500)
-            } else {
-                self.rng.range(400, 1500)
+    /// One token used from 10–25 cities in a few minutes (shared out, or a botnet).
+    fn many_cities(&mut self) {
+        for n in 0..10u8 {
+            let kinds: &[Kind] = match n % 3 {
+                0 => &[Kind::Office],
+                1 => &[Kind::Mobile],
+                _ => &[Kind::Service, Kind::Ci, Kind::Agent],
             };
+            let s = self.target(kinds, |_| true);
+            let start = s.uses[1].0 + self.rng.range(MIN, 3 * MIN);
+            let count = self.rng.range(10, 26) as usize;
+            let mut cities: Vec<usize> = (0..CITIES.len()).collect();
             for i in 0..count {
-                self.use_token(
-                    start + i * 60_000 / count,
-                    &s.client,
-                    &s.token,
-                    s.ip,
-                    s.resource,
-                );
+                let j = i + self.rng.range(0, (cities.len() - i) as u64) as usize;
+                cities.swap(i, j);
             }
-            self.label(
-                "burst",
-                Some(&s.token),
-                Some(&s.client),
-                None,
-                start,
-                start + 60_000,
-            );
-        }
-    }
-
-    fn shared_tokens(&mut self) {
-        for n in 0..8u8 {
-            let kind = if n % 2 == 0 {
-                Kind::Office
-            } else {
-                Kind::Mobile
-            };
-            let s = self.target(kind, 7, |s| {
-                !s.client.starts_with("night") && s.place != PARIS_V6
-            });
-            let start = s.start + self.rng.range(MIN, 4 * MIN);
-            let networks = self.rng.range(6, 12) as u8;
-            let place = if s.place == FRANCE { PARIS } else { s.place };
             let mut t = start;
-            for k in 0..networks {
+            for &c in &cities[..count] {
                 for _ in 0..self.rng.range(1, 3) {
-                    self.use_token(
-                        t,
-                        &s.client,
-                        &s.token,
-                        ip(place, 200 + k, 30 + n),
-                        s.resource,
-                    );
-                    t += self.rng.range(3_000, 15_000);
+                    self.use_token(t, &s.client, &s.token, city_ip(c, 77, n + 1), s.resource);
+                    t += self.rng.range(2_000, 8_000);
                 }
             }
             self.label("multi_ip", Some(&s.token), Some(&s.client), None, start, t);
         }
     }
 
+    /// A token presented at the resource server by a client it was not issued to.
     fn other_clients(&mut self) {
-        // A token presented at the resource server by a client it was not issued to.
-        for n in 0..4u64 {
-            let s = self.target(Kind::Ci, 7, |_| true);
-            let thief = format!("office-{}", n * 3);
-            let t = s.start + self.rng.range(MIN, 3 * MIN);
-            let mut e = event(
-                EventKind::TokenUsed,
-                t,
-                &s.client,
+        for n in 0..8u64 {
+            let kinds: &[Kind] = match n % 4 {
+                0 => &[Kind::Office],
+                1 => &[Kind::Mobile],
+                2 => &[Kind::Ci],
+                _ => &[Kind::Service, Kind::Agent],
+            };
+            let s = self.target(kinds, |_| true);
+            let thief = self.sessions[self.rng.range(0, self.sessions.len() as u64) as usize]
+                .client
+                .clone();
+            let thief = if thief == s.client {
+                "shift-1".to_string()
+            } else {
+                thief
+            };
+            let mut t = s.uses[1].0 + self.rng.range(MIN, 3 * MIN);
+            let start = t;
+            for _ in 0..self.rng.range(1, 4) {
+                let mut e = event(
+                    EventKind::TokenUsed,
+                    t,
+                    &s.client,
+                    Some(&s.token),
+                    Some(s.uses[0].1),
+                );
+                e.caller_id = Some(thief.clone());
+                e.resource = Some(s.resource.to_string());
+                self.events.push(e);
+                t += self.rng.range(5_000, 30_000);
+            }
+            self.label(
+                "multi_client",
                 Some(&s.token),
-                Some(ip(PARIS, 1 + n as u8 * 3, 10)),
-            );
-            e.caller_id = Some(thief);
-            e.resource = Some(s.resource.to_string());
-            self.events.push(e);
-            self.label("multi_client", Some(&s.token), Some(&s.client), None, t, t);
-        }
-        // A client introspecting a peer's token for an API it uses itself.
-        for n in 0..4u64 {
-            let (kind, prefix) = if n % 2 == 0 {
-                (Kind::Agent, "agent-")
-            } else {
-                (Kind::Office, "office-")
-            };
-            let s = self.target(kind, 7, |s| s.client.starts_with(prefix));
-            let thief = if kind == Kind::Agent {
-                if s.client == "agent-1" {
-                    "agent-2"
-                } else {
-                    "agent-1"
-                }
-                .to_string()
-            } else if s.client == "office-5" {
-                "office-6".to_string()
-            } else {
-                "office-5".to_string()
-            };
-            let t = s.start + self.rng.range(MIN, 3 * MIN);
-            self.introspect(
+                Some(&s.client),
+                None,
+                start,
                 t,
-                &thief,
-                ip(PARIS, 210, 1),
-                &s.client,
-                &s.token,
-                s.resource,
             );
-            self.label("multi_client", Some(&s.token), Some(&s.client), None, t, t);
         }
     }
 
-    fn night_logins(&mut self) {
-        for n in 0..8u64 {
-            let h = [0, 1, 2, 4, 5, 7, 10, 12][n as usize];
-            let client = format!("office-{h}");
-            let place = if h < 10 { PARIS } else { NEW_YORK };
-            let day = 10 + n % 4;
-            let start = Self::at_local(place, day, 1.0 + self.rng.range(0, 210) as f64 / 60.0);
-            let src = ip(place, 100 + h as u8, 20);
-            let token = self.jti();
-            self.issue(start, &client, &token, src, "https://deploy.example.com");
-            let mut t = start;
-            for _ in 0..self.rng.range(5, 15) {
-                t += self.rng.range(30_000, 90_000);
-                self.use_token(t, &client, &token, src, "https://deploy.example.com");
+    /// 50× the token's own normal rate for 20–40 minutes, from its owner's address: for a
+    /// low-rate service that is only one or two calls a minute.
+    fn bursts(&mut self) {
+        for n in 0..12u64 {
+            let kinds: &[Kind] = match n % 6 {
+                0 | 3 => &[Kind::LowRate],
+                1 => &[Kind::Office],
+                2 => &[Kind::Mobile],
+                4 => &[Kind::Service],
+                // Not agents: 50× their background rate is what their normal bursts are.
+                _ => &[Kind::Shift],
+            };
+            let s = self.target(kinds, |s| s.uses.len() >= 8);
+            // The token's normal: for a low-rate service its whole day; otherwise its use.
+            let rate = 50.0 * s.rate_per_min();
+            let minutes = self.rng.range(20, 41);
+            let calls = (rate * minutes as f64).round() as u64;
+            let start = s.uses[2].0 + self.rng.range(10_000, 2 * MIN);
+            let src = s.uses[2].1;
+            for i in 0..calls {
+                self.use_token(
+                    start + i * minutes * MIN / calls,
+                    &s.client,
+                    &s.token,
+                    src,
+                    s.resource,
+                );
             }
-            self.label("off_hours", Some(&token), Some(&client), None, start, t);
+            let end = start + minutes * MIN;
+            self.label("burst", Some(&s.token), Some(&s.client), None, start, end);
+        }
+    }
+
+    /// A new token for an office-hours-only worker, used at 00:00–04:00 local on a working
+    /// day, from their home line, their office, a VPN exit in their country or an unknown
+    /// address (stolen credentials, or a session opened on a stolen laptop).
+    fn night_tokens(&mut self) {
+        let mut used = Vec::new();
+        for n in 0..10u64 {
+            let ok = |w: &Worker, d: u64| {
+                d % 7 < 5 && !w.away.contains(&d) && !w.away.contains(&(d - 1))
+            };
+            let (w, day) = loop {
+                let w = self.rng.range(0, self.workers.len() as u64) as usize;
+                let d = self.rng.range(8, self.days);
+                if !used.contains(&w) && ok(&self.workers[w], d) {
+                    used.push(w);
+                    break (w, d);
+                }
+            };
+            let worker = self.workers[w].clone();
+            let start = at_local(worker.city, day, self.rng.range(0, 225));
+            let src = match n % 4 {
+                0 => worker.home_ip,
+                1 => worker.office_ip,
+                2 => city_ip(worker.vpn_city, 241, n as u8 + 1),
+                _ => unknown(50 + n as u8),
+            };
+            let token = self.token();
+            self.issue(
+                start,
+                &worker.client,
+                &token,
+                src,
+                "https://work.example.com",
+            );
+            let mut t = start;
+            for _ in 0..self.rng.range(3, 11) {
+                t += self.rng.range(30_000, 3 * MIN);
+                self.use_token(t, &worker.client, &token, src, "https://work.example.com");
+            }
+            self.label(
+                "off_hours",
+                Some(&token),
+                Some(&worker.client),
+                None,
+                start,
+                t,
+            );
         }
     }
 
     fn refresh_reuse(&mut self) {
-        for n in 0..4u64 {
-            let t = START_MS + (8 + n) * DAY + self.rng.range(0, DAY);
+        for n in 0..3u64 {
+            let t = T0 + (8 + n) * DAY + self.rng.range(0, DAY);
             let token = format!("rt-family-{n}");
             let mut e = event(
                 EventKind::RefreshTokenReused,
                 t,
-                "mobile-app",
+                "app-ios",
                 Some(&token),
-                Some(ip(MOSCOW, 5, n as u8 + 1)),
+                Some(city_ip(43, 5, n as u8 + 1)),
             );
             e.reason = Some("rotated_token_presented".into());
             self.events.push(e);
             self.label(
                 "refresh_token_reuse",
                 Some(&token),
-                Some("mobile-app"),
+                Some("app-ios"),
                 None,
                 t,
                 t,
@@ -295,8 +277,8 @@ impl Gen {
     fn credential_guessing(&mut self) {
         for n in 0..4u64 {
             let client = ["ci-1", "office-4", "admin", "agent-0"][n as usize].to_string();
-            let src = unknown_ip(100 + n as u8);
-            let start = START_MS + (7 + n) * DAY + self.rng.range(0, DAY);
+            let src = unknown(100 + n as u8);
+            let start = T0 + (7 + n) * DAY + self.rng.range(0, DAY);
             let count = self.rng.range(30, 60);
             for i in 0..count {
                 let mut e = event(
@@ -320,11 +302,11 @@ impl Gen {
         }
         // Password spraying: one address, one guess at each of many client ids.
         for n in 0..2u64 {
-            let src = unknown_ip(200 + n as u8);
-            let start = START_MS + (9 + n) * DAY + self.rng.range(0, DAY);
+            let src = unknown(200 + n as u8);
+            let start = T0 + (9 + n) * DAY + self.rng.range(0, DAY);
             for i in 0..15u64 {
                 let client = if i % 2 == 0 {
-                    format!("office-{i}")
+                    format!("office-{}", i + 1)
                 } else {
                     format!("guess-{i}")
                 };

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 /// One network and where it is.
 #[derive(Clone, Debug)]
 pub struct Place {
-    pub network: &'static str,
+    pub network: std::borrow::Cow<'static, str>,
     pub city: &'static str,
     pub country: &'static str,
     pub latitude: f64,
@@ -27,7 +27,7 @@ pub fn build(places: &[Place]) -> Vec<u8> {
     for p in places {
         let offset = data.len() as u32;
         encode_city(&mut data, p);
-        let (addr, len) = parse_network(p.network);
+        let (addr, len) = parse_network(&p.network);
         let mut node = 0usize;
         for depth in 0..len {
             let bit = ((addr >> (127 - depth)) & 1) as usize;

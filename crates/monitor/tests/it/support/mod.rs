@@ -5,6 +5,7 @@
 pub mod mmdb;
 pub mod places;
 pub mod trace;
+pub mod world;
 
 use std::net::IpAddr;
 
@@ -126,6 +127,12 @@ pub struct Quality {
     pub caught: usize,
     pub alerts: usize,
     pub false_alerts: usize,
+    /// False alerts of high severity (the ones the default policy acts on).
+    pub false_high: usize,
+    /// Alerts of high severity.
+    pub high: usize,
+    /// Per caught attack: seconds from its start to this detector's first alert about it.
+    pub delays_s: Vec<f64>,
 }
 
 impl Quality {
@@ -143,6 +150,18 @@ impl Quality {
             self.false_alerts as f64 / self.alerts as f64
         }
     }
+    pub fn precision(&self) -> f64 {
+        1.0 - self.false_rate()
+    }
+    /// Median and largest alert delay, seconds.
+    pub fn delay(&self) -> (f64, f64) {
+        let mut d = self.delays_s.clone();
+        d.sort_by(f64::total_cmp);
+        if d.is_empty() {
+            return (0.0, 0.0);
+        }
+        (d[d.len() / 2], d[d.len() - 1])
+    }
 }
 
 pub const DETECTORS: [&str; 7] = [
@@ -155,25 +174,33 @@ pub const DETECTORS: [&str; 7] = [
     "auth_failures",
 ];
 
-/// Recall and false-alert rate of each detector on `attacks`.
+/// Recall, false alerts and alert delay of each detector on `attacks`.
 pub fn quality(alerts: &[Alert], attacks: &[Attack]) -> Vec<Quality> {
     DETECTORS
         .iter()
         .map(|&d| {
             let mine: Vec<&Alert> = alerts.iter().filter(|a| a.detector == d).collect();
             let labelled: Vec<&Attack> = attacks.iter().filter(|a| a.detector == d).collect();
+            let delays_s: Vec<f64> = labelled
+                .iter()
+                .filter_map(|atk| {
+                    mine.iter()
+                        .filter(|a| matches(a, atk))
+                        .map(|a| a.time_ms.saturating_sub(atk.start_ms) as f64 / 1000.0)
+                        .reduce(f64::min)
+                })
+                .collect();
+            let is_false = |a: &&&Alert| !attacks.iter().any(|atk| matches(a, atk));
+            let high = |a: &&&Alert| a.severity == tessera_monitor::Severity::High;
             Quality {
                 detector: d,
                 attacks: labelled.len(),
-                caught: labelled
-                    .iter()
-                    .filter(|atk| mine.iter().any(|a| matches(a, atk)))
-                    .count(),
+                caught: delays_s.len(),
                 alerts: mine.len(),
-                false_alerts: mine
-                    .iter()
-                    .filter(|a| !attacks.iter().any(|atk| matches(a, atk)))
-                    .count(),
+                false_alerts: mine.iter().filter(is_false).count(),
+                false_high: mine.iter().filter(is_false).filter(high).count(),
+                high: mine.iter().filter(high).count(),
+                delays_s,
             }
         })
         .collect()

@@ -31,7 +31,7 @@ const fn place(
     radius_km: u16,
 ) -> Place {
     Place {
-        network,
+        network: std::borrow::Cow::Borrowed(network),
         city,
         country,
         latitude,
@@ -68,14 +68,16 @@ pub const PLACES: [Place; 17] = [
     place("2a01:e00::/32", "Paris", "FR", 48.8566, 2.3522, 50),
 ];
 
-/// The test GeoIP City database.
+/// The test GeoIP City database: the hand-made rows above and the generated world below.
 pub fn database() -> Vec<u8> {
-    mmdb::build(&PLACES)
+    let mut all = PLACES.to_vec();
+    all.extend(super::world::places());
+    mmdb::build(&all)
 }
 
 /// An address in `place`'s network: `sub` picks the /24 (or /48), `host` the address.
 pub fn ip(place: usize, sub: u8, host: u8) -> IpAddr {
-    let net = PLACES[place].network;
+    let net = &PLACES[place].network;
     let (base, _) = net.split_once('/').unwrap();
     match base.parse::<IpAddr>().unwrap() {
         IpAddr::V4(v4) => {
