@@ -37,6 +37,11 @@ pub fn load(store: &StoreArgs) -> Result<Config, String> {
     {
         config.keys.encryption_key = Some(key);
     }
+    if let Ok(path) = std::env::var("TESSERA_KEY_ENCRYPTION_KEY_FILE")
+        && !path.is_empty()
+    {
+        config.keys.encryption_key_file = Some(PathBuf::from(path));
+    }
     if let Ok(v) = std::env::var("TESSERA_BEHIND_TLS_PROXY") {
         config.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
     }
@@ -55,4 +60,21 @@ fn read_file(path: &Path) -> Result<Config, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Loads the configuration with the key-encryption key resolved (`tessera serve` and the `keys`
+/// commands, which seal and open private keys): from `keys.encryption_key`, or its key file,
+/// created on first use (docs/keys.md).
+pub fn load_with_kek(store: &StoreArgs) -> Result<Config, String> {
+    let mut config = load(store)?;
+    if let tessera_core::keys::kek_file::KekSource::Created(path) =
+        tessera_core::keys::kek_file::resolve(&mut config)?
+    {
+        eprintln!(
+            "created the key-encryption key file {} (mode 0600): it seals the signing keys; \
+             back it up with the database, a database without it cannot sign",
+            path.display()
+        );
+    }
+    Ok(config)
 }

@@ -73,8 +73,8 @@ pub async fn start_with_clock(
     authority.set_jwks_fetcher(Arc::new(jwks_fetch::HttpJwksFetcher::new()?));
     if !authority.keys_sealed() {
         tracing::warn!(
-            "signing keys are stored UNENCRYPTED in the database: set keys.encryption_key \
-             (TESSERA_KEY_ENCRYPTION_KEY) to seal them"
+            "signing keys are stored UNENCRYPTED in the database: no key-encryption key was \
+             given to this embedded server (`tessera serve` always has one: docs/keys.md)"
         );
     }
     let chains = Arc::new(tls::ChainChecker::new(
