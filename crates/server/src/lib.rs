@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod extract;
 pub mod jwks_fetch;
+pub mod linger;
 pub mod listen;
 pub mod login;
 pub mod respond;
