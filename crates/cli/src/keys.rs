@@ -127,7 +127,7 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
             }
         }
         KeysCommand::Rotate(args) => {
-            let config = settings::load(&args.store)?;
+            let config = settings::load_with_kek(&args.store)?;
             let policy = KeyPolicy::from_config(&config);
             let sealer = sealer(&config)?;
             let algs = match &args.alg {
@@ -173,7 +173,7 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
             }
         }
         KeysCommand::Revoke(args) => {
-            let config = settings::load(&args.store)?;
+            let config = settings::load_with_kek(&args.store)?;
             let sealer = sealer(&config)?;
             let store = tessera_store::open(&config.database).await?;
             let now = SystemClock.now();

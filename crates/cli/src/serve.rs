@@ -47,7 +47,7 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let mut config = settings::load(&args.store)?;
+    let mut config = settings::load_with_kek(&args.store)?;
     if let Some(v) = args.listen {
         config.listen = v;
     }

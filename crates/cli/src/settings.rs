@@ -52,6 +52,11 @@ const ENV_ONLY: &[EnvSetting] = &[
             c.keys.encryption_key = Some(v);
         }
     }),
+    ("TESSERA_KEY_ENCRYPTION_KEY_FILE", |c, v| {
+        if !v.is_empty() {
+            c.keys.encryption_key_file = Some(PathBuf::from(v));
+        }
+    }),
     ("TESSERA_DPOP_NONCE_SECRET", |c, v| {
         if !v.is_empty() {
             c.dpop.nonce_secret = Some(v);
@@ -74,6 +79,23 @@ fn read_file(path: &Path) -> Result<Config, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Loads the configuration with the key-encryption key resolved (`tessera serve` and the `keys`
+/// commands, which seal and open private keys): from `keys.encryption_key`, or its key file,
+/// created on first use (docs/keys.md).
+pub fn load_with_kek(store: &StoreArgs) -> Result<Config, String> {
+    let mut config = load(store)?;
+    if let tessera_core::keys::kek_file::KekSource::Created(path) =
+        tessera_core::keys::kek_file::resolve(&mut config)?
+    {
+        eprintln!(
+            "created the key-encryption key file {} (mode 0600): it seals the signing keys; \
+             back it up with the database, a database without it cannot sign",
+            path.display()
+        );
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -120,6 +142,7 @@ mod tests {
         let mut c = Config::default();
         let values = [
             ("TESSERA_KEY_ENCRYPTION_KEY", "a2V5"),
+            ("TESSERA_KEY_ENCRYPTION_KEY_FILE", "/etc/tessera/kek"),
             ("TESSERA_DPOP_NONCE_SECRET", "nonce"),
             ("TESSERA_BEHIND_TLS_PROXY", "true"),
             ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1"),
@@ -129,6 +152,10 @@ mod tests {
             set(&mut c, value.to_string());
         }
         assert_eq!(c.keys.encryption_key.as_deref(), Some("a2V5"));
+        assert_eq!(
+            c.keys.encryption_key_file.as_deref(),
+            Some(Path::new("/etc/tessera/kek"))
+        );
         assert_eq!(c.dpop.nonce_secret.as_deref(), Some("nonce"));
         assert!(c.behind_tls_proxy);
         assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);

@@ -41,12 +41,16 @@ async fn admin() -> tokio_postgres::Client {
     client
 }
 
+/// The key-encryption key every node shares: with PostgreSQL it must be given (docs/keys.md).
+const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 /// A `tessera` command on the shared database; returns its stdout, failing on a non-zero exit.
 fn tessera(database: &str, args: &[&str]) -> String {
     let out = Command::new(BIN)
         .args(args)
         .args(["--database", database])
         .env_remove("TESSERA_CONFIG")
+        .env("TESSERA_KEY_ENCRYPTION_KEY", KEK)
         .output()
         .expect("running tessera");
     assert!(
@@ -70,6 +74,7 @@ impl Node {
             .args(["serve", "--database", database, "--issuer", ISSUER])
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .env_remove("TESSERA_CONFIG")
+            .env("TESSERA_KEY_ENCRYPTION_KEY", KEK)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

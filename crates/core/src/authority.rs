@@ -64,6 +64,15 @@ impl Authority {
             .as_deref()
             .map(Sealer::from_base64)
             .transpose()?;
+        if let Some(sealer) = &sealer {
+            let n = crate::key_lifecycle::reseal_keys(store.as_ref(), sealer).await?;
+            if n > 0 {
+                tracing::info!(
+                    keys = n,
+                    "sealed stored private keys under the key-encryption key"
+                );
+            }
+        }
         let policy = KeyPolicy::from_config(&config);
         // First start: a current key per algorithm. Later: catch up on what fell due while no
         // node ran (a next key to publish or promote, expired keys to remove).

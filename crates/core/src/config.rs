@@ -130,8 +130,10 @@ pub struct TokenConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyConfig {
-    /// Base64 of 32 random bytes: private keys are sealed with AES-256-GCM under it. Unset: keys are stored unencrypted (a warning is logged). Env `TESSERA_KEY_ENCRYPTION_KEY`.
+    /// Base64 of 32 random bytes: private keys are sealed with AES-256-GCM under it, each bound to its kid. Unset: the key is read from `encryption_key_file` (docs/keys.md). Env `TESSERA_KEY_ENCRYPTION_KEY`.
     pub encryption_key: Option<String>,
+    /// File holding the key-encryption key (base64) when `encryption_key` is unset; created with a fresh random key (mode 0600) on first start if missing, refused if its mode is wider than 0600. Default: beside the SQLite database (`tessera.db.kek`); PostgreSQL has no default (every node needs the same key): set this or `encryption_key`. Env `TESSERA_KEY_ENCRYPTION_KEY_FILE`.
+    pub encryption_key_file: Option<PathBuf>,
     /// Seconds a current key signs before it is replaced (scheduled rotation, default 30 days); `0` turns scheduled rotation off (`tessera keys rotate` still works). At least `publish_before_use`.
     pub rotation_period: u64,
     /// Seconds a new key is published in the JWK Set as `next` before it signs, so validators' cached JWK Sets hold it before its first token. Keep it above your validators' JWKS cache lifetime (`/jwks` says `max-age=60`).
@@ -146,6 +148,7 @@ impl Default for KeyConfig {
     fn default() -> Self {
         Self {
             encryption_key: None,
+            encryption_key_file: None,
             rotation_period: 30 * 86_400,
             publish_before_use: 3600,
             retired_leeway: 300,

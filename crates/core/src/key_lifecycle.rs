@@ -267,3 +267,33 @@ pub async fn revoke_key(
     }
     Ok(outcome)
 }
+
+/// The start-up migration of private keys at rest: with a key-encryption key, every stored key
+/// that is unsealed (a database from before sealing was the default) or sealed without its kid
+/// as associated data (before blobs were bound to their kid) is re-sealed bound to its kid, each
+/// one a conditional store write (several nodes may run it at once). Returns how many this node
+/// re-sealed. A sealed blob that opens neither way (wrong key-encryption key, or a blob moved to
+/// another kid) is left alone: the key ring refuses it when it signs.
+pub async fn reseal_keys(store: &dyn Store, sealer: &Sealer) -> Result<usize, String> {
+    let keys = store.list_keys().await.map_err(|e| e.to_string())?;
+    let mut done = 0;
+    for k in keys {
+        let plain = match k.sealed {
+            false => k.private_key.clone(),
+            true if sealer.open(&k.kid, &k.private_key).is_ok() => continue,
+            true => match sealer.open_unbound(&k.private_key) {
+                Ok(plain) => plain,
+                Err(_) => continue,
+            },
+        };
+        let sealed = sealer.seal(&k.kid, &plain)?;
+        if store
+            .reseal_key(&k.kid, &k.private_key, &sealed)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            done += 1;
+        }
+    }
+    Ok(done)
+}

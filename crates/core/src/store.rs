@@ -331,6 +331,10 @@ pub trait KeyStore: Send + Sync {
     /// Deletes retired keys retired at or before `cutoff` and revoked keys revoked at or before
     /// it; returns the removed keys' ids (each id is returned to exactly one caller).
     async fn prune_keys(&self, cutoff: u64) -> StoreResult<Vec<String>>;
+    /// Replaces `kid`'s private key `old` with the sealed `sealed` (and marks it sealed), only if
+    /// it still holds `old`; `false` otherwise (another node re-sealed it first, or it is gone).
+    /// The start-up migration of unsealed and unbound keys (docs/keys.md).
+    async fn reseal_key(&self, kid: &str, old: &[u8], sealed: &[u8]) -> StoreResult<bool>;
 }
 
 /// The audit trail.

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod extract;
 pub mod jwks_fetch;
+pub mod linger;
 pub mod listen;
 pub mod login;
 pub mod respond;
@@ -75,8 +76,8 @@ pub async fn start_with_clock(
     )?));
     if !authority.keys_sealed() {
         tracing::warn!(
-            "signing keys are stored UNENCRYPTED in the database: set keys.encryption_key \
-             (TESSERA_KEY_ENCRYPTION_KEY) to seal them"
+            "signing keys are stored UNENCRYPTED in the database: no key-encryption key was \
+             given to this embedded server (`tessera serve` always has one: docs/keys.md)"
         );
     }
     let chains = Arc::new(tls::ChainChecker::new(

@@ -19,6 +19,7 @@ use tower::ServiceExt;
 
 use crate::extract::PeerAddr;
 use crate::extract::forwarded::TrustedProxies;
+use crate::linger::LingeringBody;
 use crate::tls::ChainChecker;
 
 /// Serves `router` on `listener` until the task is dropped. With TLS, the client certificate
@@ -117,7 +118,9 @@ impl Connection {
                     if let Some(cert) = &cert {
                         req.extensions_mut().insert(cert.clone());
                     }
-                    req
+                    // A body the handler stops reading (too large, refused unread) is drained
+                    // after the answer, so the client reads the answer instead of a reset.
+                    req.map(|body| axum::body::Body::new(LingeringBody::new(body)))
                 },
             ))
         };

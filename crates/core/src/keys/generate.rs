@@ -41,7 +41,7 @@ pub fn generate_key(
     };
     let (kid, public_jwk) = public_jwk(alg, &pkcs8)?;
     let (private_key, sealed) = match sealer {
-        Some(s) => (s.seal(&pkcs8)?, true),
+        Some(s) => (s.seal(&kid, &pkcs8)?, true),
         None => (pkcs8, false),
     };
     Ok(StoredKey {

@@ -1,6 +1,7 @@
 //! Signing keys: generation, sealing at rest, the in-memory [`KeyRing`] that signs and verifies,
 //! and the JWK Set it publishes.
 mod generate;
+pub mod kek_file;
 mod provider;
 mod ring;
 mod schedule;

@@ -73,7 +73,7 @@ impl KeyRing {
             if k.state == KeyState::Current {
                 let der = match (k.sealed, sealer) {
                     (false, _) => k.private_key.clone(),
-                    (true, Some(s)) => s.open(&k.private_key)?,
+                    (true, Some(s)) => s.open(&k.kid, &k.private_key)?,
                     (true, None) => {
                         return Err(format!(
                             "key {} is sealed but no key-encryption key is configured \

@@ -1,6 +1,6 @@
-//! Private keys at rest: AES-256-GCM under a key-encryption key from the configuration
-//! (`keys.encryption_key` / `TESSERA_KEY_ENCRYPTION_KEY`). Without one, keys are stored plain and
-//! the server says so at start-up.
+//! Private keys at rest: AES-256-GCM under the key-encryption key (`keys.encryption_key`, or
+//! the key file of [`super::kek_file`]), each blob bound to its key id as associated data, so a
+//! sealed key copied onto another row (another `kid`) does not open.
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -31,21 +31,37 @@ impl Sealer {
         Ok(Self(LessSafeKey::new(key)))
     }
 
-    /// `nonce || ciphertext || tag`.
-    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+    /// `nonce || ciphertext || tag`, with `kid` as the AEAD associated data.
+    pub fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<Vec<u8>, String> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).map_err(|_| "RNG failed".to_string())?;
         let mut buf = plaintext.to_vec();
         self.0
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut buf)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(kid.as_bytes()),
+                &mut buf,
+            )
             .map_err(|_| "sealing failed".to_string())?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
         Ok(out)
     }
 
-    /// Opens what [`Sealer::seal`] produced; fails on a wrong key or tampering.
-    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
+    /// Opens what [`Sealer::seal`] produced for `kid`; fails on a wrong key, tampering, or a
+    /// blob sealed for another kid.
+    pub fn open(&self, kid: &str, sealed: &[u8]) -> Result<Vec<u8>, String> {
+        self.open_with(Aad::from(kid.as_bytes()), sealed)
+    }
+
+    /// Opens a blob sealed before blobs were bound to their kid (empty associated data). Only
+    /// the start-up migration calls it, to re-seal such blobs with their kid
+    /// (`key_lifecycle::reseal_keys`); the key ring never accepts them.
+    pub fn open_unbound(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
+        self.open_with(Aad::from(&[][..]), sealed)
+    }
+
+    fn open_with(&self, aad: Aad<&[u8]>, sealed: &[u8]) -> Result<Vec<u8>, String> {
         if sealed.len() < NONCE_LEN {
             return Err("sealed key too short".into());
         }
@@ -54,7 +70,7 @@ impl Sealer {
         let mut buf = rest.to_vec();
         let plain = self
             .0
-            .open_in_place(nonce, Aad::empty(), &mut buf)
+            .open_in_place(nonce, aad, &mut buf)
             .map_err(|_| "cannot open a private key: wrong key-encryption key?".to_string())?;
         Ok(plain.to_vec())
     }
@@ -68,9 +84,12 @@ mod tests {
     fn seal_round_trips_and_detects_the_wrong_key() {
         let a = Sealer::from_base64(&STANDARD.encode([7u8; 32])).unwrap();
         let b = Sealer::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
-        let sealed = a.seal(b"pkcs8").unwrap();
-        assert_eq!(a.open(&sealed).unwrap(), b"pkcs8");
-        assert!(b.open(&sealed).is_err());
+        let sealed = a.seal("kid-1", b"pkcs8").unwrap();
+        assert_eq!(a.open("kid-1", &sealed).unwrap(), b"pkcs8");
+        assert!(b.open("kid-1", &sealed).is_err());
+        // Bound to its kid: the same blob under another kid does not open.
+        assert!(a.open("kid-2", &sealed).is_err());
+        assert!(a.open_unbound(&sealed).is_err());
         assert!(Sealer::from_base64("short").is_err());
     }
 }

@@ -330,3 +330,52 @@ async fn unknown_paths_and_methods_answer_json() {
         "invalid_request"
     );
 }
+
+/// A 2 MB body (30× the limit) gets its JSON error, not a reset: the server answers, then drains
+/// the rest (lingering close), whether it stopped reading at the limit or never read the body.
+#[tokio::test]
+async fn a_2_mb_body_gets_the_json_error_not_a_broken_pipe() {
+    let server = TestServer::start().await;
+    let c = server.client(|_| {}).await;
+    let big = format!("grant_type=client_credentials&pad={}", "a".repeat(2 << 20));
+    for round in 0..5 {
+        // A fresh connection each time, as a one-shot client (curl) makes.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        for (content_type, description) in [
+            (
+                "application/x-www-form-urlencoded",
+                "the request body exceeds 65536 bytes or could not be read",
+            ),
+            (
+                "application/json",
+                "the request body must be application/x-www-form-urlencoded",
+            ),
+        ] {
+            let resp = http
+                .post(server.url("/token"))
+                .basic_auth(&c.id, Some(&c.secret))
+                .header("content-type", content_type)
+                .body(big.clone())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("round {round}, {content_type}: {e:?}"));
+            assert_eq!(resp.status(), 400);
+            assert_eq!(
+                resp.json::<serde_json::Value>().await.unwrap(),
+                error("invalid_request", description)
+            );
+        }
+    }
+    // And ordinary requests are still answered afterwards.
+    let (status, _, body) = server
+        .post(
+            "/token",
+            Some((&c.id, &c.secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}

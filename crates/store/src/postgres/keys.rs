@@ -253,4 +253,18 @@ impl KeyStore for PgStore {
             .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
+
+    async fn reseal_key(&self, kid: &str, old: &[u8], sealed: &[u8]) -> StoreResult<bool> {
+        let conn = pool::get(&self.pool).await?;
+        let run = async {
+            let stmt = conn
+                .prepare_cached(
+                    "UPDATE signing_keys SET private_key = $2, sealed = TRUE \
+                     WHERE kid = $1 AND private_key = $3",
+                )
+                .await?;
+            Ok(conn.execute(&stmt, &[&kid, &sealed, &old]).await? == 1)
+        };
+        run.await.map_err(pool::map_err)
+    }
 }

@@ -207,4 +207,19 @@ impl KeyStore for SqliteStore {
             })
             .await
     }
+
+    async fn reseal_key(&self, kid: &str, old: &[u8], sealed: &[u8]) -> StoreResult<bool> {
+        let (kid, old, sealed) = (kid.to_string(), old.to_vec(), sealed.to_vec());
+        self.writer
+            .run(move |conn| {
+                let n = conn
+                    .prepare_cached(
+                        "UPDATE signing_keys SET private_key = ?2, sealed = 1 \
+                         WHERE kid = ?1 AND private_key = ?3",
+                    )?
+                    .execute(params![kid, sealed, old])?;
+                Ok(n == 1)
+            })
+            .await
+    }
 }

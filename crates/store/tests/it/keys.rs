@@ -19,7 +19,27 @@ conformance!(
     revoke_unknown_or_twice_changes_nothing,
     prune_removes_only_expired_retired_and_revoked_keys,
     concurrent_prunes_remove_each_key_once,
+    reseal_key_replaces_only_the_blob_it_was_given,
 );
+
+async fn reseal_key_replaces_only_the_blob_it_was_given(env: Env) {
+    let s = env.store;
+    let mut plain = key_in("k1", SigningAlg::ES256, KeyState::Current, 10);
+    plain.sealed = false;
+    plain.private_key = b"plain".to_vec();
+    assert!(s.insert_key(plain).await.unwrap());
+    // Stale `old` (another node re-sealed first): nothing changes.
+    assert!(!s.reseal_key("k1", b"other", b"sealed-1").await.unwrap());
+    assert!(!s.reseal_key("nope", b"plain", b"sealed-1").await.unwrap());
+    assert!(s.reseal_key("k1", b"plain", b"sealed-1").await.unwrap());
+    assert!(!s.reseal_key("k1", b"plain", b"sealed-2").await.unwrap());
+    let k = &s.list_keys().await.unwrap()[0];
+    assert_eq!(
+        (k.private_key.as_slice(), k.sealed),
+        (&b"sealed-1"[..], true)
+    );
+    assert_eq!(k.state, KeyState::Current);
+}
 
 /// `(kid, state)` of every key, oldest first.
 async fn states(s: &dyn Store) -> Vec<(String, KeyState)> {
