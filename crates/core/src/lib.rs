@@ -22,12 +22,16 @@ pub mod ingest;
 pub mod introspect;
 pub mod janitor;
 pub mod jose;
+#[cfg(test)]
+mod junk;
 pub mod key_lifecycle;
 pub mod keys;
 pub mod leaks;
 pub mod mint;
 pub mod params;
 pub mod policy;
+#[cfg(test)]
+mod proptests;
 pub mod resolve;
 pub mod revoke;
 pub mod store;

@@ -115,7 +115,8 @@ pub(super) async fn verify(
         return Err("assertion_audience_mismatch");
     }
     let now = authority.clock().now();
-    if claims.exp + LEEWAY <= now {
+    // `exp` is the client's number: saturate, never overflow (a panic under overflow checks).
+    if claims.exp.saturating_add(LEEWAY) <= now {
         return Err("assertion_expired");
     }
     if claims.exp > now + MAX_LIFETIME {
@@ -132,7 +133,7 @@ pub(super) async fn verify(
     let guard = SecretHash::of(format!("assertion:{}:{jti}", client.id).as_bytes()).to_hex();
     match authority
         .store()
-        .insert_replay_guard(&guard, claims.exp + LEEWAY, now)
+        .insert_replay_guard(&guard, claims.exp.saturating_add(LEEWAY), now)
         .await
     {
         Ok(true) => Ok(()),
