@@ -7,6 +7,7 @@ pub mod extract;
 pub mod jwks_fetch;
 pub mod listen;
 pub mod login;
+pub mod panic;
 pub mod respond;
 pub mod routes;
 pub mod state;
