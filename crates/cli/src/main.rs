@@ -74,6 +74,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if matches!(cli.command, Command::Serve(_) | Command::Proxy(_)) {
+        // A panic is answered 500 by the listener; log where, never a message with request data.
+        tessera_server::panic::install_hook();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -79,6 +79,10 @@ pub struct ProxyArgs {
     /// it expires, and opaque tokens are refused.
     #[arg(long)]
     insecure_no_revocation: bool,
+    /// Allow a plain-http `--upstream` off loopback (validated identities, and with
+    /// `--forward-token` the tokens, cross the network in clear).
+    #[arg(long)]
+    insecure_http_upstream: bool,
     /// Forward the `Authorization` and `DPoP` headers to the upstream (stripped by default).
     #[arg(long)]
     forward_token: bool,
@@ -114,6 +118,19 @@ struct Upstream {
 
 /// Builds the validation config from the flags.
 fn config(args: &ProxyArgs) -> Result<ValidateConfig, String> {
+    // One rule for every URL: https, or plain http only on a parsed loopback host.
+    use tessera_proto::loopback::{InsecureUrl, https_or_loopback_http};
+    match https_or_loopback_http(&args.upstream) {
+        Ok(()) => {}
+        Err(InsecureUrl::HttpOffLoopback) if args.insecure_http_upstream => {}
+        Err(e) => {
+            return Err(format!(
+                "--upstream {}: {e} (or pass --insecure-http-upstream)",
+                args.upstream
+            ));
+        }
+    }
+    https_or_loopback_http(&args.issuer).map_err(|e| format!("--issuer {}: {e}", args.issuer))?;
     let mut config = ValidateConfig::new(args.issuer.clone(), args.audience.clone());
     for spec in &args.require_scope {
         config.route_scopes.push(RouteScope::parse(spec)?);
@@ -347,4 +364,44 @@ async fn forward(State(up): State<Upstream>, req: Request) -> Response {
     *response.status_mut() = status;
     *response.headers_mut() = out_headers;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        proxy: ProxyArgs,
+    }
+
+    fn config_for(upstream: &str, issuer: &str, extra: &[&str]) -> Result<ValidateConfig, String> {
+        let mut argv = vec!["proxy", "--audience", "https://api", "--upstream", upstream];
+        argv.extend(["--issuer", issuer]);
+        argv.extend(extra);
+        config(&Cli::try_parse_from(argv).unwrap().proxy)
+    }
+
+    /// Issue 13, finding 9: upstream and issuer follow the one loopback rule.
+    #[test]
+    fn upstream_and_issuer_are_https_or_parsed_loopback() {
+        let local = "http://127.0.0.1:8080";
+        assert!(config_for("http://127.0.0.1:3000", local, &[]).is_ok());
+        assert!(config_for("https://api.internal", "https://as.example", &[]).is_ok());
+        for bad in [
+            "http://127.attacker.example",
+            "http://localhost.attacker.example",
+            "http://127.0.0.1@evil.example",
+            "http://0x7f.1",
+        ] {
+            let up = config_for(bad, local, &[]).err().unwrap();
+            assert!(up.contains("loopback"), "{bad}: {up}");
+            let iss = config_for(local, bad, &[]).err().unwrap();
+            assert!(iss.contains("loopback"), "{bad}: {iss}");
+        }
+        assert!(config_for("http://api:3000", local, &["--insecure-http-upstream"]).is_ok());
+        assert!(config_for("ftp://api", local, &["--insecure-http-upstream"]).is_err());
+    }
 }

@@ -261,13 +261,7 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                Some(url::Host::Domain(d)) => d == "localhost",
-                None => false,
-            };
-            if loopback {
+            if tessera_proto::loopback::is_loopback_url(uri) {
                 Ok(())
             } else {
                 Err(format!(
@@ -313,5 +307,19 @@ mod tests {
         assert!(check_resource_uri("").is_err());
         assert!(check_resource_uri("javascript:alert(1)").is_err());
         assert!(check_resource_uri("https://api.example.com/a b").is_err());
+    }
+
+    /// Issue 13, finding 9: loopback is the parsed host, not what the string starts with.
+    #[test]
+    fn loopback_look_alike_redirect_uris_are_refused() {
+        assert!(check_redirect_uri("http://127.0.0.2:9/cb").is_ok());
+        for bad in [
+            "http://127.attacker.example/cb",
+            "http://localhost.attacker.example/cb",
+            "http://127.0.0.1@evil.example/cb",
+            "http://0x7f.1/cb",
+        ] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use tessera_proto::loopback::{InsecureUrl, https_or_loopback_http};
 
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -333,11 +334,12 @@ impl Config {
             ));
         }
         let issuer = self.issuer();
-        let url_host_loopback = issuer.starts_with("http://127.")
-            || issuer.starts_with("http://localhost")
-            || issuer.starts_with("http://[::1]");
-        if !issuer.starts_with("https://") && !url_host_loopback && !self.insecure_http {
-            return Err(format!("issuer {issuer} must be an https URL off loopback"));
+        // RFC 8414 §2: the issuer is an https URL; plain http only on a parsed loopback host
+        // (`http://127.attacker.example` is not one), or anywhere with --insecure-http.
+        match https_or_loopback_http(&issuer) {
+            Ok(()) => {}
+            Err(InsecureUrl::HttpOffLoopback) if self.insecure_http => {}
+            Err(e) => return Err(format!("issuer {issuer}: {e}; use an https URL")),
         }
         if self.tokens.default_ttl == 0
             || self.tokens.max_ttl == 0
@@ -483,6 +485,40 @@ mod tests {
                 == 60
         );
         assert!(Config::from_toml("bogus = 1").is_err());
+    }
+
+    /// Issue 13, finding 9: `http://127.attacker.example` passed a `starts_with("http://127.")`.
+    #[test]
+    fn an_http_issuer_must_be_on_a_parsed_loopback_host() {
+        let with = |issuer: &str| {
+            let mut c = Config::default();
+            c.issuer = Some(issuer.into());
+            c
+        };
+        for ok in [
+            "http://127.0.0.2:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+            "https://as.example.com",
+        ] {
+            assert!(with(ok).check().is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.attacker.example",
+            "http://localhost.attacker.example",
+            "http://[::1].attacker.example",
+            "http://127.0.0.1@evil.example",
+            "http://0x7f.1",
+            "http://as.example.com",
+        ] {
+            let err = with(bad).check().unwrap_err();
+            assert!(err.starts_with(&format!("issuer {bad}: ")), "{bad}: {err}");
+        }
+        let mut insecure = with("http://as.example.com");
+        insecure.insecure_http = true;
+        assert!(insecure.check().is_ok(), "--insecure-http allows it");
+        insecure.issuer = Some("not a url".into());
+        assert!(insecure.check().is_err(), "but never a non-URL");
     }
 
     #[test]

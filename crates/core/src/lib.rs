@@ -22,6 +22,8 @@ pub mod ingest;
 pub mod introspect;
 pub mod janitor;
 pub mod jose;
+#[cfg(test)]
+mod junk;
 pub mod key_lifecycle;
 pub mod keys;
 pub mod leaks;
@@ -29,6 +31,8 @@ pub mod mint;
 pub mod params;
 pub mod password_gate;
 pub mod policy;
+#[cfg(test)]
+mod proptests;
 pub mod resolve;
 pub mod revoke;
 pub mod store;

@@ -65,12 +65,16 @@ impl SecretHash {
 
     /// Parses lower- or upper-case hex of 32 bytes.
     pub fn from_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 || !hex.is_ascii() {
+        // Byte by byte: `u8::from_str_radix` would accept a sign (`+f`), and slicing a `str` of
+        // outside text can split a character.
+        let hex = hex.as_bytes();
+        if hex.len() != 64 {
             return None;
         }
+        let digit = |b: u8| char::from(b).to_digit(16);
         let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            *byte = u8::try_from(digit(pair[0])? << 4 | digit(pair[1])?).ok()?;
         }
         Some(Self(out))
     }
@@ -108,5 +112,30 @@ mod tests {
         assert_ne!(a, Secret::new("two").hash());
         assert_eq!(SecretHash::from_hex(&a.to_hex()), Some(a));
         assert_eq!(SecretHash::from_hex("zz"), None);
+        // A sign is not a hex digit (`u8::from_str_radix` would take `+f`).
+        assert_eq!(SecretHash::from_hex(&"+f".repeat(32)), None);
+        assert_eq!(SecretHash::from_hex(&"é".repeat(32)), None);
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn from_hex_never_panics(s in any::<String>(), hexish in "[0-9a-fA-F+é€-]{60,68}") {
+                let _ = SecretHash::from_hex(&s);
+                let _ = SecretHash::from_hex(&hexish);
+            }
+
+            #[test]
+            fn hex_round_trips_in_both_cases(bytes in any::<[u8; 32]>()) {
+                let hash = SecretHash(bytes);
+                prop_assert_eq!(SecretHash::from_hex(&hash.to_hex()), Some(hash));
+                prop_assert_eq!(SecretHash::from_hex(&hash.to_hex().to_uppercase()), Some(hash));
+            }
+        }
     }
 }

@@ -121,16 +121,22 @@ impl TokenString {
         let rest = s.strip_prefix("tsr_").ok_or(TokenStringError::NotTessera)?;
         let (tag, tail) = rest.split_once('_').ok_or(TokenStringError::NotTessera)?;
         let kind = TokenKind::from_tag(tag).ok_or(TokenStringError::NotTessera)?;
+        // Byte-safe from here on: the input is outside text, and a multi-byte character may sit
+        // anywhere, so split and slice bytes, never `str` (a `str` split inside a character
+        // panics). Any non-ASCII byte then fails the base62 alphabet check.
+        let tail = tail.as_bytes();
         if tail.len() != BODY_LEN + CHECKSUM_LEN {
             return Err(TokenStringError::Length);
         }
         let (body, check) = tail.split_at(BODY_LEN);
-        let payload = base62_decode::<PAYLOAD_BYTES>(body.as_bytes())?;
-        let expected = checksum(&s[..s.len() - CHECKSUM_LEN]);
-        if check.as_bytes() != expected {
+        let payload = base62_decode::<PAYLOAD_BYTES>(body)?;
+        let expected = checksum(&s.as_bytes()[..s.len() - CHECKSUM_LEN]);
+        if check != expected {
             return Err(TokenStringError::Checksum);
         }
-        let selector = u64::from_be_bytes(payload[..8].try_into().expect("8 bytes"));
+        let mut selector = [0u8; 8];
+        selector.copy_from_slice(&payload[..8]);
+        let selector = u64::from_be_bytes(selector);
         Ok(Self {
             kind,
             selector,
@@ -158,14 +164,14 @@ fn encode(kind: TokenKind, payload: &[u8; PAYLOAD_BYTES]) -> String {
     let mut out = String::with_capacity(kind.prefix().len() + BODY_LEN + CHECKSUM_LEN);
     out.push_str(kind.prefix());
     out.push_str(&base62_encode(payload, BODY_LEN));
-    let check = checksum(&out);
+    let check = checksum(out.as_bytes());
     out.push_str(std::str::from_utf8(&check).expect("base62 is ASCII"));
     out
 }
 
 /// CRC32 (IEEE) of `text`, as 6 base62 characters.
-fn checksum(text: &str) -> [u8; CHECKSUM_LEN] {
-    let crc = crc32fast::hash(text.as_bytes());
+fn checksum(text: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let crc = crc32fast::hash(text);
     let encoded = base62_encode(&crc.to_be_bytes(), CHECKSUM_LEN);
     encoded.as_bytes().try_into().expect("fixed width")
 }
@@ -371,5 +377,84 @@ mod tests {
         assert!(TokenString::parse_kind(raw, TokenKind::RefreshToken).is_err());
         let overflow = format!("tsr_at_{}", "z".repeat(BODY_LEN + CHECKSUM_LEN));
         assert_eq!(TokenString::parse(&overflow), Err(TokenStringError::Length));
+    }
+
+    /// Issue 13, finding 7: a multi-byte character where the body/checksum split falls used to
+    /// panic (`str::split_at` inside a character). It is refused as a bad character instead.
+    #[test]
+    fn a_multi_byte_character_at_the_split_is_refused_not_a_panic() {
+        let reported = format!("tsr_rt_{}é{}", "A".repeat(53), "B".repeat(5));
+        assert_eq!(reported.len(), "tsr_rt_".len() + BODY_LEN + CHECKSUM_LEN);
+        assert_eq!(
+            TokenString::parse(&reported),
+            Err(TokenStringError::Character)
+        );
+        // The same character in the checksum, and at the very end.
+        let in_check = format!("tsr_at_{}{}é", "A".repeat(BODY_LEN), "B".repeat(4));
+        assert!(TokenString::parse(&in_check).is_err());
+        let four_bytes = format!("tsr_ac_{}😀{}", "A".repeat(52), "B".repeat(4));
+        assert!(TokenString::parse(&four_bytes).is_err());
+    }
+}
+
+/// Property tests: no input panics the parser; generated strings round-trip; any change is caught.
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kind() -> impl Strategy<Value = TokenKind> {
+        prop::sample::select(TokenKind::ALL.to_vec())
+    }
+
+    /// Text around the right length built from ASCII, base62 and multi-byte characters, so the
+    /// length check passes while the byte/character boundaries fall anywhere.
+    fn near_token_tail() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec!['A', 'z', '0', '_', '!', 'é', '€', '😀', '\0', 'ß']),
+            50..66,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let _ = TokenString::parse(&s);
+        }
+
+        #[test]
+        fn any_prefix_with_hostile_tail_never_panics(kind in kind(), tail in near_token_tail()) {
+            let s = format!("{}{tail}", kind.prefix());
+            prop_assert!(TokenString::parse(&s).is_err());
+            let _ = TokenString::parse_kind(&s, kind);
+        }
+
+        #[test]
+        fn generated_strings_round_trip(kind in kind(), selector in any::<u64>()) {
+            let secret = TokenString::generate(kind, selector);
+            let parsed = TokenString::parse_kind(secret.expose_secret(), kind).unwrap();
+            prop_assert_eq!(parsed.kind, kind);
+            prop_assert_eq!(parsed.selector, selector);
+            prop_assert_eq!(parsed.hash, secret.hash());
+        }
+
+        #[test]
+        fn any_one_character_change_is_refused(
+            kind in kind(),
+            at in any::<prop::sample::Index>(),
+            c in any::<char>(),
+        ) {
+            let secret = TokenString::generate(kind, 9);
+            let raw = secret.expose_secret();
+            let mut chars: Vec<char> = raw.chars().collect();
+            let i = at.index(chars.len());
+            prop_assume!(chars[i] != c);
+            chars[i] = c;
+            let changed: String = chars.into_iter().collect();
+            prop_assert!(TokenString::parse(&changed).is_err());
+        }
     }
 }

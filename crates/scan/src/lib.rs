@@ -24,6 +24,8 @@ pub mod baseline;
 pub mod cli;
 pub mod finding;
 pub mod matcher;
+#[cfg(test)]
+mod matcher_proptests;
 pub mod options;
 pub mod progress;
 pub mod report;

@@ -8,6 +8,7 @@ pub mod jwks_fetch;
 pub mod linger;
 pub mod listen;
 pub mod login;
+pub mod panic;
 pub mod respond;
 pub mod routes;
 pub mod state;

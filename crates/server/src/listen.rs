@@ -38,6 +38,8 @@ pub async fn serve(
     proxies: TrustedProxies,
 ) {
     let proxies = Arc::new(proxies);
+    // A panic in a handler answers 500 server_error instead of dropping the connection.
+    let router = router.layer(crate::panic::catch_panic_layer());
     let read_timeout = limits.read_timeout();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut last_full_warning: Option<Instant> = None;

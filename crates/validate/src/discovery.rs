@@ -24,6 +24,12 @@ struct Metadata {
 
 /// Fetches `{issuer}/.well-known/oauth-authorization-server`.
 pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Endpoints, String> {
+    // Keys and token verdicts are fetched from these: https, or plain http on loopback only.
+    let secure = |what: &str, uri: &str| {
+        tessera_proto::loopback::https_or_loopback_http(uri)
+            .map_err(|e| format!("{what} {uri}: {e}"))
+    };
+    secure("issuer", issuer)?;
     let url = format!("{issuer}/.well-known/oauth-authorization-server");
     let response = http
         .get(&url)
@@ -41,10 +47,34 @@ pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Endpoints,
             metadata.issuer
         ));
     }
+    secure("jwks_uri", &metadata.jwks_uri)?;
+    if let Some(introspection) = &metadata.introspection_endpoint {
+        secure("introspection_endpoint", introspection)?;
+    }
     Ok(Endpoints {
         jwks_uri: metadata.jwks_uri,
         introspection: metadata.introspection_endpoint,
         revocations: format!("{issuer}/revocations"),
         events: format!("{issuer}/admin/events"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13, finding 9: a look-alike of loopback is refused before anything is fetched.
+    #[tokio::test]
+    async fn a_plain_http_issuer_must_be_on_a_parsed_loopback_host() {
+        let http = reqwest::Client::new();
+        for issuer in [
+            "http://127.attacker.example",
+            "http://localhost.attacker.example",
+            "http://127.0.0.1@evil.example",
+            "http://as.example.com",
+        ] {
+            let err = discover(&http, issuer).await.err().unwrap();
+            assert!(err.contains("loopback"), "{issuer}: {err}");
+        }
+    }
 }

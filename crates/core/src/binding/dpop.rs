@@ -47,16 +47,10 @@ pub fn normalize_htu(uri: &str) -> Option<String> {
     Some(url.to_string())
 }
 
-/// Validates the `DPoP` header value `proof` for a `method` request to `url`. `Ok(None)` when
-/// there is no proof. A replayed proof, a bad nonce or any failed rule is an error.
-pub async fn verify(
-    authority: &Authority,
-    proof: Option<&str>,
-    method: &str,
-    url: &str,
-) -> Result<Option<DpopProof>, OAuthError> {
-    let Some(proof) = proof else { return Ok(None) };
-    let config = &authority.config().dpop;
+/// RFC 9449 §4.3 (1)–(7): the proof's JOSE header (`typ`, an asymmetric `alg`, a public `jwk`)
+/// and its signature by that key; returns the key and the claims. Pure, so it is property-tested
+/// on arbitrary text: the proof is attacker-chosen.
+fn parse(proof: &str) -> Result<(Jwk, Claims), OAuthError> {
     let header = jsonwebtoken::decode_header(proof)
         .map_err(|_| invalid("the DPoP proof is not a valid JWT"))?;
     // RFC 9449 §4.3 (4): typ is dpop+jwt.
@@ -95,6 +89,20 @@ pub async fn verify(
     let claims = jsonwebtoken::decode::<Claims>(proof, &key, &validation)
         .map_err(|_| invalid("the DPoP proof's signature or claims are invalid"))?
         .claims;
+    Ok((jwk, claims))
+}
+
+/// Validates the `DPoP` header value `proof` for a `method` request to `url`. `Ok(None)` when
+/// there is no proof. A replayed proof, a bad nonce or any failed rule is an error.
+pub async fn verify(
+    authority: &Authority,
+    proof: Option<&str>,
+    method: &str,
+    url: &str,
+) -> Result<Option<DpopProof>, OAuthError> {
+    let Some(proof) = proof else { return Ok(None) };
+    let config = &authority.config().dpop;
+    let (jwk, claims) = parse(proof)?;
     // (8), (9): method and URI of this request.
     if claims.htm != method {
         return Err(invalid(
@@ -163,5 +171,88 @@ mod tests {
         assert_eq!(normalize_htu("https://as.example.com/a/../token"), a);
         assert_ne!(normalize_htu("https://as.example.com/token2"), a);
         assert!(normalize_htu("not a url").is_none());
+    }
+}
+
+/// Property tests of the proof parser: junk headers, junk claims, junk signatures never panic;
+/// a well-formed proof signed by its embedded key round-trips its claims.
+#[cfg(test)]
+mod proptests {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use proptest::prelude::*;
+
+    use super::parse;
+    use crate::junk::json_junk;
+
+    fn key() -> &'static Ed25519KeyPair {
+        static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| {
+            let pkcs8 =
+                Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
+            Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap()
+        })
+    }
+
+    fn header(extra_jwk: &str) -> String {
+        let x = B64.encode(key().public_key().as_ref());
+        format!(
+            r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{{"kty":"OKP","crv":"Ed25519","x":"{x}"{extra_jwk}}}}}"#
+        )
+    }
+
+    /// A compact JWS over arbitrary header and payload bytes, signed by the test key.
+    fn signed(header: &[u8], payload: &[u8]) -> String {
+        let input = format!("{}.{}", B64.encode(header), B64.encode(payload));
+        let sig = key().sign(input.as_bytes());
+        format!("{input}.{}", B64.encode(sig.as_ref()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>(), dots in "[a-zA-Z0-9_\\-.é]{0,80}") {
+            let _ = parse(&s);
+            let _ = parse(&dots);
+        }
+
+        #[test]
+        fn junk_headers_never_panic(h in json_junk(), p in json_junk(), sig in "[A-Za-z0-9_-]{0,90}") {
+            let proof = format!("{}.{}.{sig}", B64.encode(&h), B64.encode(&p));
+            prop_assert!(parse(&proof).is_err());
+            let _ = parse(&signed(h.as_bytes(), p.as_bytes()));
+        }
+
+        #[test]
+        fn junk_jwk_members_never_panic(extra in json_junk()) {
+            let h = header(&format!(r#","y":{extra},"e":{extra},"n":{extra}"#));
+            let _ = parse(&signed(h.as_bytes(), br#"{"jti":"j","htm":"POST","htu":"https://as/t","iat":1}"#));
+        }
+
+        #[test]
+        fn junk_claims_signed_by_the_embedded_key_never_panic(p in json_junk()) {
+            let _ = parse(&signed(header("").as_bytes(), p.as_bytes()));
+        }
+
+        #[test]
+        fn well_formed_proofs_round_trip(
+            jti in "[\\PC]{1,40}",
+            htm in "[A-Z]{3,7}",
+            htu in "https://[a-z]{1,10}\\.example/[a-z/]{0,20}",
+            iat in 0u64..4_000_000_000,
+        ) {
+            let claims = serde_json::json!({"jti": jti, "htm": htm, "htu": htu, "iat": iat});
+            let proof = signed(header("").as_bytes(), claims.to_string().as_bytes());
+            let (_, parsed) = parse(&proof).unwrap();
+            prop_assert_eq!(parsed.jti, jti);
+            prop_assert_eq!(parsed.htm, htm);
+            prop_assert_eq!(parsed.htu, htu);
+            prop_assert_eq!(parsed.iat.as_u64(), Some(iat));
+            // A private member in the jwk is refused, whatever else is right.
+            let with_d = signed(header(r#","d":"AAAA""#).as_bytes(), claims.to_string().as_bytes());
+            prop_assert!(parse(&with_d).is_err());
+        }
     }
 }

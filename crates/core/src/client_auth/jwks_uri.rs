@@ -151,17 +151,11 @@ pub fn check_uri(uri: &str) -> Result<(), &'static str> {
     if url.fragment().is_some() {
         return Err("jwks_uri must not have a fragment");
     }
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return Err("jwks_uri has no host"),
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err("jwks_uri must be https (http only on a loopback host)"),
+    if url.host().is_none() {
+        return Err("jwks_uri has no host");
     }
+    tessera_proto::loopback::https_or_loopback_http(uri)
+        .map_err(|_| "jwks_uri must be https (http only on a loopback host)")
 }
 
 /// Parses a fetched document. RFC 7517 §5: members other than `keys` and keys of an unknown
@@ -500,6 +494,10 @@ mod tests {
             "https://client.example/jwks#frag",
             "/jwks",
             "file:///etc/passwd",
+            "http://127.attacker.example/jwks",
+            "http://localhost.attacker.example/jwks",
+            "http://127.0.0.1@evil.example/jwks",
+            "http://0x7f.1/jwks",
         ] {
             assert!(check_uri(bad).is_err(), "{bad}");
         }

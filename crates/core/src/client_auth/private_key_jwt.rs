@@ -128,6 +128,7 @@ pub(super) async fn verify(
         return Err(AUDIENCE_MISMATCH);
     }
     let now = authority.clock().now();
+    // `exp` is the client's number: saturate, never overflow (a panic under overflow checks).
     if claims.exp.saturating_add(LEEWAY) <= now {
         return Err("assertion_expired");
     }

@@ -220,4 +220,24 @@ mod tests {
             .unwrap();
         assert_eq!(String::from_utf8(decoded).unwrap(), "admin%3A1:s+p%2Fx");
     }
+
+    /// Issue 13, finding 9: nothing is sent to a loopback look-alike over plain http.
+    #[test]
+    fn credentials_go_only_to_https_or_a_parsed_loopback_host() {
+        for url in [
+            "http://127.attacker.example",
+            "http://localhost.attacker.example",
+            "http://127.0.0.1@evil.example",
+            "http://auth.example.com",
+        ] {
+            let server = ServerCheck {
+                url: url.into(),
+                client_id: "admin".into(),
+                client_secret: Secret::new("s"),
+                revoke: false,
+            };
+            let err = post(&server, "{}".into()).unwrap_err().to_string();
+            assert!(err.contains("loopback"), "{url}: {err}");
+        }
+    }
 }

@@ -144,4 +144,39 @@ mod tests {
         assert!(parse_basic(&format!("Basic {}", STANDARD.encode("nocolon"))).is_err());
         assert!(parse_basic("Bearer abc").unwrap().is_none());
     }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn basic(id: &str, secret: &str) -> String {
+            let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            format!(
+                "Basic {}",
+                STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_header_value_never_panics(
+                value in any::<String>(),
+                b64 in "Basic [A-Za-z0-9+/=é ]{0,40}",
+                raw in any::<Vec<u8>>(),
+            ) {
+                let _ = parse_basic(&value);
+                let _ = parse_basic(&b64);
+                let _ = parse_basic(&format!("Basic {}", STANDARD.encode(&raw)));
+            }
+
+            #[test]
+            fn encoded_credentials_round_trip(id in ".{1,20}", secret in any::<String>()) {
+                let (got_id, got_secret) = parse_basic(&basic(&id, &secret)).unwrap().unwrap();
+                prop_assert_eq!(got_id, id);
+                prop_assert_eq!(got_secret.expose_secret(), secret.as_str());
+            }
+        }
+    }
 }

@@ -70,9 +70,42 @@ const RFC_ERRORS: &[&str] = &[
     "temporarily_unavailable",
 ];
 
+/// Characters of one to four bytes, to put multi-byte text where parsers split by length.
+const WIDE: &[&str] = &["A", "é", "€", "😀", "\u{301}", "ß", "\u{0}"];
+
+/// A token-shaped value: a Tessera prefix, then 60 bytes' worth of base62 and multi-byte
+/// characters (the length check passes, the split may fall inside a character).
+fn wide_token(rng: &mut Rng) -> String {
+    let mut s = rng
+        .pick(&["tsr_at_", "tsr_rt_", "tsr_cs_", "tsr_ac_", "tsr_rat_"])
+        .to_string();
+    let start = s.len();
+    while s.len() - start < 60 {
+        let c = if rng.below(4) == 0 {
+            rng.pick(WIDE)
+        } else {
+            "A"
+        };
+        if s.len() - start + c.len() <= 60 {
+            s.push_str(c);
+        }
+    }
+    s
+}
+
 /// A value: valid material, near-valid material, or junk.
 fn value(rng: &mut Rng, valid: &[&str]) -> String {
-    match rng.below(12) {
+    match rng.below(14) {
+        12 => wide_token(rng),
+        13 => {
+            // A valid value with one character replaced by a multi-byte one.
+            let mut v: Vec<char> = rng.pick(valid).chars().collect();
+            if !v.is_empty() {
+                let i = rng.below(v.len());
+                v[i] = rng.pick(WIDE).chars().next().unwrap_or('é');
+            }
+            v.into_iter().collect()
+        }
         0 => rng.pick(valid).to_string(),
         1 => {
             // A valid value with one character changed.

@@ -9,6 +9,7 @@ mod discovery;
 mod dpop;
 mod forwarded;
 mod hostile_sweep;
+mod hostile_tokens;
 mod ingest;
 mod introspect;
 mod keys;
