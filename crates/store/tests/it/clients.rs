@@ -44,6 +44,7 @@ async fn create_keeps_every_field(env: Env) {
     c.scopes = vec!["a".into(), "b:c".into(), "d".into()];
     c.default_scopes = vec![];
     c.audiences = vec!["https://api.example.com".into(), "urn:x".into()];
+    c.resource_uris = vec!["https://orders.example.com".into(), "urn:orders".into()];
     c.token_format = TokenFormat::Opaque;
     c.jwt_alg = SigningAlg::EdDSA;
     c.auth_method = AuthMethod::PrivateKeyJwt;
@@ -97,6 +98,7 @@ async fn update_changes_settings_not_secrets(env: Env) {
     changed.scopes = vec!["only".into()];
     changed.default_scopes = vec!["only".into()];
     changed.audiences = vec!["https://rs.example".into()];
+    changed.resource_uris = vec!["https://self.example".into()];
     changed.token_format = TokenFormat::Opaque;
     changed.jwt_alg = SigningAlg::RS256;
     changed.auth_method = AuthMethod::ClientSecretPost;

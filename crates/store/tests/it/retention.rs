@@ -9,7 +9,7 @@ use tessera_core::config::RetentionConfig;
 use tessera_core::janitor::Janitor;
 use tessera_core::store::{Expiring, FeedPosition, Store};
 
-use crate::support::{Env, event, token};
+use crate::support::{Env, event, opaque_id, token};
 
 conformance!(
     expired_tokens_go_in_bounded_batches,
@@ -72,7 +72,7 @@ async fn expired_tokens_go_in_bounded_batches(env: Env) {
         .await
         .unwrap();
     assert_eq!(feed.len(), 1);
-    assert_eq!(feed[0].id, "31");
+    assert_eq!(feed[0].id, opaque_id(&s, 31).await);
     assert_eq!(
         s.delete_expired(Expiring::AccessTokens, 1_500, 10)
             .await

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use tessera_core::store::{FeedPosition, RevocationEntry, RevokedKind};
 
-use crate::support::{Env, client, token};
+use crate::support::{Env, client, opaque_id, token};
 
 conformance!(
     feed_lists_unexpired_revocations_after_a_position,
@@ -53,7 +53,7 @@ async fn feed_lists_unexpired_revocations_after_a_position(env: Env) {
     s.revoke_access_token(41, t + 11).await.unwrap();
     let op = RevocationEntry {
         kind: RevokedKind::Opaque,
-        id: "41".into(),
+        id: opaque_id(&s, 41).await,
         expires_at: Some(t + 900),
         revoked_at: t + 11,
         not_before: None,
@@ -108,7 +108,7 @@ async fn a_position_is_exact_among_more_than_a_page_in_one_second(env: Env) {
     for id in 1..=150u64 {
         s.insert_access_token(token(id)).await.unwrap();
         s.revoke_access_token(id, t).await.unwrap();
-        expected.insert((RevokedKind::Opaque, id.to_string()));
+        expected.insert((RevokedKind::Opaque, opaque_id(&s, id).await));
     }
     // Ids whose text and numeric orders differ, and a client entry, in the same second.
     let mut c = client("same-second", 1);

@@ -38,7 +38,10 @@ async fn usage_events_name_the_route_template() {
     let rs = Rs::start(config).await;
     let token = a.token(&c).await;
     assert_eq!(rs.get("/items/42", Some(&token)).await.0, 200);
+    // "not.a.jwt" is no token of ours: the issuer drops its use (a resource server reports
+    // only uses of tokens addressed to it); a request without a token keeps its request facts.
     assert_eq!(rs.get("/items/43", Some("not.a.jwt")).await.0, 401);
+    assert_eq!(rs.get("/items/44", None).await.0, 401);
     let mut used = token_used(&a, 2).await;
     used.sort_by_key(|e| e.reason.clone());
     let summary: Vec<_> = used
@@ -66,7 +69,7 @@ async fn usage_events_name_the_route_template() {
             (
                 Some("/items/{id}"),
                 Some("GET"),
-                Some("invalid_token"),
+                Some("missing_token"),
                 None,
                 Some(rs_client.id.as_str())
             ),

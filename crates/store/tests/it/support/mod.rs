@@ -223,3 +223,10 @@ pub fn event(n: u64) -> AuditEvent {
     e.scope = Some("read".into());
     e
 }
+
+/// The revocation feed's id of the opaque token stored under `selector`: its public id
+/// (`tessera_core::token_id`), never the bare sequential selector.
+pub async fn opaque_id(store: &Arc<dyn Store>, selector: u64) -> String {
+    let row = store.get_access_token(selector).await.unwrap().unwrap();
+    tessera_core::token_id::opaque(selector, &row.hash)
+}

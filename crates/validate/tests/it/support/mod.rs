@@ -94,9 +94,11 @@ impl As {
         }
     }
 
-    /// The resource server's own client: reads the revocation feed and reports usage events.
+    /// The resource server's own client, registered as the resource server of `API`:
+    /// introspects its tokens, reads the revocation feed and reports usage events.
     pub async fn rs_client(&self) -> TestClient {
         self.client(|c| {
+            c.resource_uris = vec![API.into()];
             c.scopes = vec!["tessera:revocations".into(), "tessera:events".into()];
         })
         .await
