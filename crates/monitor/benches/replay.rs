@@ -10,7 +10,7 @@ use tessera_monitor::replay::replay;
 mod support;
 
 fn main() {
-    let trace = support::trace::generate(1, 14, true);
+    let trace = support::trace::generate(0x7E55_E4A0, 14, true);
     let mut jsonl = Vec::new();
     for e in &trace.events {
         jsonl.extend_from_slice(e.to_json().as_bytes());
