@@ -1,4 +1,4 @@
-//! Replay throughput on one core: the labelled two-week trace from the tests (≈175k events),
+//! Replay throughput on one core: the labelled two-week trace from the tests (≈540k events),
 //! as JSON lines through `replay` (parse + detect + write alerts), and pre-parsed through the
 //! engine alone. Run with `cargo bench -p tessera-monitor --bench replay`; prints events/s.
 use std::hint::black_box;

@@ -99,7 +99,14 @@ struct NamedRecord<'a> {
     #[serde(default)]
     geoname_id: Option<u32>,
     #[serde(borrow, default)]
-    names: Option<std::collections::BTreeMap<&'a str, &'a str>>,
+    names: Option<Names<'a>>,
+}
+
+/// Only the English name is read (a struct, not a map: no allocation per lookup).
+#[derive(Deserialize)]
+struct Names<'a> {
+    #[serde(borrow, default)]
+    en: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -177,7 +184,7 @@ impl GeoIp {
         let city_id = city.and_then(|c| c.geoname_id).unwrap_or(0);
         let city_name = city
             .and_then(|c| c.names.as_ref())
-            .and_then(|n| n.get("en").copied())
+            .and_then(|n| n.en)
             .unwrap_or_default();
         let place = if region.is_empty() && city_name.is_empty() && city_id == 0 {
             0
