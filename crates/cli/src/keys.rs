@@ -127,7 +127,7 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
             }
         }
         KeysCommand::Rotate(args) => {
-            let config = settings::load_with_kek(&args.store)?;
+            let (config, kek_created) = settings::load_with_kek(&args.store)?;
             let policy = KeyPolicy::from_config(&config);
             let sealer = sealer(&config)?;
             let algs = match &args.alg {
@@ -156,6 +156,7 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
                 }
             }
             store.flush_events().await.map_err(|e| e.to_string())?;
+            settings::announce_kek(kek_created);
             if args.json {
                 println!("{}", Value::Array(rotated));
             } else {
@@ -173,7 +174,7 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
             }
         }
         KeysCommand::Revoke(args) => {
-            let config = settings::load_with_kek(&args.store)?;
+            let (config, kek_created) = settings::load_with_kek(&args.store)?;
             let sealer = sealer(&config)?;
             let store = tessera_store::open(&config.database).await?;
             let now = SystemClock.now();
@@ -190,6 +191,7 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
                 RevokeKeyError::Store(s) => s,
             })?;
             store.flush_events().await.map_err(|e| e.to_string())?;
+            settings::announce_kek(kek_created);
             let out = match outcome {
                 KeyRevocation::Revoked {
                     alg,

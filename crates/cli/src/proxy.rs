@@ -378,7 +378,14 @@ mod tests {
     }
 
     fn config_for(upstream: &str, issuer: &str, extra: &[&str]) -> Result<ValidateConfig, String> {
-        let mut argv = vec!["proxy", "--audience", "https://api", "--upstream", upstream];
+        // No credentials here: the address rules are what is tested.
+        let mut argv = vec![
+            "proxy",
+            "--insecure-no-revocation",
+            "--audience",
+            "https://api",
+        ];
+        argv.extend(["--upstream", upstream]);
         argv.extend(["--issuer", issuer]);
         argv.extend(extra);
         config(&Cli::try_parse_from(argv).unwrap().proxy)

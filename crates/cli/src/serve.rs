@@ -47,7 +47,8 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let mut config = settings::load_with_kek(&args.store)?;
+    let (mut config, kek_created) = settings::load_with_kek(&args.store)?;
+    settings::announce_kek(kek_created);
     if let Some(v) = args.listen {
         config.listen = v;
     }

@@ -83,19 +83,27 @@ fn read_file(path: &Path) -> Result<Config, String> {
 
 /// Loads the configuration with the key-encryption key resolved (`tessera serve` and the `keys`
 /// commands, which seal and open private keys): from `keys.encryption_key`, or its key file,
-/// created on first use (docs/keys.md).
-pub fn load_with_kek(store: &StoreArgs) -> Result<Config, String> {
+/// created on first use (docs/keys.md). Returns the file's path when it was just created, so the
+/// caller can say so once its command has done its work (a failing command's stderr starts with
+/// its error).
+pub fn load_with_kek(store: &StoreArgs) -> Result<(Config, Option<PathBuf>), String> {
     let mut config = load(store)?;
-    if let tessera_core::keys::kek_file::KekSource::Created(path) =
-        tessera_core::keys::kek_file::resolve(&mut config)?
-    {
+    let created = match tessera_core::keys::kek_file::resolve(&mut config)? {
+        tessera_core::keys::kek_file::KekSource::Created(path) => Some(path),
+        _ => None,
+    };
+    Ok((config, created))
+}
+
+/// Tells the operator about a key-encryption key file that was just created.
+pub fn announce_kek(created: Option<PathBuf>) {
+    if let Some(path) = created {
         eprintln!(
             "created the key-encryption key file {} (mode 0600): it seals the signing keys; \
              back it up with the database, a database without it cannot sign",
             path.display()
         );
     }
-    Ok(config)
 }
 
 #[cfg(test)]

@@ -339,7 +339,7 @@ impl Config {
         match https_or_loopback_http(&issuer) {
             Ok(()) => {}
             Err(InsecureUrl::HttpOffLoopback) if self.insecure_http => {}
-            Err(e) => return Err(format!("issuer {issuer}: {e}; use an https URL")),
+            Err(e) => return Err(format!("issuer {issuer}: must be an https URL ({e})")),
         }
         if self.tokens.default_ttl == 0
             || self.tokens.max_ttl == 0

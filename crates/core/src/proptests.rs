@@ -71,6 +71,8 @@ proptest! {
 
     #[test]
     fn presented_jwts_never_panic(h in json_junk(), c in json_junk(), sig in "[A-Za-z0-9_-]{0,90}", s in any::<String>()) {
+        // jsonwebtoken fixes its crypto provider at first use: ours must be the one (keys/provider.rs).
+        crate::keys::install_crypto_provider();
         use base64::Engine;
         let b64 = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
         let _ = ring().verify::<AccessTokenClaims>(&s, "https://as");
@@ -90,6 +92,8 @@ proptest! {
 
     #[test]
     fn jwk_sets_from_junk_never_panic(doc in json_junk(), key in json_junk()) {
+        // jsonwebtoken fixes its crypto provider at first use: ours must be the one (keys/provider.rs).
+        crate::keys::install_crypto_provider();
         use crate::client_auth::jwks_uri::{has_key, parse_set};
         for body in [doc, format!(r#"{{"keys":[{key}]}}"#), format!(r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":{key},"y":{key}}}]}}"#)] {
             if let Ok(set) = parse_set(body.as_bytes()) {
