@@ -443,10 +443,9 @@ mod tests {
     /// Issue 13, finding 9: `http://127.attacker.example` passed a `starts_with("http://127.")`.
     #[test]
     fn an_http_issuer_must_be_on_a_parsed_loopback_host() {
-        let with = |issuer: &str| {
-            let mut c = Config::default();
-            c.issuer = Some(issuer.into());
-            c
+        let with = |issuer: &str| Config {
+            issuer: Some(issuer.into()),
+            ..Config::default()
         };
         for ok in [
             "http://127.0.0.2:8080",
