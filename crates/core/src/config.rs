@@ -296,7 +296,11 @@ impl Config {
         match https_or_loopback_http(&issuer) {
             Ok(()) => {}
             Err(InsecureUrl::HttpOffLoopback) if self.insecure_http => {}
-            Err(e) => return Err(format!("issuer {issuer}: {e}; use an https URL")),
+            Err(e) => {
+                return Err(format!(
+                    "issuer {issuer} must be an https URL off loopback: {e}"
+                ));
+            }
         }
         if self.tokens.default_ttl == 0
             || self.tokens.max_ttl == 0
@@ -464,7 +468,10 @@ mod tests {
             "http://as.example.com",
         ] {
             let err = with(bad).check().unwrap_err();
-            assert!(err.starts_with(&format!("issuer {bad}: ")), "{bad}: {err}");
+            assert!(
+                err.starts_with(&format!("issuer {bad} must be an https URL")),
+                "{bad}: {err}"
+            );
         }
         let mut insecure = with("http://as.example.com");
         insecure.insecure_http = true;
