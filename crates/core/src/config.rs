@@ -339,7 +339,11 @@ impl Config {
         match https_or_loopback_http(&issuer) {
             Ok(()) => {}
             Err(InsecureUrl::HttpOffLoopback) if self.insecure_http => {}
-            Err(e) => return Err(format!("issuer {issuer}: must be an https URL ({e})")),
+            Err(e) => {
+                return Err(format!(
+                    "issuer {issuer} must be an https URL off loopback: {e}"
+                ));
+            }
         }
         if self.tokens.default_ttl == 0
             || self.tokens.max_ttl == 0
@@ -490,10 +494,9 @@ mod tests {
     /// Issue 13, finding 9: `http://127.attacker.example` passed a `starts_with("http://127.")`.
     #[test]
     fn an_http_issuer_must_be_on_a_parsed_loopback_host() {
-        let with = |issuer: &str| {
-            let mut c = Config::default();
-            c.issuer = Some(issuer.into());
-            c
+        let with = |issuer: &str| Config {
+            issuer: Some(issuer.into()),
+            ..Config::default()
         };
         for ok in [
             "http://127.0.0.2:8080",
@@ -512,7 +515,10 @@ mod tests {
             "http://as.example.com",
         ] {
             let err = with(bad).check().unwrap_err();
-            assert!(err.starts_with(&format!("issuer {bad}: ")), "{bad}: {err}");
+            assert!(
+                err.starts_with(&format!("issuer {bad} must be an https URL")),
+                "{bad}: {err}"
+            );
         }
         let mut insecure = with("http://as.example.com");
         insecure.insecure_http = true;

@@ -187,6 +187,10 @@ mod proptests {
     use crate::junk::json_junk;
 
     fn key() -> &'static Ed25519KeyPair {
+        // As in production (the key ring installs it before any request): jsonwebtoken would
+        // otherwise install its own provider on first use, and this test process's RS256
+        // signing (keys::ring tests) would go through the wrong one.
+        crate::keys::install_crypto_provider();
         static KEY: std::sync::OnceLock<Ed25519KeyPair> = std::sync::OnceLock::new();
         KEY.get_or_init(|| {
             let pkcs8 =
