@@ -5,20 +5,17 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tessera_proto::OAuthError;
-use tessera_proto::metadata::AuthorizationServerMetadata;
 
 use crate::audit::AuditEvent;
-use crate::binding::dpop::DPOP_ALGS;
 use crate::binding::nonce::NonceSource;
-use crate::client::{AuthMethod, Client, GrantType};
+use crate::client::Client;
 use crate::client_auth::jwks_uri::{JwksFetcher, RemoteJwks};
-use crate::client_auth::private_key_jwt::ASSERTION_ALGS;
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::StoreError;
 use crate::key_lifecycle::{KeyChange, run_schedule};
-use crate::keys::{KeyPolicy, KeyRing, Sealer, SigningAlg};
+use crate::keys::{KeyPolicy, KeyRing, Sealer};
 use crate::password_gate::PasswordGate;
 use crate::store::{ChangeVersions, Store};
 
@@ -287,49 +284,6 @@ impl Authority {
                 }
             }
         })
-    }
-
-    /// RFC 8414 metadata.
-    pub fn metadata(&self) -> AuthorizationServerMetadata {
-        let methods: Vec<&'static str> = AuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-        let url = |path: &str| format!("{}{path}", self.issuer);
-        let mtls = self.config.tls() || self.config.insecure_client_cert_header.is_some();
-        AuthorizationServerMetadata {
-            issuer: self.issuer.clone(),
-            authorization_endpoint: url("/authorize"),
-            token_endpoint: self.token_endpoint.clone(),
-            jwks_uri: url("/jwks"),
-            response_types_supported: vec!["code"],
-            code_challenge_methods_supported: vec!["S256"],
-            authorization_response_iss_parameter_supported: true,
-            grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
-            token_endpoint_auth_methods_supported: methods.clone(),
-            scopes_supported: Vec::new(),
-            revocation_endpoint: url("/revoke"),
-            revocation_endpoint_auth_methods_supported: methods.clone(),
-            introspection_endpoint: url("/introspect"),
-            // RFC 7662 §2.1: introspection needs an authenticated (confidential) caller.
-            introspection_endpoint_auth_methods_supported: methods
-                .into_iter()
-                .filter(|m| *m != AuthMethod::None.as_str())
-                .collect(),
-            access_token_signing_alg_values_supported: self
-                .keys()
-                .algorithms()
-                .into_iter()
-                .map(SigningAlg::as_str)
-                .collect(),
-            dpop_signing_alg_values_supported: DPOP_ALGS.to_vec(),
-            tls_client_certificate_bound_access_tokens: mtls,
-            mtls_endpoint_aliases: mtls.then(|| {
-                serde_json::json!({
-                    "token_endpoint": url("/token"),
-                    "introspection_endpoint": url("/introspect"),
-                    "revocation_endpoint": url("/revoke"),
-                })
-            }),
-            token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.to_vec(),
-        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod client_auth;
 pub mod client_cache;
 pub mod clock;
 pub mod config;
+pub mod discovery;
 pub mod error;
 pub mod grant;
 pub mod ingest;

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use crate::state::App;
 
 pub async fn metadata(State(app): State<App>) -> impl IntoResponse {
-    axum::Json(app.authority.metadata())
+    axum::Json(tessera_core::discovery::metadata(&app.authority))
 }
 
 pub async fn jwks(State(app): State<App>) -> impl IntoResponse {
