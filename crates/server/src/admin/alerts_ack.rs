@@ -9,8 +9,8 @@ use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use tessera_core::alerts::{self, Acked};
 
-use super::admin_caller::{self, BodyKind};
-use super::finish;
+use super::caller::{self, BodyKind};
+use crate::routes::finish;
 use crate::state::App;
 
 pub async fn handle(
@@ -21,12 +21,12 @@ pub async fn handle(
     let started = Instant::now();
     let mut basic = false;
     let result = async {
-        let admin = admin_caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
+        let admin = caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
         let id = id.parse::<i64>().unwrap_or(-1);
         Ok(
             match alerts::ack(&app.authority, &admin.caller, id).await? {
                 Acked::Alert { alert, .. } => axum::Json(alerts::to_json(&alert)).into_response(),
-                Acked::NotFound => admin_caller::not_found("no alert with this id"),
+                Acked::NotFound => caller::not_found("no alert with this id"),
             },
         )
     }

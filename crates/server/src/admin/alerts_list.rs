@@ -11,8 +11,8 @@ use tessera_core::alerts::{self, MAX_LIST};
 use tessera_core::store::{AlertFilter, AlertStatus};
 use tessera_proto::OAuthError;
 
-use super::admin_caller::{self, BodyKind};
-use super::finish;
+use super::caller::{self, BodyKind};
+use crate::routes::finish;
 use crate::state::App;
 
 pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
@@ -20,7 +20,7 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let mut basic = false;
     let query = req.uri().query().unwrap_or("").to_string();
     let result = async {
-        let admin = admin_caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
+        let admin = caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
         let filter = parse_query(&query)?;
         let list = alerts::list(&app.authority, &admin.caller, &filter).await?;
         let alerts: Vec<_> = list.iter().map(alerts::to_json).collect();

@@ -8,8 +8,8 @@ use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use tessera_core::alerts;
 
-use super::admin_caller::{self, BodyKind};
-use super::finish;
+use super::caller::{self, BodyKind};
+use crate::routes::finish;
 use crate::state::App;
 
 pub async fn handle(
@@ -20,7 +20,7 @@ pub async fn handle(
     let started = Instant::now();
     let mut basic = false;
     let result = async {
-        let admin = admin_caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
+        let admin = caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
         let found = match id.parse::<i64>() {
             Ok(id) => alerts::get(&app.authority, &admin.caller, id).await?,
             // Still checks the scope, so an outsider cannot tell ids from non-ids.
@@ -28,7 +28,7 @@ pub async fn handle(
         };
         Ok(match found {
             Some(alert) => axum::Json(alerts::to_json(&alert)).into_response(),
-            None => admin_caller::not_found("no alert with this id"),
+            None => caller::not_found("no alert with this id"),
         })
     }
     .await;

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::ingest::{self, EventBatch};
 use tessera_proto::OAuthError;
 
-use super::admin_caller::{self, BodyKind};
-use super::finish;
+use super::caller::{self, BodyKind};
+use crate::routes::finish;
 use crate::state::App;
 
 /// Body bound: room for a full batch of 1000 events with long paths and user agents.
@@ -22,8 +22,7 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let started = Instant::now();
     let mut basic = false;
     let result = async {
-        let admin =
-            admin_caller::read(&app, req, BodyKind::Json(MAX_BODY_BYTES), &mut basic).await?;
+        let admin = caller::read(&app, req, BodyKind::Json(MAX_BODY_BYTES), &mut basic).await?;
         let batch: EventBatch = serde_json::from_slice(&admin.body).map_err(|e| {
             OAuthError::invalid_request("the body is not an event batch").with_detail(e.to_string())
         })?;

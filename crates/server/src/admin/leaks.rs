@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::leaks::LeakReport;
 use tessera_proto::OAuthError;
 
-use super::admin_caller::{self, BodyKind};
-use super::finish;
+use super::caller::{self, BodyKind};
+use crate::routes::finish;
 use crate::state::App;
 
 pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
@@ -19,7 +19,7 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let mut basic = false;
     let result = async {
         let limit = app.authority.config().limits.max_body_bytes * 4;
-        let admin = admin_caller::read(&app, req, BodyKind::Json(limit), &mut basic).await?;
+        let admin = caller::read(&app, req, BodyKind::Json(limit), &mut basic).await?;
         let report: LeakReport = serde_json::from_slice(&admin.body)
             .map_err(|_| OAuthError::invalid_request("the body is not a leak report"))?;
         let results =

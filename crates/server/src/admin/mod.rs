@@ -1,4 +1,12 @@
-//! The admin listener: liveness (`/healthz`, which also checks the store) and `/metrics`.
+//! Administration: the admin listener (liveness at `/healthz`, which also checks the store, and
+//! `/metrics`), and the `/admin/*` API served on the protocol listener to clients holding an admin
+//! scope (`caller.rs` authenticates them; one file per endpoint).
+mod alerts_ack;
+mod alerts_list;
+mod alerts_show;
+pub(crate) mod caller;
+mod events;
+mod leaks;
 pub mod metrics;
 
 use axum::Router;
@@ -9,7 +17,19 @@ use axum::routing::get;
 
 use crate::state::App;
 
-/// The admin router.
+/// The `/admin/*` API, merged into the protocol router (it answers on the protocol listener, with
+/// client authentication, not on the unauthenticated admin listener).
+pub(crate) fn api() -> Router<App> {
+    use axum::routing::post;
+    Router::new()
+        .route("/admin/leaks", post(leaks::handle))
+        .route("/admin/alerts", get(alerts_list::handle))
+        .route("/admin/alerts/{id}", get(alerts_show::handle))
+        .route("/admin/alerts/{id}/ack", post(alerts_ack::handle))
+        .route("/admin/events", post(events::handle))
+}
+
+/// The admin listener's router.
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(healthz))

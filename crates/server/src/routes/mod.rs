@@ -1,13 +1,7 @@
 //! The OAuth endpoints. Handlers are thin: extract, call the core, respond.
-mod admin_caller;
-mod alerts_ack;
-mod alerts_list;
-mod alerts_show;
 mod authorize;
 mod discovery;
-mod events;
 mod introspect;
-mod leaks;
 mod revocations;
 mod revoke;
 mod token;
@@ -39,11 +33,7 @@ pub fn router(app: App) -> Router {
         .route("/introspect", post(introspect::handle))
         .route("/revoke", post(revoke::handle))
         .route("/revocations", get(revocations::handle))
-        .route("/admin/leaks", post(leaks::handle))
-        .route("/admin/alerts", get(alerts_list::handle))
-        .route("/admin/alerts/{id}", get(alerts_show::handle))
-        .route("/admin/alerts/{id}/ack", post(alerts_ack::handle))
-        .route("/admin/events", post(events::handle))
+        .merge(crate::admin::api())
         .route("/jwks", get(discovery::jwks))
         .route(
             "/.well-known/oauth-authorization-server",

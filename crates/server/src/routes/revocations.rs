@@ -19,8 +19,8 @@ use tessera_core::store::{FeedPosition, RevocationEntry, RevokedKind};
 use tessera_proto::OAuthError;
 use tessera_proto::revocation_feed::{Entry, EntryType, Page};
 
-use super::admin_caller::{self, BodyKind};
 use super::finish;
+use crate::admin::caller::{self, BodyKind};
 use crate::state::App;
 
 /// Most entries per page.
@@ -126,7 +126,7 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let mut basic = false;
     let result = async {
         let query = req.uri().query().map(str::to_string);
-        let admin = admin_caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
+        let admin = caller::read(&app, req, BodyKind::Empty, &mut basic).await?;
         if admin.caller.resource_uris.is_empty() {
             require_any_scope(&admin.caller, &[ADMIN_SCOPE, REVOCATIONS_SCOPE])?;
         }
