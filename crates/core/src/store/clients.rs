@@ -2,8 +2,8 @@
 use async_trait::async_trait;
 use tessera_proto::SecretHash;
 
-use crate::client::Client;
 use super::StoreResult;
+use crate::client::Client;
 
 /// Clients: registration and lookup.
 #[async_trait]

@@ -1,8 +1,8 @@
 //! The audit trail.
 use async_trait::async_trait;
 
-use crate::audit::AuditEvent;
 use super::StoreResult;
+use crate::audit::AuditEvent;
 
 /// The audit trail.
 #[async_trait]

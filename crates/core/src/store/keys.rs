@@ -1,8 +1,8 @@
 //! Signing keys and their lifecycle writes.
 use async_trait::async_trait;
 
-use crate::keys::{KeyState, SigningAlg, StoredKey};
 use super::StoreResult;
+use crate::keys::{KeyState, SigningAlg, StoredKey};
 
 /// What revoking a signing key did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -23,7 +23,9 @@ pub use grants::{
 };
 pub use keys::{KeyRevocation, KeyStore};
 pub use retention::{Expiring, RetentionStore};
-pub use tokens::{AccessTokenRecord, FamilyToken, FeedPosition, RevocationEntry, RevokedKind, TokenStore};
+pub use tokens::{
+    AccessTokenRecord, FamilyToken, FeedPosition, RevocationEntry, RevokedKind, TokenStore,
+};
 pub use users::{FailureRule, LoginAttempt, Reservation, UserRecord, UserStore};
 
 /// Result of a storage call.
@@ -55,4 +57,3 @@ pub trait Store:
     /// Whether the store answers (for `/healthz`).
     async fn ping(&self) -> StoreResult<()>;
 }
-

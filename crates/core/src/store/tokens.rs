@@ -4,7 +4,6 @@ use std::ops::Range;
 use async_trait::async_trait;
 use tessera_proto::SecretHash;
 
-use crate::client::Client;
 use super::StoreResult;
 
 /// A stored opaque access token. Only the SHA-256 of the token string is kept.
