@@ -2,7 +2,6 @@
 //! only secret-based clients get a secret, a client that could never get a token is refused,
 //! subject DNs are parsed when registered, and `tls_client_auth` works with the CA given by
 //! `--tls-client-ca` or `TESSERA_TLS_CLIENT_CA`.
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use rcgen::{
@@ -244,14 +243,7 @@ fn serve_tls(db: &str, pki: &Pki, extra: &[&str], env: &[(&str, String)]) -> Ser
         command.env(k, v);
     }
     let mut child = command.spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("tessera listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let addr = support::listening_address(&mut child);
     Server {
         child,
         base: format!("https://{addr}"),

@@ -18,6 +18,20 @@ impl Drop for Server {
     }
 }
 
+/// Waits for the child's "tessera listening on ADDR" line on stderr and returns ADDR; the rest
+/// of stderr is drained on a thread so the child never blocks on a full pipe.
+pub fn listening_address(child: &mut Child) -> String {
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.strip_prefix("tessera listening on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    addr
+}
+
 pub fn serve(db: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(BIN)
         .args([
@@ -34,14 +48,7 @@ pub fn serve(db: &str, extra: &[&str]) -> Server {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("tessera listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let addr = listening_address(&mut child);
     Server {
         child,
         base: format!("http://{addr}"),
