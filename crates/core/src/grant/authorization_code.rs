@@ -51,11 +51,11 @@ impl Grant for AuthorizationCode {
         // One conditional UPDATE: of concurrent redemptions exactly one gets `Redeemed`.
         let code = match authority.store().redeem_code(parsed.hash, now).await? {
             RedeemOutcome::Redeemed(code) => code,
-            RedeemOutcome::AlreadyUsed(code) => {
+            RedeemOutcome::AlreadyUsed { code, .. } => {
                 // RFC 6749 §4.1.2: "If an authorization code is used more than once, the
                 // authorization server MUST deny the request and SHOULD revoke (when possible)
-                // all tokens previously issued based on that authorization code."
-                authority.store().revoke_family(&code.family, now).await?;
+                // all tokens previously issued based on that authorization code." The store
+                // revoked the family in the transaction that found the replay.
                 let mut event = ctx.event(
                     EventKind::AuthorizationCodeReused,
                     authority.clock().now_ms(),

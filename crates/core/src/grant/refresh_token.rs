@@ -114,10 +114,10 @@ impl Grant for RefreshToken {
         });
         match authority.store().rotate_refresh(old.hash, new, now).await? {
             RotateOutcome::Rotated(_) => {}
-            RotateOutcome::Reused(used) => {
+            RotateOutcome::Reused { token: used, .. } => {
                 // RFC 9700 §4.14.2: a rotated token presented again means one of the two
-                // presenters stole it; revoke the family so neither keeps access.
-                authority.store().revoke_family(&used.family, now).await?;
+                // presenters stole it; the store revoked the family in the transaction that
+                // found the reuse, so neither keeps access.
                 let mut event =
                     ctx.event(EventKind::RefreshTokenReused, authority.clock().now_ms());
                 event.client_id = Some(used.client_id.clone());

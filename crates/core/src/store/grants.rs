@@ -39,8 +39,15 @@ pub struct AuthorizationCodeRecord {
 pub enum RedeemOutcome {
     /// This call redeemed it (the record as it was before).
     Redeemed(AuthorizationCodeRecord),
-    /// It had been redeemed before: a replay (RFC 6749 §4.1.2).
-    AlreadyUsed(AuthorizationCodeRecord),
+    /// It had been redeemed before: a replay (RFC 6749 §4.1.2). The same transaction revoked
+    /// the code's family, so no grant has to remember a second call.
+    AlreadyUsed {
+        /// The code as stored (with its `used_at`).
+        code: AuthorizationCodeRecord,
+        /// Whether this call revoked the family (`false`: it was revoked before, e.g. by a
+        /// concurrent replay).
+        revoked: bool,
+    },
     /// It expired unused.
     Expired,
     /// Its authorization (grant family) was revoked before it was redeemed: the user was
@@ -82,8 +89,15 @@ pub struct RefreshTokenRecord {
 pub enum RotateOutcome {
     /// This call rotated it: the old record (as before) is now used, the new one stored.
     Rotated(RefreshTokenRecord),
-    /// It had been rotated before: a replay, the caller must revoke the family.
-    Reused(RefreshTokenRecord),
+    /// It had been rotated before: a replay. The same transaction revoked the token's family
+    /// (RFC 9700 §4.14.2), so no grant has to remember a second call.
+    Reused {
+        /// The token as it was found (with its `used_at`, before the revocation).
+        token: RefreshTokenRecord,
+        /// Whether this call revoked the family (`false`: it was revoked before, e.g. by a
+        /// concurrent replay).
+        revoked: bool,
+    },
     /// It is revoked or expired; nothing changed.
     Inactive,
     /// No such refresh token.
@@ -97,14 +111,16 @@ pub enum RotateOutcome {
 pub trait GrantStore: Send + Sync {
     /// Stores a fresh code and creates its family.
     async fn insert_authorization_code(&self, code: AuthorizationCodeRecord) -> StoreResult<()>;
-    /// Marks the code used at `now` if it was unused and unexpired (one conditional UPDATE).
+    /// Marks the code used at `now` if it was unused and unexpired (one conditional UPDATE); a
+    /// code used before revokes its family in the same transaction ([`RedeemOutcome::AlreadyUsed`]).
     async fn redeem_code(&self, hash: SecretHash, now: u64) -> StoreResult<RedeemOutcome>;
     /// Stores the first refresh token of a family.
     async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> StoreResult<()>;
     /// A refresh token by hash.
     async fn get_refresh_token(&self, hash: SecretHash) -> StoreResult<Option<RefreshTokenRecord>>;
     /// Marks `old` used and stores `new` (same family) if `old` was unused, unrevoked and
-    /// unexpired at `now`; one transaction.
+    /// unexpired at `now`; if `old` was used before, revokes the family instead
+    /// ([`RotateOutcome::Reused`]). One transaction either way.
     async fn rotate_refresh(
         &self,
         old: SecretHash,

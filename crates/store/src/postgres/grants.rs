@@ -1,7 +1,8 @@
-//! `GrantStore` and `UserStore` on PostgreSQL. Redemption and rotation are conditional UPDATEs:
-//! under READ COMMITTED a concurrent caller, on any node, waits for the row lock and re-checks
-//! `used_at IS NULL` against the committed row, so exactly one wins. The family row's lock
-//! orders a revocation cascade against tokens being linked to the family at the same moment.
+//! `GrantStore` on PostgreSQL. Redemption and rotation are conditional UPDATEs: under READ
+//! COMMITTED a concurrent caller, on any node, waits for the row lock and re-checks
+//! `used_at IS NULL` against the committed row, so exactly one wins; a loser that finds the row
+//! used revokes the family in the same transaction. The family row's lock orders a revocation
+//! cascade against tokens being linked to the family at the same moment.
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tessera_core::client::TokenFormat;
@@ -118,6 +119,44 @@ async fn revoke_linked(
     Ok(())
 }
 
+/// The revocation cascade inside the caller's transaction: the family, its refresh tokens and
+/// every access token linked to it. `true` if this call revoked the family.
+async fn revoke_family_in(
+    tx: &Transaction<'_>,
+    family: &str,
+    now: u64,
+) -> Result<bool, tokio_postgres::Error> {
+    let now = now as i64;
+    let n = tx
+        .execute(
+            "UPDATE grant_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[&family, &now],
+        )
+        .await?;
+    // Take the family row's lock even when it was revoked before, so links made
+    // concurrently are either seen below or see the revocation themselves.
+    tx.execute(
+        "SELECT 1 FROM grant_families WHERE id = $1 FOR UPDATE",
+        &[&family],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+        &[&family, &now],
+    )
+    .await?;
+    let linked = tx
+        .query(
+            "SELECT kind, token_id, client_id, expires_at FROM family_tokens WHERE family = $1",
+            &[&family],
+        )
+        .await?;
+    for r in &linked {
+        revoke_linked(tx, r.get(0), r.get(1), r.get(2), r.get(3), now).await?;
+    }
+    Ok(n == 1)
+}
+
 #[async_trait]
 impl GrantStore for PgStore {
     async fn insert_authorization_code(&self, c: AuthorizationCodeRecord) -> StoreResult<()> {
@@ -159,9 +198,10 @@ impl GrantStore for PgStore {
     }
 
     async fn redeem_code(&self, hash: SecretHash, now: u64) -> StoreResult<RedeemOutcome> {
+        let mut conn = pool::get(&self.pool).await?;
         let key = hash.as_bytes().as_slice();
-        let now = now as i64;
-        if let Some(row) = self
+        let tx = conn.transaction().await.map_err(pool::map_err)?;
+        let redeemed = tx
             .query_opt(
                 &format!(
                     "UPDATE authorization_codes SET used_at = $2 \
@@ -170,31 +210,36 @@ impl GrantStore for PgStore {
                                      WHERE f.id = authorization_codes.family AND f.revoked_at IS NOT NULL) \
                      RETURNING {CODE_COLUMNS}"
                 ),
-                &[&key, &now],
+                &[&key, &(now as i64)],
             )
-            .await?
-        {
+            .await
+            .map_err(pool::map_err)?;
+        let outcome = if let Some(row) = redeemed {
             let mut before = code_from_row(&row)?;
             before.used_at = None;
-            return Ok(RedeemOutcome::Redeemed(before));
-        }
-        let Some(row) = self
-            .query_opt(
-                &format!("SELECT {CODE_COLUMNS} FROM authorization_codes WHERE hash = $1"),
-                &[&key],
-            )
-            .await?
-        else {
-            return Ok(RedeemOutcome::NotFound);
-        };
-        let code = code_from_row(&row)?;
-        Ok(if code.used_at.is_some() {
-            RedeemOutcome::AlreadyUsed(code)
-        } else if code.expires_at <= now as u64 {
-            RedeemOutcome::Expired
+            RedeemOutcome::Redeemed(before)
         } else {
-            RedeemOutcome::Revoked
-        })
+            let current = tx
+                .query_opt(
+                    &format!("SELECT {CODE_COLUMNS} FROM authorization_codes WHERE hash = $1"),
+                    &[&key],
+                )
+                .await
+                .map_err(pool::map_err)?;
+            match current.as_ref().map(code_from_row).transpose()? {
+                None => RedeemOutcome::NotFound,
+                Some(code) if code.used_at.is_some() => {
+                    let revoked = revoke_family_in(&tx, &code.family, now)
+                        .await
+                        .map_err(pool::map_err)?;
+                    RedeemOutcome::AlreadyUsed { code, revoked }
+                }
+                Some(code) if code.expires_at <= now => RedeemOutcome::Expired,
+                Some(_) => RedeemOutcome::Revoked,
+            }
+        };
+        tx.commit().await.map_err(pool::map_err)?;
+        Ok(outcome)
     }
 
     async fn insert_refresh_token(&self, t: RefreshTokenRecord) -> StoreResult<()> {
@@ -232,87 +277,64 @@ impl GrantStore for PgStore {
     ) -> StoreResult<RotateOutcome> {
         let mut conn = pool::get(&self.pool).await?;
         let key = old.as_bytes().as_slice();
-        let now = now as i64;
-        let run = async {
-            let tx = conn.transaction().await?;
-            let rotated = tx
-                .query_opt(
-                    &format!(
-                        "UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL \
-                         AND revoked_at IS NULL AND expires_at > $2 RETURNING {REFRESH_COLUMNS}"
-                    ),
-                    &[&key, &now],
-                )
-                .await?;
-            if let Some(row) = rotated {
-                insert_refresh(&tx, &new).await?;
-                tx.commit().await?;
-                return Ok(Ok(Some(row)));
-            }
+        let tx = conn.transaction().await.map_err(pool::map_err)?;
+        // Every rotation and reuse of a family's tokens queues on the family row's lock, taken
+        // before any refresh-token row lock: the order the revocation cascade takes them in.
+        // Otherwise a loser's failed conditional UPDATE, which keeps the token row's lock under
+        // READ COMMITTED, would wait for the family's lock held by another loser revoking the
+        // family, who waits for that token row: a deadlock PostgreSQL breaks by failing one.
+        tx.execute(
+            "SELECT 1 FROM grant_families f JOIN refresh_tokens r ON r.family = f.id \
+             WHERE r.hash = $1 FOR UPDATE OF f",
+            &[&key],
+        )
+        .await
+        .map_err(pool::map_err)?;
+        let rotated = tx
+            .query_opt(
+                &format!(
+                    "UPDATE refresh_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL \
+                     AND revoked_at IS NULL AND expires_at > $2 RETURNING {REFRESH_COLUMNS}"
+                ),
+                &[&key, &(now as i64)],
+            )
+            .await
+            .map_err(pool::map_err)?;
+        let outcome = if let Some(row) = rotated {
+            insert_refresh(&tx, &new).await.map_err(pool::map_err)?;
+            let mut before = refresh_from_row(&row)?;
+            before.used_at = None;
+            RotateOutcome::Rotated(before)
+        } else {
             let current = tx
                 .query_opt(
                     &format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE hash = $1"),
                     &[&key],
                 )
-                .await?;
-            tx.commit().await?;
-            Ok(Err(current))
+                .await
+                .map_err(pool::map_err)?;
+            match current.as_ref().map(refresh_from_row).transpose()? {
+                None => RotateOutcome::NotFound,
+                Some(t) if t.revoked_at.is_some() || now >= t.expires_at => RotateOutcome::Inactive,
+                Some(token) => {
+                    let revoked = revoke_family_in(&tx, &token.family, now)
+                        .await
+                        .map_err(pool::map_err)?;
+                    RotateOutcome::Reused { token, revoked }
+                }
+            }
         };
-        let outcome: Result<Result<Option<Row>, Option<Row>>, tokio_postgres::Error> = run.await;
-        match outcome.map_err(pool::map_err)? {
-            Ok(Some(row)) => {
-                let mut before = refresh_from_row(&row)?;
-                before.used_at = None;
-                Ok(RotateOutcome::Rotated(before))
-            }
-            Ok(None) | Err(None) => Ok(RotateOutcome::NotFound),
-            Err(Some(row)) => {
-                let current = refresh_from_row(&row)?;
-                Ok(
-                    if current.revoked_at.is_some() || now >= current.expires_at as i64 {
-                        RotateOutcome::Inactive
-                    } else {
-                        RotateOutcome::Reused(current)
-                    },
-                )
-            }
-        }
+        tx.commit().await.map_err(pool::map_err)?;
+        Ok(outcome)
     }
 
     async fn revoke_family(&self, family: &str, now: u64) -> StoreResult<bool> {
         let mut conn = pool::get(&self.pool).await?;
-        let now = now as i64;
         let run = async {
             let tx = conn.transaction().await?;
-            let n = tx
-                .execute(
-                    "UPDATE grant_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                    &[&family, &now],
-                )
-                .await?;
-            // Take the family row's lock even when it was revoked before, so links made
-            // concurrently are either seen below or see the revocation themselves.
-            tx.execute(
-                "SELECT 1 FROM grant_families WHERE id = $1 FOR UPDATE",
-                &[&family],
-            )
-            .await?;
-            tx.execute(
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-                &[&family, &now],
-            )
-            .await?;
-            let linked = tx
-                .query(
-                    "SELECT kind, token_id, client_id, expires_at FROM family_tokens WHERE family = $1",
-                    &[&family],
-                )
-                .await?;
-            for r in &linked {
-                revoke_linked(&tx, r.get(0), r.get(1), r.get(2), r.get(3), now).await?;
-            }
+            let revoked = revoke_family_in(&tx, family, now).await?;
             tx.commit().await?;
-            Ok(n == 1)
+            Ok(revoked)
         };
         run.await.map_err(pool::map_err)
     }

@@ -1,6 +1,7 @@
-//! `GrantStore` and `UserStore` on SQLite. Every method runs as one job of the single writer
-//! thread (inside its own savepoint), so check-then-update sequences cannot interleave: two
-//! redemptions of one code, or two rotations of one refresh token, have exactly one winner.
+//! `GrantStore` on SQLite. Every method runs as one job of the single writer thread (inside its
+//! own savepoint), so check-then-update sequences cannot interleave: two redemptions of one
+//! code, or two rotations of one refresh token, have exactly one winner, and a replay revokes
+//! its family in the job that found it.
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use tessera_core::client::TokenFormat;
@@ -123,6 +124,33 @@ fn revoke_linked(
     Ok(())
 }
 
+/// The revocation cascade inside the caller's transaction: the family, its refresh tokens and
+/// every access token linked to it. `true` if this call revoked the family.
+fn revoke_family_in(conn: &Connection, family: &str, now: u64) -> rusqlite::Result<bool> {
+    let now = now as i64;
+    let n = conn
+        .prepare_cached(
+            "UPDATE grant_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        )?
+        .execute(params![family, now])?;
+    conn.prepare_cached(
+        "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![family, now])?;
+    let linked: Vec<(String, String, String, i64)> = conn
+        .prepare_cached(
+            "SELECT kind, token_id, client_id, expires_at FROM family_tokens WHERE family = ?1",
+        )?
+        .query_map([family], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (kind, id, client, exp) in linked {
+        revoke_linked(conn, &kind, &id, &client, exp, now)?;
+    }
+    Ok(n == 1)
+}
+
 #[async_trait]
 impl GrantStore for SqliteStore {
     async fn insert_authorization_code(&self, c: AuthorizationCodeRecord) -> StoreResult<()> {
@@ -168,7 +196,11 @@ impl GrantStore for SqliteStore {
                     return Ok(RedeemOutcome::NotFound);
                 };
                 if before.used_at.is_some() {
-                    return Ok(RedeemOutcome::AlreadyUsed(before));
+                    let revoked = revoke_family_in(conn, &before.family, now)?;
+                    return Ok(RedeemOutcome::AlreadyUsed {
+                        code: before,
+                        revoked,
+                    });
                 }
                 if now >= before.expires_at {
                     return Ok(RedeemOutcome::Expired);
@@ -186,10 +218,13 @@ impl GrantStore for SqliteStore {
                         "UPDATE authorization_codes SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL",
                     )?
                     .execute(params![key, now as i64])?;
-                Ok(if n == 1 {
-                    RedeemOutcome::Redeemed(before)
-                } else {
-                    RedeemOutcome::AlreadyUsed(before)
+                if n == 1 {
+                    return Ok(RedeemOutcome::Redeemed(before));
+                }
+                let revoked = revoke_family_in(conn, &before.family, now)?;
+                Ok(RedeemOutcome::AlreadyUsed {
+                    code: before,
+                    revoked,
                 })
             })
             .await
@@ -228,16 +263,20 @@ impl GrantStore for SqliteStore {
                 if before.revoked_at.is_some() || now >= before.expires_at {
                     return Ok(RotateOutcome::Inactive);
                 }
-                if before.used_at.is_some() {
-                    return Ok(RotateOutcome::Reused(before));
-                }
-                let n = conn
-                    .prepare_cached(
+                let n = if before.used_at.is_some() {
+                    0
+                } else {
+                    conn.prepare_cached(
                         "UPDATE refresh_tokens SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL AND revoked_at IS NULL",
                     )?
-                    .execute(params![old.as_bytes().as_slice(), now as i64])?;
+                    .execute(params![old.as_bytes().as_slice(), now as i64])?
+                };
                 if n != 1 {
-                    return Ok(RotateOutcome::Reused(before));
+                    let revoked = revoke_family_in(conn, &before.family, now)?;
+                    return Ok(RotateOutcome::Reused {
+                        token: before,
+                        revoked,
+                    });
                 }
                 insert_refresh(conn, &new)?;
                 Ok(RotateOutcome::Rotated(before))
@@ -248,28 +287,7 @@ impl GrantStore for SqliteStore {
     async fn revoke_family(&self, family: &str, now: u64) -> StoreResult<bool> {
         let family = family.to_string();
         self.writer
-            .run(move |conn| {
-                let now = now as i64;
-                let n = conn
-                    .prepare_cached(
-                        "UPDATE grant_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                    )?
-                    .execute(params![family, now])?;
-                conn.prepare_cached(
-                    "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
-                )?
-                .execute(params![family, now])?;
-                let linked: Vec<(String, String, String, i64)> = conn
-                    .prepare_cached(
-                        "SELECT kind, token_id, client_id, expires_at FROM family_tokens WHERE family = ?1",
-                    )?
-                    .query_map([&family], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
-                for (kind, id, client, exp) in linked {
-                    revoke_linked(conn, &kind, &id, &client, exp, now)?;
-                }
-                Ok(n == 1)
-            })
+            .run(move |conn| revoke_family_in(conn, &family, now))
             .await
     }
 

@@ -80,7 +80,10 @@ async fn code_round_trip_and_single_redemption(env: Env) {
         used.used_at = Some(NOW + 1);
         assert_eq!(
             s.redeem_code(c.hash, NOW + 2).await.unwrap(),
-            RedeemOutcome::AlreadyUsed(used)
+            RedeemOutcome::AlreadyUsed {
+                code: used,
+                revoked: true
+            }
         );
     }
     // A second code in one family is refused (the family is created with its code).
@@ -116,15 +119,19 @@ async fn concurrent_code_redemptions_have_one_winner(env: Env) {
                 tokio::spawn(async move { s.redeem_code(c.hash, NOW + 1).await.unwrap() })
             })
             .collect();
-        let mut winners = 0;
+        let (mut winners, mut revokers) = (0, 0);
         for t in tasks {
             match t.await.unwrap() {
                 RedeemOutcome::Redeemed(_) => winners += 1,
-                RedeemOutcome::AlreadyUsed(_) => {}
+                RedeemOutcome::AlreadyUsed { revoked, .. } => revokers += usize::from(revoked),
                 other => panic!("unexpected {other:?}"),
             }
         }
         assert_eq!(winners, 1, "round {round}");
+        assert_eq!(
+            revokers, 1,
+            "the replays revoke the family once, round {round}"
+        );
     }
 }
 
@@ -135,6 +142,7 @@ async fn refresh_rotation_marks_the_old_token_used(env: Env) {
         refresh("rt2d", "f"),
         refresh("rt3", "f"),
     );
+    s.insert_authorization_code(code("c", "f")).await.unwrap();
     s.insert_refresh_token(first.clone()).await.unwrap();
     assert_eq!(
         s.get_refresh_token(first.hash).await.unwrap(),
@@ -156,26 +164,37 @@ async fn refresh_rotation_marks_the_old_token_used(env: Env) {
         s.rotate_refresh(first.hash, third.clone(), NOW + 6)
             .await
             .unwrap(),
-        RotateOutcome::Reused(used)
+        RotateOutcome::Reused {
+            token: used,
+            revoked: true
+        }
     );
     assert_eq!(s.get_refresh_token(third.hash).await.unwrap(), None);
+    // The reuse revoked the family in the same transaction: the successor too.
+    let mut second = second;
+    second.revoked_at = Some(NOW + 6);
+    assert_eq!(
+        s.get_refresh_token(second.hash).await.unwrap(),
+        Some(second.clone())
+    );
     assert_eq!(
         s.rotate_refresh(SecretHash::of(b"x"), third.clone(), NOW)
             .await
             .unwrap(),
         RotateOutcome::NotFound
     );
-    // Expired: inactive, nothing changes.
+    // Expired: inactive, nothing changes (a token of a live family, so nothing but its expiry
+    // makes it inactive).
+    let live = refresh("rt4", "g");
+    s.insert_refresh_token(live.clone()).await.unwrap();
     assert_eq!(
-        s.rotate_refresh(second.hash, third.clone(), NOW + 3600)
+        s.rotate_refresh(live.hash, third.clone(), NOW + 3600)
             .await
             .unwrap(),
         RotateOutcome::Inactive
     );
-    assert_eq!(
-        s.get_refresh_token(second.hash).await.unwrap(),
-        Some(second)
-    );
+    assert_eq!(s.get_refresh_token(live.hash).await.unwrap(), Some(live));
+    assert_eq!(s.get_refresh_token(third.hash).await.unwrap(), None);
 }
 
 async fn concurrent_rotations_have_one_winner(env: Env) {
@@ -183,6 +202,8 @@ async fn concurrent_rotations_have_one_winner(env: Env) {
     for round in 0..5 {
         let family = format!("fam-{round}");
         let old = refresh(&format!("old-{round}"), &family);
+        let code = code(&format!("code-{round}"), &family);
+        nodes[1].insert_authorization_code(code).await.unwrap();
         nodes[1].insert_refresh_token(old.clone()).await.unwrap();
         let tasks: Vec<_> = (0..8)
             .map(|i| {
@@ -197,7 +218,7 @@ async fn concurrent_rotations_have_one_winner(env: Env) {
                 })
             })
             .collect();
-        let mut winners = 0;
+        let (mut winners, mut revokers) = (0, 0);
         for t in tasks {
             let (outcome, new_hash) = t.await.unwrap();
             let stored = nodes[0].get_refresh_token(new_hash).await.unwrap();
@@ -206,11 +227,20 @@ async fn concurrent_rotations_have_one_winner(env: Env) {
                     winners += 1;
                     assert!(stored.is_some());
                 }
-                RotateOutcome::Reused(_) => assert!(stored.is_none(), "a loser stored its token"),
+                // A loser that comes after the family's revocation finds its token revoked.
+                RotateOutcome::Reused { revoked, .. } => {
+                    revokers += usize::from(revoked);
+                    assert!(stored.is_none(), "a loser stored its token");
+                }
+                RotateOutcome::Inactive => assert!(stored.is_none(), "a loser stored its token"),
                 other => panic!("unexpected {other:?}"),
             }
         }
         assert_eq!(winners, 1, "round {round}");
+        assert_eq!(
+            revokers, 1,
+            "the replays revoke the family once, round {round}"
+        );
     }
 }
 
