@@ -140,26 +140,4 @@ pub trait GrantStore: Send + Sync {
         token: &FamilyToken,
         client_id: &str,
     ) -> StoreResult<bool>;
-    /// Stores a pending authorization request (the login form's hidden `request` field names
-    /// it by the SHA-256 of its random id) until `expires_at` — unless `max_live` unexpired
-    /// requests (at `now`) are stored already: then nothing is stored and `false` returned.
-    /// The count and the insert are atomic across every node sharing the store, so the cap
-    /// holds under any concurrency (`GET /authorize` is unauthenticated: without a cap, anyone
-    /// could fill the store).
-    async fn insert_pending_authorization(
-        &self,
-        id: SecretHash,
-        body: String,
-        expires_at: u64,
-        now: u64,
-        max_live: u64,
-    ) -> StoreResult<bool>;
-    /// A pending authorization request that is unexpired and not yet consumed.
-    async fn get_pending_authorization(
-        &self,
-        id: SecretHash,
-        now: u64,
-    ) -> StoreResult<Option<String>>;
-    /// Consumes a pending authorization request: `true` for exactly one caller.
-    async fn consume_pending_authorization(&self, id: SecretHash, now: u64) -> StoreResult<bool>;
 }

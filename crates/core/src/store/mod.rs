@@ -7,6 +7,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
+mod pending;
 mod retention;
 mod tokens;
 mod users;
@@ -22,6 +23,7 @@ pub use grants::{
     AuthorizationCodeRecord, GrantStore, RedeemOutcome, RefreshTokenRecord, RotateOutcome,
 };
 pub use keys::{KeyRevocation, KeyStore};
+pub use pending::PendingAuthorizationStore;
 pub use retention::{Expiring, RetentionStore};
 pub use tokens::{
     AccessTokenRecord, FamilyToken, FeedPosition, RevocationEntry, RevokedKind, TokenStore,
@@ -50,6 +52,7 @@ pub trait Store:
     + AlertStore
     + RetentionStore
     + GrantStore
+    + PendingAuthorizationStore
     + UserStore
 {
     /// Current change counters (cheap: polled several times a second).

@@ -15,9 +15,6 @@ use tokio_postgres::Row;
 
 use super::{PgStore, corrupt, pool};
 
-/// The advisory-lock key serialising inserts of pending authorizations (the global cap).
-const PENDING_CAP_LOCK: i64 = 0x7465_7373_5041_4e44; // "tessPAND"
-
 const CODE_COLUMNS: &str = "hash, family, client_id, subject, scope, audience, redirect_uri, \
     code_challenge, dpop_jkt, issued_at, expires_at, used_at";
 
@@ -377,66 +374,5 @@ impl GrantStore for PgStore {
             Ok(live)
         };
         run.await.map_err(pool::map_err)
-    }
-
-    async fn insert_pending_authorization(
-        &self,
-        id: SecretHash,
-        body: String,
-        expires_at: u64,
-        now: u64,
-        max_live: u64,
-    ) -> StoreResult<bool> {
-        let mut conn = pool::get(&self.pool).await?;
-        let run = async {
-            let tx = conn.transaction().await?;
-            // Inserts queue on one transaction-scoped advisory lock, and the count runs in a
-            // statement after it (a fresh snapshot under READ COMMITTED), so it sees every
-            // insert that committed before: concurrent requests cannot all pass the cap.
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PENDING_CAP_LOCK])
-                .await?;
-            let n = tx
-                .execute(
-                    "INSERT INTO pending_authorizations (id, body, expires_at) \
-                     SELECT $1, $2, $3 WHERE (SELECT count(*) FROM \
-                       (SELECT 1 FROM pending_authorizations WHERE expires_at > $4 LIMIT $5) live) < $5",
-                    &[
-                        &id.as_bytes().as_slice(),
-                        &body,
-                        &(expires_at as i64),
-                        &(now as i64),
-                        &(max_live.min(i64::MAX as u64) as i64),
-                    ],
-                )
-                .await?;
-            tx.commit().await?;
-            Ok(n == 1)
-        };
-        run.await.map_err(pool::map_err)
-    }
-
-    async fn get_pending_authorization(
-        &self,
-        id: SecretHash,
-        now: u64,
-    ) -> StoreResult<Option<String>> {
-        Ok(self
-            .query_opt(
-                "SELECT body FROM pending_authorizations WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
-                &[&id.as_bytes().as_slice(), &(now as i64)],
-            )
-            .await?
-            .map(|r| r.get(0)))
-    }
-
-    async fn consume_pending_authorization(&self, id: SecretHash, now: u64) -> StoreResult<bool> {
-        let n = self
-            .execute(
-                "UPDATE pending_authorizations SET used_at = $2 \
-                 WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
-                &[&id.as_bytes().as_slice(), &(now as i64)],
-            )
-            .await?;
-        Ok(n == 1)
     }
 }

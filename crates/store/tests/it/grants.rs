@@ -20,8 +20,6 @@ conformance!(
     concurrent_rotations_have_one_winner,
     family_revocation_cascades_to_every_token,
     tokens_linked_after_revocation_are_revoked_at_once,
-    pending_authorizations_are_single_use,
-    pending_authorizations_are_capped_even_when_inserted_concurrently,
     users_round_trip,
     users_are_listed_changed_and_deleted,
     live_families_of_a_subject,
@@ -335,44 +333,6 @@ async fn tokens_linked_after_revocation_are_revoked_at_once(env: Env) {
     assert!(s.is_jti_revoked("late").await.unwrap());
 }
 
-async fn pending_authorizations_are_single_use(env: Env) {
-    let s = env.store;
-    let id = SecretHash::of(b"req");
-    assert!(
-        s.insert_pending_authorization(id, "{\"a\":1}".into(), NOW + 600, NOW, 10)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        s.get_pending_authorization(id, NOW)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("{\"a\":1}")
-    );
-    assert_eq!(
-        s.get_pending_authorization(id, NOW + 600).await.unwrap(),
-        None
-    );
-    let tasks: Vec<_> = (0..6)
-        .map(|_| {
-            let s = s.clone();
-            tokio::spawn(async move { s.consume_pending_authorization(id, NOW).await.unwrap() })
-        })
-        .collect();
-    let mut winners = 0;
-    for t in tasks {
-        winners += usize::from(t.await.unwrap());
-    }
-    assert_eq!(winners, 1);
-    assert_eq!(s.get_pending_authorization(id, NOW).await.unwrap(), None);
-    assert!(
-        !s.consume_pending_authorization(SecretHash::of(b"x"), NOW)
-            .await
-            .unwrap()
-    );
-}
-
 async fn users_round_trip(env: Env) {
     let s = env.store;
     let u = UserRecord {
@@ -578,44 +538,5 @@ async fn the_janitor_sweeps_a_family_once_its_refresh_tokens_expired(env: Env) {
             .await
             .unwrap(),
         1
-    );
-}
-
-async fn pending_authorizations_are_capped_even_when_inserted_concurrently(env: Env) {
-    let s = env.store;
-    let tasks: Vec<_> = (0..40u32)
-        .map(|i| {
-            let s = s.clone();
-            tokio::spawn(async move {
-                s.insert_pending_authorization(
-                    SecretHash::of(&i.to_be_bytes()),
-                    "{}".into(),
-                    NOW + 600,
-                    NOW,
-                    5,
-                )
-                .await
-                .unwrap()
-            })
-        })
-        .collect();
-    let mut stored = 0;
-    for t in tasks {
-        stored += usize::from(t.await.unwrap());
-    }
-    assert_eq!(stored, 5, "the cap holds under concurrency");
-    let extra = SecretHash::of(b"extra");
-    assert!(
-        !s.insert_pending_authorization(extra, "{}".into(), NOW + 600, NOW + 1, 5)
-            .await
-            .unwrap()
-    );
-    assert_eq!(s.get_pending_authorization(extra, NOW).await.unwrap(), None);
-    // Used ones still count until they expire; expired ones do not.
-    assert!(
-        s.insert_pending_authorization(extra, "{}".into(), NOW + 1200, NOW + 600, 5)
-            .await
-            .unwrap(),
-        "the five expired at NOW + 600: room again"
     );
 }

@@ -29,6 +29,7 @@ mod events;
 mod grants;
 mod keys;
 mod login_failures;
+mod pending;
 mod postgres;
 mod retention;
 mod revocations;
