@@ -7,6 +7,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
+mod login_throttle;
 mod pending;
 mod retention;
 mod tokens;
@@ -23,12 +24,13 @@ pub use grants::{
     AuthorizationCodeRecord, GrantStore, RedeemOutcome, RefreshTokenRecord, RotateOutcome,
 };
 pub use keys::{KeyRevocation, KeyStore};
+pub use login_throttle::{FailureRule, LoginAttempt, LoginThrottleStore, Reservation};
 pub use pending::PendingAuthorizationStore;
 pub use retention::{Expiring, RetentionStore};
 pub use tokens::{
     AccessTokenRecord, FamilyToken, FeedPosition, RevocationEntry, RevokedKind, TokenStore,
 };
-pub use users::{FailureRule, LoginAttempt, Reservation, UserRecord, UserStore};
+pub use users::{UserRecord, UserStore};
 
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -54,6 +56,7 @@ pub trait Store:
     + GrantStore
     + PendingAuthorizationStore
     + UserStore
+    + LoginThrottleStore
 {
     /// Current change counters (cheap: polled several times a second).
     async fn change_versions(&self) -> StoreResult<ChangeVersions>;

@@ -8,6 +8,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
+mod login_throttle;
 mod pending;
 mod readers;
 mod retention;

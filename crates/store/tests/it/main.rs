@@ -28,7 +28,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
-mod login_failures;
+mod login_throttle;
 mod pending;
 mod postgres;
 mod retention;

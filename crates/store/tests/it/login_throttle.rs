@@ -1,6 +1,6 @@
-//! `UserStore`'s login-attempt counters: attempts reserved before the password check, windows,
-//! locks, refunds, clearing, concurrent reservations never passing the limit, and the janitor
-//! sweeping counters that can no longer matter.
+//! `LoginThrottleStore`'s login-attempt counters: attempts reserved before the password check,
+//! windows, locks, refunds, clearing, concurrent reservations never passing the limit, and the
+//! janitor sweeping counters that can no longer matter.
 use std::sync::Arc;
 
 use tessera_core::store::{Expiring, FailureRule, LoginAttempt, Reservation, Store};
