@@ -3,6 +3,7 @@
 //! nodes on one database).
 #![warn(missing_docs)]
 
+mod feed;
 pub mod postgres;
 pub mod sqlite;
 

@@ -131,14 +131,6 @@ impl FeedPosition {
             after: None,
         }
     }
-
-    /// The (`kind`, `id`) bounds as SQL parameters: empty strings sort before every entry.
-    pub fn sql_bounds(&self) -> (&str, &str) {
-        match &self.after {
-            Some((kind, id)) => (kind.as_str(), id.as_str()),
-            None => ("", ""),
-        }
-    }
 }
 
 /// Access tokens and revocation records.

@@ -202,7 +202,7 @@ impl TokenStore for PgStore {
         now: u64,
         limit: u32,
     ) -> StoreResult<Vec<RevocationEntry>> {
-        let (kind, id) = after.sql_bounds();
+        let (kind, id) = crate::feed::sql_bounds(after);
         // Each branch is narrowed by its revoked_at index; the row-value comparison makes the
         // cursor exact among entries of one second. COLLATE "C": byte order, as in SQLite, so a
         // cursor means the same on both backends.

@@ -122,7 +122,7 @@ impl TokenStore for SqliteStore {
         now: u64,
         limit: u32,
     ) -> StoreResult<Vec<RevocationEntry>> {
-        let (kind, id) = after.sql_bounds();
+        let (kind, id) = crate::feed::sql_bounds(after);
         let (since, kind, id) = (after.revoked_at as i64, kind.to_string(), id.to_string());
         self.readers.with(|conn| {
             // Each branch is narrowed by its revoked_at index; the row-value comparison makes the
