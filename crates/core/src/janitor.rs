@@ -68,11 +68,10 @@ impl Janitor {
 
     async fn sweep_into(&self, sweep: &mut Sweep) -> Result<(), StoreError> {
         let limit = self.config.batch_size.max(1);
-        let cutoff = self
-            .clock
-            .now()
-            .saturating_sub(self.config.expired_token_grace_secs);
+        let now = self.clock.now();
+        let kept = now.saturating_sub(self.config.expired_token_grace_secs);
         for kind in Expiring::ALL {
+            let cutoff = if kind.kept_past_expiry() { kept } else { now };
             let store = self.store.as_ref();
             drain(
                 limit,

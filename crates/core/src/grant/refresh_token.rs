@@ -112,7 +112,12 @@ impl Grant for RefreshToken {
             revoked_at: None,
             ..old.clone()
         });
-        match authority.store().rotate_refresh(old.hash, new, now).await? {
+        // No grace window is opened here (yet): a retry is always reuse.
+        match authority
+            .store()
+            .rotate_refresh(old.hash, new, None, now)
+            .await?
+        {
             RotateOutcome::Rotated(_) => {}
             RotateOutcome::Reused { token: used, .. } => {
                 // RFC 9700 §4.14.2: a rotated token presented again means one of the two
@@ -129,7 +134,11 @@ impl Grant for RefreshToken {
                 authority.record(event).await;
                 return Err(invalid_grant().with_detail("refresh token reuse: family revoked"));
             }
-            RotateOutcome::Inactive | RotateOutcome::NotFound => return Err(invalid_grant()),
+            RotateOutcome::WithinGrace { .. }
+            | RotateOutcome::Inactive
+            | RotateOutcome::NotFound => {
+                return Err(invalid_grant());
+            }
         }
         let spec = TokenSpec {
             client_id: client.id.clone(),

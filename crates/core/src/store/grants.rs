@@ -84,6 +84,28 @@ pub struct RefreshTokenRecord {
     pub revoked_at: Option<u64>,
 }
 
+/// A rotation's successor kept for the reuse grace window (`refresh.reuse_grace_secs`): its
+/// token string sealed under the key-encryption key by the refresh grant, which alone opens it.
+/// The store keeps it until `until` and never hands it out after.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedSuccessor {
+    /// `nonce || ciphertext || tag` of the successor's token string.
+    pub sealed: Vec<u8>,
+    /// The end of the window, seconds since the epoch: from then on presenting the rotated
+    /// token again is reuse.
+    pub until: u64,
+}
+
+impl std::fmt::Debug for SealedSuccessor {
+    /// Sealed, but a secret all the same: only the window is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedSuccessor")
+            .field("sealed", &"[redacted]")
+            .field("until", &self.until)
+            .finish()
+    }
+}
+
 /// What rotating a refresh token did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RotateOutcome {
@@ -97,6 +119,17 @@ pub enum RotateOutcome {
         /// Whether this call revoked the family (`false`: it was revoked before, e.g. by a
         /// concurrent replay).
         revoked: bool,
+    },
+    /// It had been rotated, but within the grace window that rotation opened
+    /// (`refresh.reuse_grace_secs`), and its successor is still unused, unrevoked and unexpired:
+    /// the caller answers with that same successor. Nothing changed.
+    WithinGrace {
+        /// The token as it was found (with its `used_at`).
+        token: RefreshTokenRecord,
+        /// The hash of the successor that rotation stored.
+        successor: SecretHash,
+        /// The successor's token string, sealed by the rotation.
+        sealed: SealedSuccessor,
     },
     /// It is revoked or expired; nothing changed.
     Inactive,
@@ -119,12 +152,17 @@ pub trait GrantStore: Send + Sync {
     /// A refresh token by hash.
     async fn get_refresh_token(&self, hash: SecretHash) -> StoreResult<Option<RefreshTokenRecord>>;
     /// Marks `old` used and stores `new` (same family) if `old` was unused, unrevoked and
-    /// unexpired at `now`; if `old` was used before, revokes the family instead
-    /// ([`RotateOutcome::Reused`]). One transaction either way.
+    /// unexpired at `now`, keeping `grace` (the sealed `new`) until its window ends. If `old`
+    /// was used before: [`RotateOutcome::WithinGrace`] when its rotation's window is still open
+    /// and that successor still unused, unrevoked and unexpired; otherwise the family is
+    /// revoked ([`RotateOutcome::Reused`]). One transaction either way, so concurrent
+    /// presentations of one token, from any node, all get the same successor or find the
+    /// family revoked, never two different successors.
     async fn rotate_refresh(
         &self,
         old: SecretHash,
         new: RefreshTokenRecord,
+        grace: Option<SealedSuccessor>,
         now: u64,
     ) -> StoreResult<RotateOutcome>;
     /// The revocation cascade: revokes the family, every refresh token of it and every access

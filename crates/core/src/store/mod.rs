@@ -22,6 +22,7 @@ pub use clients::ClientStore;
 pub use events::EventStore;
 pub use grants::{
     AuthorizationCodeRecord, GrantStore, RedeemOutcome, RefreshTokenRecord, RotateOutcome,
+    SealedSuccessor,
 };
 pub use keys::{KeyRevocation, KeyStore};
 pub use login_throttle::{FailureRule, LoginAttempt, LoginThrottleStore, Reservation};

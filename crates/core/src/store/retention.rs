@@ -28,11 +28,14 @@ pub enum Expiring {
     GrantFamilies,
     /// Failed-login counters whose window and lock are both over.
     LoginFailures,
+    /// Sealed successors of rotated refresh tokens (`refresh.reuse_grace_secs`), by the end of
+    /// their grace window.
+    RefreshSuccessors,
 }
 
 impl Expiring {
     /// Every kind, in the order the janitor sweeps them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::AccessTokens,
         Self::RevokedJtis,
         Self::ReplayGuards,
@@ -42,6 +45,7 @@ impl Expiring {
         Self::PendingAuthorizations,
         Self::GrantFamilies,
         Self::LoginFailures,
+        Self::RefreshSuccessors,
     ];
 
     /// The table's name (in logs and the `janitor.swept` event).
@@ -56,7 +60,15 @@ impl Expiring {
             Self::PendingAuthorizations => "pending_authorizations",
             Self::GrantFamilies => "grant_families",
             Self::LoginFailures => "login_failures",
+            Self::RefreshSuccessors => "refresh_successors",
         }
+    }
+
+    /// Whether rows are kept `retention.expired_token_grace_secs` past their expiry (slack for
+    /// other nodes' and resource servers' clocks). Sealed successors are not: an expired one is
+    /// never opened, and the secret it holds should not outlive its window by more than a sweep.
+    pub const fn kept_past_expiry(self) -> bool {
+        !matches!(self, Self::RefreshSuccessors)
     }
 }
 

@@ -8,7 +8,7 @@ use deadpool_postgres::Transaction;
 use tessera_core::client::TokenFormat;
 use tessera_core::store::{
     AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
-    RotateOutcome, StoreResult,
+    RotateOutcome, SealedSuccessor, StoreResult,
 };
 use tessera_proto::SecretHash;
 use tokio_postgres::Row;
@@ -154,6 +154,44 @@ async fn revoke_family_in(
     Ok(n == 1)
 }
 
+/// The successor the rotation of `old` kept, if that rotation's grace window is open at `now`
+/// and the successor may still be handed out: unused, unrevoked and unexpired.
+async fn successor_within_grace(
+    tx: &Transaction<'_>,
+    old: &[u8],
+    now: u64,
+) -> StoreResult<Option<(SecretHash, SealedSuccessor)>> {
+    let Some(kept) = tx
+        .query_opt(
+            "SELECT successor, sealed, expires_at FROM refresh_successors \
+             WHERE hash = $1 AND expires_at > $2",
+            &[&old, &(now as i64)],
+        )
+        .await
+        .map_err(pool::map_err)?
+    else {
+        return Ok(None);
+    };
+    let sealed = SealedSuccessor {
+        sealed: kept.try_get(1).map_err(pool::map_err)?,
+        until: kept.try_get::<_, i64>(2).map_err(pool::map_err)? as u64,
+    };
+    let successor: &[u8] = kept.try_get(0).map_err(pool::map_err)?;
+    let Some(row) = tx
+        .query_opt(
+            &format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE hash = $1"),
+            &[&successor],
+        )
+        .await
+        .map_err(pool::map_err)?
+    else {
+        return Ok(None);
+    };
+    let next = refresh_from_row(&row)?;
+    let usable = next.used_at.is_none() && next.revoked_at.is_none() && now < next.expires_at;
+    Ok(usable.then_some((next.hash, sealed)))
+}
+
 #[async_trait]
 impl GrantStore for PgStore {
     async fn insert_authorization_code(&self, c: AuthorizationCodeRecord) -> StoreResult<()> {
@@ -270,6 +308,7 @@ impl GrantStore for PgStore {
         &self,
         old: SecretHash,
         new: RefreshTokenRecord,
+        grace: Option<SealedSuccessor>,
         now: u64,
     ) -> StoreResult<RotateOutcome> {
         let mut conn = pool::get(&self.pool).await?;
@@ -280,6 +319,8 @@ impl GrantStore for PgStore {
         // Otherwise a loser's failed conditional UPDATE, which keeps the token row's lock under
         // READ COMMITTED, would wait for the family's lock held by another loser revoking the
         // family, who waits for that token row: a deadlock PostgreSQL breaks by failing one.
+        // Holding it also means the successor checked for the grace window below cannot be
+        // rotated or revoked before this transaction ends (both take the same lock).
         tx.execute(
             "SELECT 1 FROM grant_families f JOIN refresh_tokens r ON r.family = f.id \
              WHERE r.hash = $1 FOR UPDATE OF f",
@@ -299,6 +340,20 @@ impl GrantStore for PgStore {
             .map_err(pool::map_err)?;
         let outcome = if let Some(row) = rotated {
             insert_refresh(&tx, &new).await.map_err(pool::map_err)?;
+            if let Some(grace) = grace {
+                tx.execute(
+                    "INSERT INTO refresh_successors (hash, successor, sealed, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                    &[
+                        &key,
+                        &new.hash.as_bytes().as_slice(),
+                        &grace.sealed,
+                        &(grace.until as i64),
+                    ],
+                )
+                .await
+                .map_err(pool::map_err)?;
+            }
             let mut before = refresh_from_row(&row)?;
             before.used_at = None;
             RotateOutcome::Rotated(before)
@@ -313,12 +368,22 @@ impl GrantStore for PgStore {
             match current.as_ref().map(refresh_from_row).transpose()? {
                 None => RotateOutcome::NotFound,
                 Some(t) if t.revoked_at.is_some() || now >= t.expires_at => RotateOutcome::Inactive,
-                Some(token) => {
-                    let revoked = revoke_family_in(&tx, &token.family, now)
-                        .await
-                        .map_err(pool::map_err)?;
-                    RotateOutcome::Reused { token, revoked }
-                }
+                Some(token) => match successor_within_grace(&tx, key, now).await? {
+                    Some((successor, sealed)) => RotateOutcome::WithinGrace {
+                        token,
+                        successor,
+                        sealed,
+                    },
+                    None => {
+                        tx.execute("DELETE FROM refresh_successors WHERE hash = $1", &[&key])
+                            .await
+                            .map_err(pool::map_err)?;
+                        let revoked = revoke_family_in(&tx, &token.family, now)
+                            .await
+                            .map_err(pool::map_err)?;
+                        RotateOutcome::Reused { token, revoked }
+                    }
+                },
             }
         };
         tx.commit().await.map_err(pool::map_err)?;

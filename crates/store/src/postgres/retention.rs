@@ -13,7 +13,9 @@ fn key_column(kind: Expiring) -> &'static str {
         Expiring::AccessTokens => "id",
         Expiring::RevokedJtis => "jti",
         Expiring::ReplayGuards => "key",
-        Expiring::AuthorizationCodes | Expiring::RefreshTokens => "hash",
+        Expiring::AuthorizationCodes | Expiring::RefreshTokens | Expiring::RefreshSuccessors => {
+            "hash"
+        }
         Expiring::FamilyTokens => "ctid",
         Expiring::PendingAuthorizations => "id",
         Expiring::GrantFamilies => "id",

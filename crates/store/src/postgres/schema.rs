@@ -263,6 +263,17 @@ CREATE INDEX grant_families_expires_at ON grant_families (expires_at);
 -- to a client, which may introspect and report uses of those tokens.
 ALTER TABLE clients ADD COLUMN resource_uris TEXT[] NOT NULL DEFAULT '{}';
 "#,
+    r#"
+-- The refresh reuse grace window (config [refresh]): a rotated refresh token's successor, its
+-- token string sealed under the key-encryption key, kept until the window ends (expires_at).
+CREATE TABLE refresh_successors (
+    hash BYTEA PRIMARY KEY,
+    successor BYTEA NOT NULL,
+    sealed BYTEA NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX refresh_successors_expires_at ON refresh_successors (expires_at);
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

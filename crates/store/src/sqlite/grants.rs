@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tessera_core::client::TokenFormat;
 use tessera_core::store::{
     AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
-    RotateOutcome, StoreResult,
+    RotateOutcome, SealedSuccessor, StoreResult,
 };
 use tessera_proto::SecretHash;
 
@@ -151,6 +151,42 @@ fn revoke_family_in(conn: &Connection, family: &str, now: u64) -> rusqlite::Resu
     Ok(n == 1)
 }
 
+/// The successor the rotation of `old` kept, if that rotation's grace window is open at `now`
+/// and the successor may still be handed out: unused, unrevoked and unexpired.
+fn successor_within_grace(
+    conn: &Connection,
+    old: &SecretHash,
+    now: u64,
+) -> rusqlite::Result<Option<(SecretHash, SealedSuccessor)>> {
+    let kept = conn
+        .prepare_cached(
+            "SELECT successor, sealed, expires_at FROM refresh_successors WHERE hash = ?1 AND expires_at > ?2",
+        )?
+        .query_row(params![old.as_bytes().as_slice(), now as i64], |r| {
+            Ok((
+                hash_of(r.get(0)?)?,
+                SealedSuccessor {
+                    sealed: r.get(1)?,
+                    until: r.get::<_, i64>(2)? as u64,
+                },
+            ))
+        })
+        .optional()?;
+    let Some((successor, sealed)) = kept else {
+        return Ok(None);
+    };
+    Ok(get_refresh(conn, &successor)?
+        .filter(|t| t.used_at.is_none() && t.revoked_at.is_none() && now < t.expires_at)
+        .map(|t| (t.hash, sealed)))
+}
+
+/// Wipes the sealed successor of `old`, once it can no longer be handed out.
+fn forget_successor(conn: &Connection, old: &SecretHash) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM refresh_successors WHERE hash = ?1")?
+        .execute([old.as_bytes().as_slice()])?;
+    Ok(())
+}
+
 #[async_trait]
 impl GrantStore for SqliteStore {
     async fn insert_authorization_code(&self, c: AuthorizationCodeRecord) -> StoreResult<()> {
@@ -253,6 +289,7 @@ impl GrantStore for SqliteStore {
         &self,
         old: SecretHash,
         new: RefreshTokenRecord,
+        grace: Option<SealedSuccessor>,
         now: u64,
     ) -> StoreResult<RotateOutcome> {
         self.writer
@@ -272,6 +309,14 @@ impl GrantStore for SqliteStore {
                     .execute(params![old.as_bytes().as_slice(), now as i64])?
                 };
                 if n != 1 {
+                    if let Some((successor, sealed)) = successor_within_grace(conn, &old, now)? {
+                        return Ok(RotateOutcome::WithinGrace {
+                            token: before,
+                            successor,
+                            sealed,
+                        });
+                    }
+                    forget_successor(conn, &old)?;
                     let revoked = revoke_family_in(conn, &before.family, now)?;
                     return Ok(RotateOutcome::Reused {
                         token: before,
@@ -279,6 +324,17 @@ impl GrantStore for SqliteStore {
                     });
                 }
                 insert_refresh(conn, &new)?;
+                if let Some(grace) = grace {
+                    conn.prepare_cached(
+                        "INSERT INTO refresh_successors (hash, successor, sealed, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![
+                        old.as_bytes().as_slice(),
+                        new.hash.as_bytes().as_slice(),
+                        grace.sealed,
+                        grace.until as i64
+                    ])?;
+                }
                 Ok(RotateOutcome::Rotated(before))
             })
             .await

@@ -262,6 +262,17 @@ CREATE INDEX grant_families_expires_at ON grant_families (expires_at);
 -- to a client, which may introspect and report uses of those tokens.
 ALTER TABLE clients ADD COLUMN resource_uris TEXT NOT NULL DEFAULT '[]';
 "#,
+    r#"
+-- The refresh reuse grace window (config [refresh]): a rotated refresh token's successor, its
+-- token string sealed under the key-encryption key, kept until the window ends (expires_at).
+CREATE TABLE refresh_successors (
+    hash BLOB PRIMARY KEY,
+    successor BLOB NOT NULL,
+    sealed BLOB NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX refresh_successors_expires_at ON refresh_successors (expires_at);
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

@@ -30,7 +30,7 @@ conformance!(
 
 const NOW: u64 = 1_700_000_000;
 
-fn code(name: &str, family: &str) -> AuthorizationCodeRecord {
+pub(crate) fn code(name: &str, family: &str) -> AuthorizationCodeRecord {
     AuthorizationCodeRecord {
         hash: SecretHash::of(name.as_bytes()),
         family: family.into(),
@@ -49,7 +49,7 @@ fn code(name: &str, family: &str) -> AuthorizationCodeRecord {
     }
 }
 
-fn refresh(name: &str, family: &str) -> RefreshTokenRecord {
+pub(crate) fn refresh(name: &str, family: &str) -> RefreshTokenRecord {
     RefreshTokenRecord {
         hash: SecretHash::of(name.as_bytes()),
         family: family.into(),
@@ -147,7 +147,7 @@ async fn refresh_rotation_marks_the_old_token_used(env: Env) {
         Some(first.clone())
     );
     assert_eq!(
-        s.rotate_refresh(first.hash, second.clone(), NOW + 5)
+        s.rotate_refresh(first.hash, second.clone(), None, NOW + 5)
             .await
             .unwrap(),
         RotateOutcome::Rotated(first.clone())
@@ -159,7 +159,7 @@ async fn refresh_rotation_marks_the_old_token_used(env: Env) {
     let mut used = first.clone();
     used.used_at = Some(NOW + 5);
     assert_eq!(
-        s.rotate_refresh(first.hash, third.clone(), NOW + 6)
+        s.rotate_refresh(first.hash, third.clone(), None, NOW + 6)
             .await
             .unwrap(),
         RotateOutcome::Reused {
@@ -176,7 +176,7 @@ async fn refresh_rotation_marks_the_old_token_used(env: Env) {
         Some(second.clone())
     );
     assert_eq!(
-        s.rotate_refresh(SecretHash::of(b"x"), third.clone(), NOW)
+        s.rotate_refresh(SecretHash::of(b"x"), third.clone(), None, NOW)
             .await
             .unwrap(),
         RotateOutcome::NotFound
@@ -186,7 +186,7 @@ async fn refresh_rotation_marks_the_old_token_used(env: Env) {
     let live = refresh("rt4", "g");
     s.insert_refresh_token(live.clone()).await.unwrap();
     assert_eq!(
-        s.rotate_refresh(live.hash, third.clone(), NOW + 3600)
+        s.rotate_refresh(live.hash, third.clone(), None, NOW + 3600)
             .await
             .unwrap(),
         RotateOutcome::Inactive
@@ -210,7 +210,9 @@ async fn concurrent_rotations_have_one_winner(env: Env) {
                 tokio::spawn(async move {
                     let hash = new.hash;
                     (
-                        s.rotate_refresh(old.hash, new, NOW + 1).await.unwrap(),
+                        s.rotate_refresh(old.hash, new, None, NOW + 1)
+                            .await
+                            .unwrap(),
                         hash,
                     )
                 })
@@ -274,7 +276,7 @@ async fn family_revocation_cascades_to_every_token(env: Env) {
     assert!(s.link_family_token("g", &jwt("jti-2"), "c1").await.unwrap());
     let (r1, r2) = (refresh("r1", "f"), refresh("r2", "f"));
     s.insert_refresh_token(r1.clone()).await.unwrap();
-    s.rotate_refresh(r1.hash, r2.clone(), NOW + 1)
+    s.rotate_refresh(r1.hash, r2.clone(), None, NOW + 1)
         .await
         .unwrap();
     s.insert_refresh_token(refresh("r-other", "g"))
@@ -289,7 +291,7 @@ async fn family_revocation_cascades_to_every_token(env: Env) {
         assert_eq!(got.revoked_at, Some(NOW + 10));
     }
     assert_eq!(
-        s.rotate_refresh(SecretHash::of(b"r2"), refresh("r3", "f"), NOW + 12)
+        s.rotate_refresh(SecretHash::of(b"r2"), refresh("r3", "f"), None, NOW + 12)
             .await
             .unwrap(),
         RotateOutcome::Inactive

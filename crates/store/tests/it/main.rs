@@ -31,6 +31,7 @@ mod keys;
 mod login_throttle;
 mod pending;
 mod postgres;
+mod refresh_grace;
 mod retention;
 mod revocations;
 mod tokens;
