@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// CA certificates (PEM) that issue client certificates for tls_client_auth (RFC 8705 §2.1)
     #[arg(long, env = "TESSERA_TLS_CLIENT_CA")]
     tls_client_ca: Option<PathBuf>,
+    /// Seconds a rotated refresh token, presented again by its client, still yields the same successor (0: reuse always revokes the family) [default: 0]
+    #[arg(long, env = "TESSERA_REFRESH_REUSE_GRACE_SECS")]
+    refresh_reuse_grace_secs: Option<u64>,
     /// Allow plain HTTP on a non-loopback address (tokens cross the network in clear)
     #[arg(long)]
     insecure_http: bool,
@@ -66,6 +69,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     if let Some(v) = args.tls_client_ca {
         config.tls_client_ca = Some(v);
+    }
+    if let Some(v) = args.refresh_reuse_grace_secs {
+        config.refresh.reuse_grace_secs = v;
     }
     config.insecure_http |= args.insecure_http;
     config.check()?;

@@ -61,6 +61,12 @@ impl Authority {
             .as_deref()
             .map(Sealer::from_base64)
             .transpose()?;
+        if config.refresh.reuse_grace_secs > 0 && sealer.is_none() {
+            return Err(
+                "refresh.reuse_grace_secs needs keys.encryption_key: successors are kept sealed under it for the window"
+                    .into(),
+            );
+        }
         if let Some(sealer) = &sealer {
             let n = crate::key_lifecycle::reseal_keys(store.as_ref(), sealer).await?;
             if n > 0 {
@@ -157,6 +163,11 @@ impl Authority {
     /// Whether private keys are sealed at rest.
     pub fn keys_sealed(&self) -> bool {
         self.sealer.is_some()
+    }
+
+    /// The key-encryption key's sealer (signing keys, refresh successors in their grace window).
+    pub(crate) fn sealer(&self) -> Option<&Sealer> {
+        self.sealer.as_ref()
     }
 
     /// A client by id, from the cache or the store.

@@ -35,6 +35,8 @@ pub struct Config {
     pub insecure_http: bool,
     /// Token and authorization-code lifetimes.
     pub tokens: TokenConfig,
+    /// Refresh token rotation.
+    pub refresh: RefreshConfig,
     /// Signing keys.
     pub keys: KeyConfig,
     /// Request limits.
@@ -125,6 +127,14 @@ pub struct TokenConfig {
     pub refresh_ttl: u64,
     /// Lifetime in seconds of an authorization code (RFC 6749 §4.1.2 recommends at most 10 minutes).
     pub code_ttl: u64,
+}
+
+/// Refresh token rotation (RFC 9700 §4.14.2): every use of a refresh token returns a new one, and presenting a rotated one again revokes its whole grant family (every refresh and access token of that authorization).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RefreshConfig {
+    /// Seconds after a rotation during which the same client presenting the rotated refresh token again gets the same successor refresh token (and a fresh access token) instead of its family being revoked, so parallel refreshes from several tabs of one app do not log it out. Only while that successor is itself unused and unrevoked; after the window it is reuse again. At most 60. `0` (the default): no grace, any reuse revokes the family. A thief presenting a stolen token within the window is not detected, so keep it short. The successor is kept sealed under the key-encryption key for the window only. Env `TESSERA_REFRESH_REUSE_GRACE_SECS`, flag `--refresh-reuse-grace-secs`.
+    pub reuse_grace_secs: u64,
 }
 
 /// Signing keys and their lifecycle (docs/keys.md): a new key is published as `next`, signs as `current`, stays published as `retired` until its tokens have expired, then is removed.
@@ -241,6 +251,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             insecure_http: false,
             tokens: TokenConfig::default(),
+            refresh: RefreshConfig::default(),
             keys: KeyConfig::default(),
             limits: LimitConfig::default(),
             dpop: DpopConfig::default(),
@@ -352,6 +363,12 @@ impl Config {
         {
             return Err("token lifetimes must be positive".into());
         }
+        if self.refresh.reuse_grace_secs > MAX_REUSE_GRACE_SECS {
+            return Err(format!(
+                "refresh.reuse_grace_secs ({} s) must be at most {MAX_REUSE_GRACE_SECS}: within it a replayed refresh token is not detected",
+                self.refresh.reuse_grace_secs
+            ));
+        }
         self.trusted_proxy_nets()?;
         if self.limits.read_timeout_secs == 0 || self.limits.max_connections == 0 {
             return Err(
@@ -382,6 +399,10 @@ impl Config {
     }
 }
 
+/// The longest reuse grace window: long enough for a burst of parallel refreshes (tabs, retries
+/// after a lost response), short enough that a replay is still caught soon after.
+pub const MAX_REUSE_GRACE_SECS: u64 = 60;
+
 /// Renders docs/configuration.md from this file's doc comments and the defaults.
 pub fn reference_markdown() -> String {
     let source = include_str!("config.rs");
@@ -407,6 +428,7 @@ pub fn reference_markdown() -> String {
             section = match name {
                 "Config" => Some(""),
                 "TokenConfig" => Some("tokens"),
+                "RefreshConfig" => Some("refresh"),
                 "KeyConfig" => Some("keys"),
                 "LimitConfig" => Some("limits"),
                 "DpopConfig" => Some("dpop"),
@@ -544,5 +566,20 @@ mod tests {
         assert!(c.check().is_ok(), "0 turns scheduled rotation off");
         c.keys.check_interval = 0;
         assert!(c.check().is_err());
+    }
+
+    #[test]
+    fn the_reuse_grace_window_is_off_by_default_and_bounded() {
+        assert_eq!(Config::default().refresh.reuse_grace_secs, 0);
+        let c = Config::from_toml("[refresh]\nreuse_grace_secs = 5").unwrap();
+        assert_eq!(c.refresh.reuse_grace_secs, 5);
+        assert!(c.check().is_ok());
+        let c = Config::from_toml("[refresh]\nreuse_grace_secs = 61").unwrap();
+        assert!(
+            c.check()
+                .unwrap_err()
+                .starts_with("refresh.reuse_grace_secs (61 s) must be at most 60")
+        );
+        assert!(Config::from_toml("[refresh]\nreuse_grace = 5").is_err());
     }
 }

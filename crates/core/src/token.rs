@@ -62,6 +62,7 @@ pub async fn token(
     event.scope = Some(issued.scope.clone());
     event.resource = Some(issued.audience.clone());
     event.format = Some(issued.format.as_str().to_string());
+    event.reason = issued.reason.map(str::to_string);
     authority.record(event).await;
 
     Ok(issued)

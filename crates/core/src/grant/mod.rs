@@ -4,6 +4,7 @@ mod authorization_code;
 mod client_credentials;
 mod family;
 mod refresh_token;
+mod successor;
 
 use async_trait::async_trait;
 use tessera_proto::OAuthError;

@@ -1,12 +1,15 @@
 //! RFC 6749 §6: refreshing an access token. The refresh token rotates on every use (RFC 9700
 //! §4.14.2); presenting a rotated one again revokes its whole family — every refresh and access
-//! token issued from the same authorization — and records `refresh_token.reused`. A public
-//! client's token bound to a DPoP key (RFC 9449 §5) needs a proof with that key.
+//! token issued from the same authorization — and records `refresh_token.reused`, unless its
+//! client presents it within `refresh.reuse_grace_secs` of its rotation while the successor is
+//! still unused: then the answer carries that same successor (see [`super::successor`]). A
+//! public client's token bound to a DPoP key (RFC 9449 §5) needs a proof with that key.
 use async_trait::async_trait;
 use tessera_proto::{ErrorCode, OAuthError, TokenKind, TokenString};
 
 use super::Grant;
 use super::family::{mint_linked, new_refresh_token};
+use super::successor;
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::binding::SenderBinding;
@@ -112,13 +115,26 @@ impl Grant for RefreshToken {
             revoked_at: None,
             ..old.clone()
         });
-        // No grace window is opened here (yet): a retry is always reuse.
-        match authority
+        let grace = successor::seal(authority, &old.hash, &token, now)?;
+        let (token, reason) = match authority
             .store()
-            .rotate_refresh(old.hash, new, None, now)
+            .rotate_refresh(old.hash, new, grace, now)
             .await?
         {
-            RotateOutcome::Rotated(_) => {}
+            RotateOutcome::Rotated(_) => (token, None),
+            // The same client presents the rotated token again within the window its rotation
+            // opened (parallel refreshes from tabs of one app, a retry after a lost response):
+            // the same successor, and a fresh access token, instead of revoking the family.
+            RotateOutcome::WithinGrace {
+                successor, sealed, ..
+            } => {
+                tracing::info!(
+                    client_id = %client.id,
+                    "rotated refresh token presented again within its grace window: same successor"
+                );
+                let token = successor::open(authority, &old.hash, &sealed, &successor)?;
+                (token, Some("refresh_grace"))
+            }
             RotateOutcome::Reused { token: used, .. } => {
                 // RFC 9700 §4.14.2: a rotated token presented again means one of the two
                 // presenters stole it; the store revoked the family in the transaction that
@@ -134,12 +150,8 @@ impl Grant for RefreshToken {
                 authority.record(event).await;
                 return Err(invalid_grant().with_detail("refresh token reuse: family revoked"));
             }
-            RotateOutcome::WithinGrace { .. }
-            | RotateOutcome::Inactive
-            | RotateOutcome::NotFound => {
-                return Err(invalid_grant());
-            }
-        }
+            RotateOutcome::Inactive | RotateOutcome::NotFound => return Err(invalid_grant()),
+        };
         let spec = TokenSpec {
             client_id: client.id.clone(),
             subject: old.subject.clone(),
@@ -152,6 +164,7 @@ impl Grant for RefreshToken {
         };
         let mut issued = mint_linked(authority, spec, &old.family).await?;
         issued.refresh_token = Some(token);
+        issued.reason = reason;
         Ok(issued)
     }
 }

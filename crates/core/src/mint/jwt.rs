@@ -92,5 +92,6 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         audience: spec.audience,
         format: TokenFormat::Jwt,
         refresh_token: None,
+        reason: None,
     })
 }

@@ -53,6 +53,9 @@ pub struct IssuedToken {
     pub format: TokenFormat,
     /// RFC 6749 §5.1: a refresh token (raw), for grants that issue one.
     pub refresh_token: Option<Secret>,
+    /// The `token.issued` event's `reason`, when the issuance is out of the ordinary:
+    /// `refresh_grace` for an answer within the refresh reuse grace window.
+    pub reason: Option<&'static str>,
 }
 
 /// Mints a token of the spec's format.

@@ -37,5 +37,6 @@ pub async fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken,
         audience: spec.audience,
         format: TokenFormat::Opaque,
         refresh_token: None,
+        reason: None,
     })
 }

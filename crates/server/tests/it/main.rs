@@ -21,6 +21,7 @@ mod mtls;
 mod pg_outage;
 mod pg_tls;
 mod private_key_jwt;
+mod refresh_grace;
 mod refresh_token;
 mod revocations;
 mod revoke;
