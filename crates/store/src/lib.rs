@@ -3,6 +3,7 @@
 //! nodes on one database).
 #![warn(missing_docs)]
 
+mod client_row;
 pub mod postgres;
 pub mod sqlite;
 
