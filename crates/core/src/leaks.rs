@@ -147,5 +147,5 @@ async fn client_with_secret(
     let clients = authority.store().list_clients().await?;
     Ok(clients
         .into_iter()
-        .find(|c| c.secrets.as_ref().is_some_and(|s| s.accepts(hash, now))))
+        .find(|c| c.credential.secrets().is_some_and(|s| s.accepts(hash, now))))
 }

@@ -11,6 +11,7 @@ pub mod login;
 pub mod panic;
 pub mod respond;
 pub mod routes;
+pub mod security_headers;
 pub mod state;
 pub mod tls;
 

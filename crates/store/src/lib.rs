@@ -3,6 +3,7 @@
 //! nodes on one database).
 #![warn(missing_docs)]
 
+mod client_row;
 mod feed;
 pub mod postgres;
 pub mod sqlite;

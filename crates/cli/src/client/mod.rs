@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::client::{AuthMethod, Client, ClientSecrets};
+use tessera_core::client::{AuthMethod, Client, ClientKeys};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::store::Store;
 use tessera_proto::{TokenKind, TokenString};
@@ -195,6 +195,7 @@ pub struct RotateArgs {
 }
 
 fn describe(c: &Client) -> serde_json::Value {
+    let keys = c.credential.keys();
     json!({
         "client_id": c.id,
         "name": c.name,
@@ -206,16 +207,16 @@ fn describe(c: &Client) -> serde_json::Value {
         "resource_uris": c.resource_uris,
         "token_format": c.token_format.as_str(),
         "jwt_alg": c.jwt_alg.as_str(),
-        "auth_method": c.auth_method.as_str(),
+        "auth_method": c.auth_method().as_str(),
         "access_token_ttl": c.access_token_ttl,
         "require_dpop": c.require_dpop,
-        "tls_client_auth": c.tls_client_auth,
-        "jwks": c.jwks.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
-        "jwks_uri": c.jwks_uri,
+        "tls_client_auth": c.credential.tls_subject(),
+        "jwks": keys.and_then(ClientKeys::jwks).and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
+        "jwks_uri": keys.and_then(ClientKeys::jwks_uri),
         "disabled": c.disabled,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
-        "previous_secret_expires_at": c.secrets.as_ref().and_then(|s| s.previous).map(|(_, e)| e),
+        "previous_secret_expires_at": c.credential.secrets().and_then(|s| s.previous).map(|(_, e)| e),
     })
 }
 
@@ -240,18 +241,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
     match cmd {
         ClientCommand::Create(args) => {
             let store = settings::open_store(&args.store).await?;
-            let mut client = build(&args, now)?;
-            // Only the client_secret_* methods authenticate with a secret: a public client, or
-            // one that proves a key (private_key_jwt, certificates), gets none — neither printed
-            // nor stored, so there is no unusable credential to leak or to be flagged by a scan.
-            let secret = client
-                .auth_method
-                .uses_secret()
-                .then(|| TokenString::generate_random(TokenKind::ClientSecret));
-            client.secrets = secret.as_ref().map(|s| ClientSecrets {
-                current: s.hash(),
-                previous: None,
-            });
+            let (client, secret) = build(&args, now)?;
             let secret = secret.as_ref().map(|s| s.expose_secret());
             store
                 .create_client(&client)
@@ -273,7 +263,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
                 println!("client_id:     {}", client.id);
                 eprintln!(
                     "No secret: this client authenticates with {}.",
-                    client.auth_method.as_str()
+                    client.auth_method().as_str()
                 );
             }
         }
@@ -345,7 +335,7 @@ pub async fn run(cmd: ClientCommand) -> Result<(), String> {
         ClientCommand::RotateSecret(args) => {
             let store = settings::open_store(&args.store).await?;
             let grace = parse_secs(&args.grace)?;
-            let method = get(store.as_ref(), &args.client_id).await?.auth_method;
+            let method = get(store.as_ref(), &args.client_id).await?.auth_method();
             if method == AuthMethod::None {
                 return Err(format!(
                     "client {:?} is public (auth method none): it has no secret",

@@ -1,11 +1,11 @@
 //! A client registration from the command line: `create`'s flags parsed into a [`Client`],
-//! `update`'s applied to a stored one, and the rules both must keep ([`check`]).
-use tessera_core::binding::dn::DistinguishedName;
+//! `update`'s applied to a stored one. The rules both must keep live in
+//! `tessera_core::client::registration`; here its errors are told with the flags' names.
 use tessera_core::binding::mtls::TlsClientAuth;
-use tessera_core::client::{AuthMethod, Client, GrantType, TokenFormat};
-use tessera_core::client_auth::jwks_uri;
+use tessera_core::client::registration::{self, CredentialMetadata, Field, RegistrationError};
+use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
 use tessera_core::keys::SigningAlg;
-use tessera_core::policy::{audience, scope};
+use tessera_proto::{Secret, TokenKind, TokenString};
 
 use super::{CreateArgs, UpdateArgs};
 
@@ -22,7 +22,37 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
+/// The flag that sets each registration field.
+fn flag(field: Field) -> &'static str {
+    match field {
+        Field::GrantTypes => "--grant-type",
+        Field::RedirectUris => "--redirect-uri",
+        Field::Scope => "--scope",
+        Field::Audience => "--audience",
+        Field::ResourceUris => "--resource-uri",
+        Field::TokenEndpointAuthMethod => "--auth-method",
+        Field::Jwks => "--jwks-file",
+        Field::JwksUri => "--jwks-uri",
+        Field::TlsClientAuth => "--tls-client-auth-*",
+        Field::TlsClientAuthSubjectDn => "--tls-client-auth-subject-dn",
+        // Never a flag: `create` generates the secret for the methods that use one.
+        Field::ClientSecret => "client secret",
+    }
+}
+
+/// A core rule's refusal, in the CLI's words.
+fn refused(e: RegistrationError) -> String {
+    e.describe(&flag)
+}
+
+/// The core rules a registration must keep, created or updated.
+pub(super) fn check(c: &Client) -> Result<(), String> {
+    registration::check(c).map_err(refused)
+}
+
+/// Builds the client `create` registers and, for the client_secret_* methods, its fresh secret
+/// (shown once; only its hash is kept). A public client, or one that proves a key, gets none.
+pub(super) fn build(args: &CreateArgs, now: u64) -> Result<(Client, Option<Secret>), String> {
     // `--grant-type none`: a client that never asks for tokens (a resource server that only
     // introspects, reads the revocation feed or reports events).
     let none = args.grant_types.iter().any(|g| g == "none");
@@ -41,11 +71,32 @@ pub(super) fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         .as_deref()
         .map(words)
         .unwrap_or_else(|| scopes.clone());
+    let method = AuthMethod::parse(&args.auth_method).ok_or_else(|| {
+        format!(
+            "unknown auth method {:?}: client_secret_basic, client_secret_post, private_key_jwt, \
+             tls_client_auth, self_signed_tls_client_auth or none",
+            args.auth_method
+        )
+    })?;
+    let secret = method
+        .uses_secret()
+        .then(|| TokenString::generate_random(TokenKind::ClientSecret));
+    let credential = CredentialMetadata {
+        token_endpoint_auth_method: method,
+        secrets: secret.as_ref().map(|s| ClientSecrets {
+            current: s.hash(),
+            previous: None,
+        }),
+        jwks: read_jwks(args.jwks_file.as_deref())?,
+        jwks_uri: args.jwks_uri.clone(),
+        tls_client_auth: tls_client_auth(args),
+    }
+    .into_credential()
+    .map_err(refused)?;
     let client = Client {
         id: new_client_id(),
         name: args.name.clone(),
-        // Filled in by the caller with the hash of a fresh secret, unless the client is public.
-        secrets: None,
+        credential,
         grant_types,
         redirect_uris: args.redirect_uris.clone(),
         scopes,
@@ -53,26 +104,16 @@ pub(super) fn build(args: &CreateArgs, now: u64) -> Result<Client, String> {
         audiences: args.audiences.clone(),
         token_format: parse_token_format(&args.token_format)?,
         jwt_alg: parse_jwt_alg(&args.jwt_alg)?,
-        auth_method: AuthMethod::parse(&args.auth_method).ok_or_else(|| {
-            format!(
-                "unknown auth method {:?}: client_secret_basic, client_secret_post, private_key_jwt, \
-                 tls_client_auth, self_signed_tls_client_auth or none",
-                args.auth_method
-            )
-        })?,
         access_token_ttl: args.access_token_ttl,
         require_dpop: args.require_dpop,
         tokens_not_before: None,
-        jwks: read_jwks(args.jwks_file.as_deref())?,
-        jwks_uri: args.jwks_uri.clone(),
         resource_uris: args.resource_uris.clone(),
-        tls_client_auth: tls_client_auth(args)?,
         disabled: false,
         created_at: now,
         updated_at: now,
     };
     check(&client)?;
-    Ok(client)
+    Ok((client, secret))
 }
 
 fn parse_token_format(s: &str) -> Result<TokenFormat, String> {
@@ -81,74 +122,6 @@ fn parse_token_format(s: &str) -> Result<TokenFormat, String> {
 
 fn parse_jwt_alg(s: &str) -> Result<SigningAlg, String> {
     SigningAlg::parse(s).ok_or_else(|| format!("unknown algorithm {s:?}: ES256, EdDSA or RS256"))
-}
-
-/// The rules a registration must keep, whether it is created or updated: grant types and
-/// redirect URIs that go together, valid scopes with the defaults among them, valid audiences,
-/// and keys where the authentication method needs them.
-pub(super) fn check(c: &Client) -> Result<(), String> {
-    for uri in &c.redirect_uris {
-        tessera_core::client::check_redirect_uri(uri)?;
-    }
-    let code_grant = c.grant_types.contains(&GrantType::AuthorizationCode);
-    if code_grant && c.redirect_uris.is_empty() {
-        return Err("--grant-type authorization_code needs at least one --redirect-uri".into());
-    }
-    if !code_grant && !c.redirect_uris.is_empty() {
-        return Err("--redirect-uri goes with --grant-type authorization_code".into());
-    }
-    if c.grant_types.contains(&GrantType::RefreshToken) && !code_grant {
-        return Err("--grant-type refresh_token needs --grant-type authorization_code".into());
-    }
-    if c.auth_method == AuthMethod::None && c.grant_types.contains(&GrantType::ClientCredentials) {
-        return Err(
-            "a public client (--auth-method none) cannot use client_credentials: list its grant types"
-                .into(),
-        );
-    }
-    if let Some(bad) = c.scopes.iter().find(|s| !scope::is_scope_token(s)) {
-        return Err(format!("invalid scope {bad:?} (RFC 6749 §3.3)"));
-    }
-    let needs_jwks = matches!(
-        c.auth_method,
-        AuthMethod::PrivateKeyJwt | AuthMethod::SelfSignedTlsClientAuth
-    );
-    if let Some(uri) = &c.jwks_uri {
-        if !needs_jwks {
-            return Err(
-                "--jwks-uri goes with --auth-method private_key_jwt or self_signed_tls_client_auth"
-                    .into(),
-            );
-        }
-        jwks_uri::check_uri(uri).map_err(|e| format!("{e}: {uri:?}"))?;
-    } else if needs_jwks != c.jwks.is_some() {
-        return Err("--jwks-file or --jwks-uri goes with --auth-method \
-             private_key_jwt or self_signed_tls_client_auth"
-            .into());
-    }
-    if let Some(extra) = c.default_scopes.iter().find(|s| !c.scopes.contains(s)) {
-        return Err(format!("default scope {extra:?} is not in --scope"));
-    }
-    // RFC 8707 / RFC 9068 §3: every access token is issued for exactly one resource server (its
-    // `aud`); a client with no audience would be refused every token (`invalid_target`).
-    if c.audiences.is_empty() && !c.grant_types.is_empty() {
-        return Err(
-            "--audience is required: every access token is issued for one resource server (its \
-             aud, RFC 8707), so a client without an audience could never get a token; give the \
-             resource server's URI with --audience (repeatable), or --grant-type none for a \
-             client that only introspects or reads the revocation feed"
-                .into(),
-        );
-    }
-    for uri in &c.resource_uris {
-        tessera_core::client::check_resource_uri(uri).map_err(|e| format!("--resource-uri {e}"))?;
-    }
-    if let Some(bad) = c.audiences.iter().find(|a| !audience::is_valid_resource(a)) {
-        return Err(format!(
-            "audience {bad:?} must be an absolute URI without a fragment"
-        ));
-    }
-    Ok(())
 }
 
 /// Applies `client update`'s flags to the stored registration; `check` then judges the result.
@@ -195,20 +168,19 @@ pub(super) fn apply(args: &UpdateArgs, c: &mut Client) -> Result<(), String> {
     if let Some(require) = args.require_dpop {
         c.require_dpop = require;
     }
-    if let Some(path) = &args.jwks_file {
-        c.jwks = read_jwks(Some(path))?;
-        c.jwks_uri = None;
-    }
-    if let Some(uri) = &args.jwks_uri {
-        c.jwks_uri = Some(uri.clone());
-        c.jwks = None;
+    // New keys replace the registered ones (by value or by reference, never both).
+    if args.jwks_file.is_some() || args.jwks_uri.is_some() {
+        let mut metadata = CredentialMetadata::from(&c.credential);
+        metadata.jwks = read_jwks(args.jwks_file.as_deref())?;
+        metadata.jwks_uri = args.jwks_uri.clone();
+        c.credential = metadata.into_credential().map_err(refused)?;
     }
     Ok(())
 }
 
-/// RFC 8705 §2.1.2: exactly one of the tls_client_auth_* values, for that method only.
-fn tls_client_auth(args: &CreateArgs) -> Result<Option<TlsClientAuth>, String> {
-    let given: Vec<TlsClientAuth> = [
+/// The `--tls-client-auth-*` values given (the core wants exactly one, for tls_client_auth).
+fn tls_client_auth(args: &CreateArgs) -> Vec<TlsClientAuth> {
+    [
         args.tls_client_auth_subject_dn
             .clone()
             .map(TlsClientAuth::SubjectDn),
@@ -227,58 +199,13 @@ fn tls_client_auth(args: &CreateArgs) -> Result<Option<TlsClientAuth>, String> {
     ]
     .into_iter()
     .flatten()
-    .collect();
-    match (args.auth_method.as_str(), given.len()) {
-        ("tls_client_auth", 1) => given.into_iter().next().map(canonical).transpose(),
-        ("tls_client_auth", _) => {
-            Err("--auth-method tls_client_auth needs exactly one --tls-client-auth-* value".into())
-        }
-        (_, 0) => Ok(None),
-        _ => Err("--tls-client-auth-* values need --auth-method tls_client_auth".into()),
-    }
+    .collect()
 }
 
-/// A subject DN must parse as RFC 4514 (it is matched RDN by RDN, RFC 4517
-/// distinguishedNameMatch) and is stored in its canonical string form.
-fn canonical(value: TlsClientAuth) -> Result<TlsClientAuth, String> {
-    match value {
-        TlsClientAuth::SubjectDn(dn) => {
-            let parsed = DistinguishedName::parse(&dn)
-                .map_err(|e| format!("--tls-client-auth-subject-dn {dn:?}: {e}"))?;
-            if parsed.rdns.is_empty() {
-                return Err("--tls-client-auth-subject-dn is empty".into());
-            }
-            Ok(TlsClientAuth::SubjectDn(parsed.to_string()))
-        }
-        other => Ok(other),
-    }
-}
-
-/// Reads and checks a JWK Set file: every key public and usable.
+/// Reads a JWK Set file; the core judges its keys.
 fn read_jwks(path: Option<&std::path::Path>) -> Result<Option<String>, String> {
     let Some(path) = path else { return Ok(None) };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a JWK Set: {e}", path.display()))?;
-    let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    if raw["keys"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(tessera_core::jose::has_private_members)
-    {
-        return Err(format!(
-            "{} contains private key material: register public keys only",
-            path.display()
-        ));
-    }
-    if set.keys.is_empty() {
-        return Err(format!("{} has no keys", path.display()));
-    }
-    for key in &set.keys {
-        jsonwebtoken::DecodingKey::from_jwk(key)
-            .map_err(|e| format!("unusable key in {}: {e}", path.display()))?;
-    }
-    Ok(Some(text))
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|e| format!("reading {}: {e}", path.display()))
 }

@@ -8,8 +8,8 @@ use crate::client::Client;
 /// Checks a presented secret; the error is the audit reason.
 pub(super) fn verify(client: &Client, secret: &Secret, now: u64) -> Result<(), &'static str> {
     if client
-        .secrets
-        .as_ref()
+        .credential
+        .secrets()
         .is_some_and(|s| s.accepts(&secret.hash(), now))
     {
         Ok(())

@@ -12,7 +12,7 @@ use tessera_proto::{OAuthError, Secret};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::binding::mtls;
-use crate::client::{AuthMethod, Client};
+use crate::client::{AuthMethod, Client, ClientKeys, Credential, TlsCredential};
 
 /// What the client presented to authenticate.
 #[derive(Debug)]
@@ -125,27 +125,25 @@ async fn verify(
     if client.disabled {
         return Err("client_disabled");
     }
-    let certificate_method = matches!(
-        client.auth_method,
-        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
-    );
+    let registered = client.auth_method();
+    let certificate_method = matches!(client.credential, Credential::Tls(_));
     // A public client on a connection that happens to carry a certificate is still public.
     let public_with_certificate =
-        method == AuthMethod::TlsClientAuth && client.auth_method == AuthMethod::None;
+        method == AuthMethod::TlsClientAuth && registered == AuthMethod::None;
     // RFC 6749 §2.3.1: Basic MUST work for every client issued a password, so a client
     // registered for `client_secret_post` may use it too (OAuth libraries revoke and introspect
     // with Basic whatever the token endpoint used); the converse, a secret in the body, only
     // for clients registered for it.
-    let basic_for_post = method == AuthMethod::ClientSecretBasic
-        && client.auth_method == AuthMethod::ClientSecretPost;
-    let allowed = client.auth_method == method
+    let basic_for_post =
+        method == AuthMethod::ClientSecretBasic && registered == AuthMethod::ClientSecretPost;
+    let allowed = registered == method
         || (method == AuthMethod::TlsClientAuth && certificate_method)
         || public_with_certificate
         || basic_for_post;
     if !allowed {
         return Err("auth_method_not_allowed");
     }
-    if client.auth_method == AuthMethod::None {
+    if client.is_public() {
         // RFC 6749 §2.1: nothing to verify; the grants hold public clients to PKCE and DPoP.
         return Ok(());
     }
@@ -158,18 +156,17 @@ async fn verify(
         }
         PresentedCredentials::Certificate { .. } => {
             let cert = ctx.client_cert.as_ref().ok_or("no_client_certificate")?;
-            match (client.auth_method, &client.tls_client_auth, &client.jwks) {
-                (AuthMethod::TlsClientAuth, Some(expected), _) => {
+            match &client.credential {
+                Credential::Tls(TlsCredential::Subject(expected)) => {
                     mtls::matches_registered(cert, expected)
                 }
-                (AuthMethod::SelfSignedTlsClientAuth, _, Some(jwks)) => {
+                Credential::Tls(TlsCredential::SelfSigned(ClientKeys::Jwks(jwks))) => {
                     mtls::matches_jwks(cert, jwks)
                 }
                 // RFC 8705 §2.2.2: the keys may also be published at the client's jwks_uri
                 // (fetched and cached as for private_key_jwt; a rotated key is seen once the
                 // cached set is refetched, within `jwks_uri::CACHE_TTL_SECS`).
-                (AuthMethod::SelfSignedTlsClientAuth, _, None) if client.jwks_uri.is_some() => {
-                    let uri = client.jwks_uri.as_deref().unwrap_or_default();
+                Credential::Tls(TlsCredential::SelfSigned(ClientKeys::JwksUri(uri))) => {
                     let set = authority
                         .remote_jwks()
                         .keys(uri, None, authority.clock().now())

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tessera_proto::SecretHash;
 
 use crate::authority::Authority;
-use crate::client::Client;
+use crate::client::{Client, ClientKeys};
 
 /// Algorithms accepted for client assertions (`token_endpoint_auth_signing_alg_values_supported`).
 pub const ASSERTION_ALGS: [&str; 6] = crate::jose::ASYMMETRIC_ALGS;
@@ -91,16 +91,18 @@ pub(super) async fn verify(
     if !crate::jose::alg_allowed(header.alg, &ASSERTION_ALGS) {
         return Err("assertion_alg_not_allowed");
     }
-    let jwks: Arc<JwkSet> = match (&client.jwks, &client.jwks_uri) {
-        (Some(jwks), _) => Arc::new(serde_json::from_str(jwks).map_err(|_| "no_registered_keys")?),
+    let jwks: Arc<JwkSet> = match client.credential.keys() {
+        Some(ClientKeys::Jwks(jwks)) => {
+            Arc::new(serde_json::from_str(jwks).map_err(|_| "no_registered_keys")?)
+        }
         // Only a well-formed assertion with an allowed alg gets as far as a fetch.
-        (None, Some(uri)) => {
+        Some(ClientKeys::JwksUri(uri)) => {
             authority
                 .remote_jwks()
                 .keys(uri, header.kid.as_deref(), authority.clock().now())
                 .await?
         }
-        (None, None) => return Err("no_registered_keys"),
+        None => return Err("no_registered_keys"),
     };
     let jwk = match header.kid.as_deref() {
         Some(kid) => jwks.find(kid),

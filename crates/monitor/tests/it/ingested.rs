@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client::{
+    Client, ClientSecrets, Credential, GrantType, SecretMethod, TokenFormat,
+};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::keys::SigningAlg;
 use tessera_core::store::Store;
@@ -62,10 +64,13 @@ impl Server {
         let c = Client {
             id: id.into(),
             name: id.into(),
-            secrets: Some(ClientSecrets {
-                current: secret.hash(),
-                previous: None,
-            }),
+            credential: Credential::Secret {
+                method: SecretMethod::Basic,
+                secrets: ClientSecrets {
+                    current: secret.hash(),
+                    previous: None,
+                },
+            },
             grant_types: vec![GrantType::ClientCredentials],
             redirect_uris: vec![],
             default_scopes: scopes.clone(),
@@ -73,17 +78,13 @@ impl Server {
             audiences: vec!["https://api.example.com".into()],
             token_format: format,
             jwt_alg: SigningAlg::ES256,
-            auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
-            jwks: None,
-            jwks_uri: None,
             // A reporter is a resource server for the API: it may report uses of its tokens.
             resource_uris: if c_reports {
                 vec!["https://api.example.com".into()]
             } else {
                 vec![]
             },
-            tls_client_auth: None,
             tokens_not_before: None,
             require_dpop: false,
             disabled: false,

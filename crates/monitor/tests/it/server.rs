@@ -6,7 +6,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use tessera_core::Config;
 use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client::{
+    Client, ClientSecrets, Credential, GrantType, SecretMethod, TokenFormat,
+};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::keys::SigningAlg;
 use tessera_core::store::Store;
@@ -52,10 +54,13 @@ impl Server {
         let c = Client {
             id: id.into(),
             name: id.into(),
-            secrets: Some(ClientSecrets {
-                current: secret.hash(),
-                previous: None,
-            }),
+            credential: Credential::Secret {
+                method: SecretMethod::Basic,
+                secrets: ClientSecrets {
+                    current: secret.hash(),
+                    previous: None,
+                },
+            },
             grant_types: vec![GrantType::ClientCredentials],
             redirect_uris: vec![],
             scopes: vec!["read".into()],
@@ -63,12 +68,8 @@ impl Server {
             audiences: vec![API.into()],
             token_format: format,
             jwt_alg: SigningAlg::ES256,
-            auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
-            jwks: None,
-            jwks_uri: None,
             resource_uris: vec![],
-            tls_client_auth: None,
             tokens_not_before: None,
             require_dpop: false,
             disabled: false,

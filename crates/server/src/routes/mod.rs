@@ -39,8 +39,12 @@ pub fn router(app: App) -> Router {
             "/.well-known/oauth-authorization-server",
             get(discovery::metadata),
         )
+        .route(crate::login::style::PATH, get(crate::login::style::handle))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(
+            crate::security_headers::apply,
+        ))
         .with_state(app)
 }
 

@@ -15,6 +15,7 @@ mod introspect;
 mod keys;
 mod leaks;
 mod login_flood;
+mod login_pages;
 mod login_throttle;
 mod malformed;
 mod mtls;

@@ -12,7 +12,7 @@ use rcgen::{
 use serde_json::{Value, json};
 use tessera_core::audit::EventKind;
 use tessera_core::binding::mtls::TlsClientAuth;
-use tessera_core::client::{AuthMethod, TokenFormat};
+use tessera_core::client::{ClientKeys, Credential, TlsCredential, TokenFormat};
 use tessera_core::clock::SystemClock;
 
 use crate::support::{TestServer, error, test_config};
@@ -146,8 +146,7 @@ async fn tls_client_auth_by_san_and_dn_binds_the_token_to_the_certificate() {
     ] {
         let c = server
             .client(|c| {
-                c.auth_method = AuthMethod::TlsClientAuth;
-                c.tls_client_auth = Some(expected.clone());
+                c.credential = Credential::Tls(TlsCredential::Subject(expected.clone()));
                 c.token_format = format;
             })
             .await;
@@ -180,8 +179,9 @@ async fn certificates_that_do_not_match_or_chain_are_invalid_client() {
     let server = mtls_server(&pki).await;
     let c = server
         .client(|c| {
-            c.auth_method = AuthMethod::TlsClientAuth;
-            c.tls_client_auth = Some(TlsClientAuth::SanDns("ci.example.com".into()));
+            c.credential = Credential::Tls(TlsCredential::Subject(TlsClientAuth::SanDns(
+                "ci.example.com".into(),
+            )));
         })
         .await;
     let other_ca = Pki::new();
@@ -227,8 +227,8 @@ async fn self_signed_tls_client_auth_matches_the_registered_key() {
     let cert = self_signed("agent-7");
     let c = server
         .client(|c| {
-            c.auth_method = AuthMethod::SelfSignedTlsClientAuth;
-            c.jwks = Some(cert.jwks());
+            c.credential =
+                Credential::Tls(TlsCredential::SelfSigned(ClientKeys::Jwks(cert.jwks())));
         })
         .await;
     let (status, body) = token_with_cert(&server, &cert, &c.id).await;
@@ -252,8 +252,9 @@ async fn self_signed_tls_client_auth_keys_may_be_published_at_a_jwks_uri() {
     let host = crate::private_key_jwt::JwksHost::start(cert.jwks()).await;
     let c = server
         .client(|c| {
-            c.auth_method = AuthMethod::SelfSignedTlsClientAuth;
-            c.jwks_uri = Some(format!("{}/jwks", host.base));
+            c.credential = Credential::Tls(TlsCredential::SelfSigned(ClientKeys::JwksUri(
+                format!("{}/jwks", host.base),
+            )));
         })
         .await;
     let (status, body) = token_with_cert(&server, &cert, &c.id).await;
@@ -344,8 +345,8 @@ async fn the_proxy_certificate_header_is_honoured_only_when_configured() {
         let server = TestServer::start_with(config, Arc::new(SystemClock)).await;
         let c = server
             .client(|c| {
-                c.auth_method = AuthMethod::SelfSignedTlsClientAuth;
-                c.jwks = Some(cert.jwks());
+                c.credential =
+                    Credential::Tls(TlsCredential::SelfSigned(ClientKeys::Jwks(cert.jwks())));
             })
             .await;
         let resp = server
@@ -387,8 +388,9 @@ async fn subject_dn_is_matched_rdn_by_rdn_not_as_a_display_string() {
         async move {
             server
                 .client(|c| {
-                    c.auth_method = AuthMethod::TlsClientAuth;
-                    c.tls_client_auth = Some(TlsClientAuth::SubjectDn(dn.clone()));
+                    c.credential = Credential::Tls(TlsCredential::Subject(
+                        TlsClientAuth::SubjectDn(dn.clone()),
+                    ));
                 })
                 .await
                 .id

@@ -3,7 +3,7 @@
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tessera_core::audit::EventKind;
-use tessera_core::client::AuthMethod;
+use tessera_core::client::{ClientKeys, Credential};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::keys::{KeyState, SigningAlg, StoredKey, generate_key};
 
@@ -48,8 +48,7 @@ async fn assertions_authenticate_and_every_broken_one_is_invalid_client() {
         json!({"keys": [serde_json::from_str::<Value>(&key.public_jwk).unwrap()]}).to_string();
     let c = server
         .client(|c| {
-            c.auth_method = AuthMethod::PrivateKeyJwt;
-            c.jwks = Some(jwks.clone());
+            c.credential = Credential::PrivateKeyJwt(ClientKeys::Jwks(jwks.clone()));
         })
         .await;
     let now = SystemClock.now();
@@ -135,8 +134,7 @@ async fn assertion_client(server: &TestServer, key: &StoredKey) -> String {
         json!({"keys": [serde_json::from_str::<Value>(&key.public_jwk).unwrap()]}).to_string();
     server
         .client(|c| {
-            c.auth_method = AuthMethod::PrivateKeyJwt;
-            c.jwks = Some(jwks.clone());
+            c.credential = Credential::PrivateKeyJwt(ClientKeys::Jwks(jwks.clone()));
         })
         .await
         .id
@@ -390,8 +388,8 @@ async fn jwks_uri_keys_verify_and_a_new_kid_is_fetched_once_per_interval() {
     let host = JwksHost::start(jwks_of(&[&old])).await;
     let c = server
         .client(|c| {
-            c.auth_method = AuthMethod::PrivateKeyJwt;
-            c.jwks_uri = Some(format!("{}/jwks", host.base));
+            c.credential =
+                Credential::PrivateKeyJwt(ClientKeys::JwksUri(format!("{}/jwks", host.base)));
         })
         .await;
     let rejected = (401, error("invalid_client", "client authentication failed"));
@@ -471,8 +469,7 @@ async fn jwks_uri_that_cannot_serve_a_public_set_is_invalid_client() {
     for (uri, reason) in cases {
         let c = server
             .client(|c| {
-                c.auth_method = AuthMethod::PrivateKeyJwt;
-                c.jwks_uri = Some(uri.clone());
+                c.credential = Credential::PrivateKeyJwt(ClientKeys::JwksUri(uri.clone()));
             })
             .await;
         let started = std::time::Instant::now();
@@ -521,8 +518,7 @@ async fn jwks_uri_fetches_reach_only_public_addresses_unless_allowed() {
     for uri in &cases {
         let c = strict
             .client(|c| {
-                c.auth_method = AuthMethod::PrivateKeyJwt;
-                c.jwks_uri = Some(uri.clone());
+                c.credential = Credential::PrivateKeyJwt(ClientKeys::JwksUri(uri.clone()));
             })
             .await;
         let now = SystemClock.now();
@@ -543,8 +539,7 @@ async fn jwks_uri_fetches_reach_only_public_addresses_unless_allowed() {
     ] {
         let c = internal
             .client(|c| {
-                c.auth_method = AuthMethod::PrivateKeyJwt;
-                c.jwks_uri = Some(uri.clone());
+                c.credential = Credential::PrivateKeyJwt(ClientKeys::JwksUri(uri.clone()));
             })
             .await;
         let now = SystemClock.now();

@@ -4,7 +4,7 @@ use jwt_simple::prelude::*;
 use oauth2::basic::BasicClient;
 use oauth2::{ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
 use tessera_core::audit::EventKind;
-use tessera_core::client::{AuthMethod, TokenFormat};
+use tessera_core::client::{Credential, SecretMethod, TokenFormat};
 use tessera_core::keys::SigningAlg;
 
 use crate::support::{API, TestServer};
@@ -170,7 +170,12 @@ async fn opaque_tokens_are_prefixed_checksummed_and_stored_as_hashes() {
 async fn a_post_client_may_also_use_basic_but_a_basic_client_may_not_post_its_secret() {
     let server = TestServer::start().await;
     let post = server
-        .client(|c| c.auth_method = AuthMethod::ClientSecretPost)
+        .client(|c| {
+            c.credential = Credential::Secret {
+                method: SecretMethod::Post,
+                secrets: c.credential.secrets().unwrap().clone(),
+            }
+        })
         .await;
     let (status, _, body) = server
         .post(

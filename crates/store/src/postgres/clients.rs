@@ -1,6 +1,6 @@
 //! `ClientStore` on PostgreSQL.
 use async_trait::async_trait;
-use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client::{Client, GrantType, TokenFormat};
 use tessera_core::error::StoreError;
 use tessera_core::keys::SigningAlg;
 use tessera_core::store::{ClientStore, StoreResult};
@@ -8,6 +8,7 @@ use tessera_proto::SecretHash;
 use tokio_postgres::Row;
 
 use super::{PgStore, corrupt, pool, pool::map_err};
+use crate::client_row::{CredentialColumns, StoredCredential};
 
 /// Records (or replaces) a client's entry of the revocation feed ($1 id, $2 revoked_at,
 /// $3 not_before, $4 disabled).
@@ -19,18 +20,8 @@ const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_sec
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
     access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri, resource_uris";
 
-fn hash(bytes: &[u8]) -> StoreResult<SecretHash> {
-    SecretHash::from_bytes(bytes).ok_or_else(|| corrupt("clients", "secret_hash"))
-}
-
 fn from_row(r: &Row) -> StoreResult<Client> {
     let get = |e| map_err(e);
-    let previous_hash: Option<&[u8]> = r.try_get(3).map_err(get)?;
-    let previous_expiry: Option<i64> = r.try_get(4).map_err(get)?;
-    let previous = match (previous_hash, previous_expiry) {
-        (Some(h), Some(exp)) => Some((hash(h)?, exp as u64)),
-        _ => None,
-    };
     let grant_types = r
         .try_get::<_, Vec<String>>(5)
         .map_err(get)?
@@ -39,21 +30,21 @@ fn from_row(r: &Row) -> StoreResult<Client> {
         .collect::<StoreResult<_>>()?;
     let token_format: &str = r.try_get(9).map_err(get)?;
     let jwt_alg: &str = r.try_get(10).map_err(get)?;
-    let auth_method: &str = r.try_get(11).map_err(get)?;
-    // A public client (auth method `none`) has no secret: an empty hash column.
-    let current: &[u8] = r.try_get(2).map_err(get)?;
-    let secrets = if current.is_empty() {
-        None
-    } else {
-        Some(ClientSecrets {
-            current: hash(current)?,
-            previous,
-        })
-    };
+    let credential = StoredCredential {
+        auth_method: r.try_get(11).map_err(get)?,
+        secret_hash: r.try_get(2).map_err(get)?,
+        previous_secret_hash: r.try_get(3).map_err(get)?,
+        previous_secret_expires_at: r.try_get(4).map_err(get)?,
+        jwks: r.try_get(17).map_err(get)?,
+        jwks_uri: r.try_get(21).map_err(get)?,
+        tls_client_auth: r.try_get(18).map_err(get)?,
+    }
+    .into_credential()
+    .map_err(|column| corrupt("clients", column))?;
     Ok(Client {
         id: r.try_get(0).map_err(get)?,
         name: r.try_get(1).map_err(get)?,
-        secrets,
+        credential,
         redirect_uris: r.try_get(20).map_err(get)?,
         grant_types,
         scopes: r.try_get(6).map_err(get)?,
@@ -63,8 +54,6 @@ fn from_row(r: &Row) -> StoreResult<Client> {
         token_format: TokenFormat::parse(token_format)
             .ok_or_else(|| corrupt("clients", "token_format"))?,
         jwt_alg: SigningAlg::parse(jwt_alg).ok_or_else(|| corrupt("clients", "jwt_alg"))?,
-        auth_method: AuthMethod::parse(auth_method)
-            .ok_or_else(|| corrupt("clients", "auth_method"))?,
         access_token_ttl: r
             .try_get::<_, Option<i64>>(12)
             .map_err(get)?
@@ -73,25 +62,11 @@ fn from_row(r: &Row) -> StoreResult<Client> {
         created_at: r.try_get::<_, i64>(14).map_err(get)? as u64,
         updated_at: r.try_get::<_, i64>(15).map_err(get)? as u64,
         require_dpop: r.try_get(16).map_err(get)?,
-        jwks: r.try_get(17).map_err(get)?,
-        jwks_uri: r.try_get(21).map_err(get)?,
         tokens_not_before: r
             .try_get::<_, Option<i64>>(19)
             .map_err(get)?
             .map(|t| t as u64),
-        tls_client_auth: match r.try_get::<_, Option<String>>(18).map_err(get)? {
-            Some(text) => Some(
-                serde_json::from_str(&text).map_err(|_| corrupt("clients", "tls_client_auth"))?,
-            ),
-            None => None,
-        },
     })
-}
-
-fn tls_client_auth_text(c: &Client) -> Option<String> {
-    c.tls_client_auth
-        .as_ref()
-        .map(|t| serde_json::to_string(t).expect("serialises"))
 }
 
 fn grant_names(c: &Client) -> Vec<&'static str> {
@@ -111,39 +86,32 @@ impl ClientStore for PgStore {
              not_before = GREATEST(c.created_at, COALESCE(c.tokens_not_before, c.created_at)), disabled = c.disabled \
              FROM created c WHERE e.kind = 'client' AND e.id = c.id"
         );
+        let cred = CredentialColumns::of(&c.credential);
         self.execute(
             &sql,
             &[
                 &c.id,
                 &c.name,
-                &c.secrets
-                    .as_ref()
-                    .map_or(&[][..], |s| s.current.as_bytes().as_slice()),
-                &c.secrets
-                    .as_ref()
-                    .and_then(|s| s.previous.as_ref())
-                    .map(|(h, _)| h.as_bytes().as_slice()),
-                &c.secrets
-                    .as_ref()
-                    .and_then(|s| s.previous)
-                    .map(|(_, e)| e as i64),
+                &cred.secret_hash,
+                &cred.previous.map(|(h, _)| h),
+                &cred.previous.map(|(_, e)| e),
                 &grant_names(c),
                 &c.scopes,
                 &c.default_scopes,
                 &c.audiences,
                 &c.token_format.as_str(),
                 &c.jwt_alg.as_str(),
-                &c.auth_method.as_str(),
+                &cred.auth_method,
                 &c.access_token_ttl.map(|t| t as i64),
                 &c.disabled,
                 &(c.created_at as i64),
                 &(c.updated_at as i64),
                 &c.require_dpop,
-                &c.jwks,
-                &tls_client_auth_text(c),
+                &cred.jwks,
+                &cred.tls_client_auth,
                 &c.tokens_not_before.map(|t| t as i64),
                 &c.redirect_uris,
-                &c.jwks_uri,
+                &cred.jwks_uri,
                 &c.resource_uris,
             ],
         )
@@ -170,6 +138,7 @@ impl ClientStore for PgStore {
     }
 
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
+        let cred = CredentialColumns::of(&c.credential);
         let mut conn = pool::get(&self.pool).await?;
         let run = async {
             let tx = conn.transaction().await?;
@@ -186,7 +155,11 @@ impl ClientStore for PgStore {
                      audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
                      access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
                      jwks = $14, tls_client_auth = $15, tokens_not_before = $16, \
-                     redirect_uris = $17, jwks_uri = $18, resource_uris = $19 WHERE id = $1",
+                     redirect_uris = $17, jwks_uri = $18, resource_uris = $19, \
+                     secret_hash = CASE WHEN length($20::bytea) = 0 OR length(secret_hash) = 0 THEN $20 ELSE secret_hash END, \
+                     previous_secret_hash = CASE WHEN length($20::bytea) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_hash END, \
+                     previous_secret_expires_at = CASE WHEN length($20::bytea) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_expires_at END \
+                     WHERE id = $1",
                 )
                 .await?;
             let n = tx
@@ -201,17 +174,18 @@ impl ClientStore for PgStore {
                         &c.audiences,
                         &c.token_format.as_str(),
                         &c.jwt_alg.as_str(),
-                        &c.auth_method.as_str(),
+                        &cred.auth_method,
                         &c.access_token_ttl.map(|t| t as i64),
                         &c.disabled,
                         &(c.updated_at as i64),
                         &c.require_dpop,
-                        &c.jwks,
-                        &tls_client_auth_text(c),
+                        &cred.jwks,
+                        &cred.tls_client_auth,
                         &c.tokens_not_before.map(|t| t as i64),
                         &c.redirect_uris,
-                        &c.jwks_uri,
+                        &cred.jwks_uri,
                         &c.resource_uris,
+                        &cred.secret_hash,
                     ],
                 )
                 .await?;

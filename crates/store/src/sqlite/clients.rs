@@ -1,13 +1,14 @@
 //! `ClientStore` on SQLite.
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, params};
-use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client::{Client, GrantType, TokenFormat};
 use tessera_core::error::StoreError;
 use tessera_core::keys::SigningAlg;
 use tessera_core::store::{ClientStore, StoreResult};
 use tessera_proto::SecretHash;
 
 use super::SqliteStore;
+use crate::client_row::{CredentialColumns, StoredCredential};
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
@@ -25,33 +26,26 @@ fn list(text: String) -> rusqlite::Result<Vec<String>> {
     serde_json::from_str(&text).map_err(|_| bad("list"))
 }
 
-fn hash(bytes: Vec<u8>) -> rusqlite::Result<SecretHash> {
-    SecretHash::from_bytes(&bytes).ok_or_else(|| bad("secret_hash"))
-}
-
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
-    let previous = match (r.get::<_, Option<Vec<u8>>>(3)?, r.get::<_, Option<i64>>(4)?) {
-        (Some(h), Some(exp)) => Some((hash(h)?, exp as u64)),
-        _ => None,
-    };
     let grant_types = list(r.get(5)?)?
         .iter()
         .map(|g| GrantType::parse(g).ok_or_else(|| bad("grant_type")))
         .collect::<rusqlite::Result<_>>()?;
-    // A public client (auth method `none`) has no secret: an empty hash column.
-    let current: Vec<u8> = r.get(2)?;
-    let secrets = if current.is_empty() {
-        None
-    } else {
-        Some(ClientSecrets {
-            current: hash(current)?,
-            previous,
-        })
-    };
+    let credential = StoredCredential {
+        auth_method: r.get(11)?,
+        secret_hash: r.get(2)?,
+        previous_secret_hash: r.get(3)?,
+        previous_secret_expires_at: r.get(4)?,
+        jwks: r.get(17)?,
+        jwks_uri: r.get(21)?,
+        tls_client_auth: r.get(18)?,
+    }
+    .into_credential()
+    .map_err(bad)?;
     Ok(Client {
         id: r.get(0)?,
         name: r.get(1)?,
-        secrets,
+        credential,
         redirect_uris: list(r.get(20)?)?,
         grant_types,
         scopes: list(r.get(6)?)?,
@@ -61,20 +55,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
         token_format: TokenFormat::parse(&r.get::<_, String>(9)?)
             .ok_or_else(|| bad("token_format"))?,
         jwt_alg: SigningAlg::parse(&r.get::<_, String>(10)?).ok_or_else(|| bad("jwt_alg"))?,
-        auth_method: AuthMethod::parse(&r.get::<_, String>(11)?)
-            .ok_or_else(|| bad("auth_method"))?,
         access_token_ttl: r.get::<_, Option<i64>>(12)?.map(|t| t as u64),
         disabled: r.get(13)?,
         created_at: r.get::<_, i64>(14)? as u64,
         updated_at: r.get::<_, i64>(15)? as u64,
         require_dpop: r.get(16)?,
-        jwks: r.get(17)?,
-        jwks_uri: r.get(21)?,
         tokens_not_before: r.get::<_, Option<i64>>(19)?.map(|t| t as u64),
-        tls_client_auth: match r.get::<_, Option<String>>(18)? {
-            Some(text) => Some(serde_json::from_str(&text).map_err(|_| bad("tls_client_auth"))?),
-            None => None,
-        },
     })
 }
 
@@ -102,32 +88,33 @@ impl ClientStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
+                let cred = CredentialColumns::of(&c.credential);
                 conn.prepare_cached(&format!(
                     "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
                 ))?
                 .execute(params![
                     c.id,
                     c.name,
-                    c.secrets.as_ref().map_or(&[][..], |s| s.current.as_bytes().as_slice()),
-                    c.secrets.as_ref().and_then(|s| s.previous).map(|(h, _)| h.as_bytes().to_vec()),
-                    c.secrets.as_ref().and_then(|s| s.previous).map(|(_, e)| e as i64),
+                    cred.secret_hash,
+                    cred.previous.map(|(h, _)| h),
+                    cred.previous.map(|(_, e)| e),
                     json_list(&grants),
                     json_list(&c.scopes),
                     json_list(&c.default_scopes),
                     json_list(&c.audiences),
                     c.token_format.as_str(),
                     c.jwt_alg.as_str(),
-                    c.auth_method.as_str(),
+                    cred.auth_method,
                     c.access_token_ttl.map(|t| t as i64),
                     c.disabled,
                     c.created_at as i64,
                     c.updated_at as i64,
                     c.require_dpop,
-                    c.jwks,
-                    c.tls_client_auth.as_ref().map(|t| serde_json::to_string(t).expect("serialises")),
+                    cred.jwks,
+                    cred.tls_client_auth,
                     c.tokens_not_before.map(|t| t as i64),
                     json_list(&c.redirect_uris),
-                    c.jwks_uri,
+                    cred.jwks_uri,
                     json_list(&c.resource_uris),
                 ])?;
                 // A client id reused after a deletion: its new tokens are valid again, those of
@@ -171,6 +158,7 @@ impl ClientStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
+                let cred = CredentialColumns::of(&c.credential);
                 let before: Option<(bool, Option<i64>)> = conn
                     .prepare_cached("SELECT disabled, tokens_not_before FROM clients WHERE id = ?1")?
                     .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -179,7 +167,11 @@ impl ClientStore for SqliteStore {
                     .prepare_cached(
                         "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, default_scopes = ?5, \
                          audiences = ?6, token_format = ?7, jwt_alg = ?8, auth_method = ?9, \
-                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17, jwks_uri = ?18, resource_uris = ?19 WHERE id = ?1",
+                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17, jwks_uri = ?18, resource_uris = ?19, \
+                         secret_hash = CASE WHEN length(?20) = 0 OR length(secret_hash) = 0 THEN ?20 ELSE secret_hash END, \
+                         previous_secret_hash = CASE WHEN length(?20) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_hash END, \
+                         previous_secret_expires_at = CASE WHEN length(?20) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_expires_at END \
+                         WHERE id = ?1",
                     )?
                     .execute(params![
                         c.id,
@@ -190,17 +182,18 @@ impl ClientStore for SqliteStore {
                         json_list(&c.audiences),
                         c.token_format.as_str(),
                         c.jwt_alg.as_str(),
-                        c.auth_method.as_str(),
+                        cred.auth_method,
                         c.access_token_ttl.map(|t| t as i64),
                         c.disabled,
                         c.updated_at as i64,
                         c.require_dpop,
-                        c.jwks,
-                        c.tls_client_auth.as_ref().map(|t| serde_json::to_string(t).expect("serialises")),
+                        cred.jwks,
+                        cred.tls_client_auth,
                         c.tokens_not_before.map(|t| t as i64),
                         json_list(&c.redirect_uris),
-                        c.jwks_uri,
+                        cred.jwks_uri,
                         json_list(&c.resource_uris),
+                        cred.secret_hash,
                     ])?;
                 let after = (c.disabled, c.tokens_not_before.map(|t| t as i64));
                 if before.is_some_and(|b| b != after) {

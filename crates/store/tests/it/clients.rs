@@ -1,5 +1,8 @@
 //! `ClientStore`: registration, lookup, update, deletion and secret rotation.
-use tessera_core::client::{AuthMethod, GrantType, TokenFormat};
+use tessera_core::binding::mtls::TlsClientAuth;
+use tessera_core::client::{
+    ClientKeys, ClientSecrets, Credential, GrantType, SecretMethod, TlsCredential, TokenFormat,
+};
 use tessera_core::error::StoreError;
 use tessera_core::keys::SigningAlg;
 use tessera_proto::SecretHash;
@@ -11,6 +14,7 @@ conformance!(
     create_keeps_every_field,
     duplicate_id_conflicts,
     update_changes_settings_not_secrets,
+    update_to_another_method_keeps_the_row_consistent,
     delete_removes,
     secret_rotation_keeps_previous_until_expiry,
 );
@@ -40,16 +44,19 @@ async fn create_get_list(env: Env) {
 async fn create_keeps_every_field(env: Env) {
     let s = env.store;
     let mut c = client("full", 1_700_000_000);
-    c.secrets.as_mut().unwrap().previous = Some((SecretHash::of(b"old"), 1_700_000_900));
+    c.credential = Credential::Secret {
+        method: SecretMethod::Post,
+        secrets: ClientSecrets {
+            current: SecretHash::of(b"current"),
+            previous: Some((SecretHash::of(b"old"), 1_700_000_900)),
+        },
+    };
     c.scopes = vec!["a".into(), "b:c".into(), "d".into()];
     c.default_scopes = vec![];
     c.audiences = vec!["https://api.example.com".into(), "urn:x".into()];
     c.resource_uris = vec!["https://orders.example.com".into(), "urn:orders".into()];
     c.token_format = TokenFormat::Opaque;
     c.jwt_alg = SigningAlg::EdDSA;
-    c.auth_method = AuthMethod::PrivateKeyJwt;
-    c.jwks = Some(r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"abc"}]}"#.into());
-    c.jwks_uri = Some("https://client.example/jwks.json".into());
     c.access_token_ttl = Some(300);
     c.require_dpop = true;
     c.disabled = true;
@@ -62,10 +69,16 @@ async fn create_keeps_every_field(env: Env) {
     s.create_client(&c).await.unwrap();
     assert_eq!(s.get_client("full").await.unwrap(), Some(c.clone()));
     assert_eq!(s.list_clients().await.unwrap(), vec![c]);
+    // Every kind of credential comes back as it went in.
+    for (i, credential) in other_credentials().into_iter().enumerate() {
+        let mut other = client(&format!("kind-{i}"), 1_700_000_001);
+        other.credential = credential;
+        s.create_client(&other).await.unwrap();
+        assert_eq!(s.get_client(&other.id).await.unwrap(), Some(other));
+    }
     // A public client holds no secret, and rotation cannot give it one.
     let mut public = client("public", 1_700_000_002);
-    public.auth_method = AuthMethod::None;
-    public.secrets = None;
+    public.credential = Credential::None;
     s.create_client(&public).await.unwrap();
     assert_eq!(s.get_client("public").await.unwrap(), Some(public.clone()));
     assert!(
@@ -101,25 +114,86 @@ async fn update_changes_settings_not_secrets(env: Env) {
     changed.resource_uris = vec!["https://self.example".into()];
     changed.token_format = TokenFormat::Opaque;
     changed.jwt_alg = SigningAlg::RS256;
-    changed.auth_method = AuthMethod::ClientSecretPost;
     changed.access_token_ttl = Some(60);
-    changed.jwks = Some(r#"{"keys":[]}"#.into());
-    changed.jwks_uri = Some("https://client.example/keys".into());
     changed.require_dpop = true;
     changed.disabled = true;
     changed.updated_at = 20;
-    // Secrets and creation time in the argument are ignored.
-    changed.secrets.as_mut().unwrap().current = SecretHash::of(b"not applied");
-    changed.secrets.as_mut().unwrap().previous = Some((SecretHash::of(b"nor this"), 99));
+    // The method changes; secrets and creation time in the argument are ignored.
+    changed.credential = Credential::Secret {
+        method: SecretMethod::Post,
+        secrets: ClientSecrets {
+            current: SecretHash::of(b"not applied"),
+            previous: Some((SecretHash::of(b"nor this"), 99)),
+        },
+    };
     changed.created_at = 999;
     assert!(s.update_client(&changed).await.unwrap());
     let stored = s.get_client("u").await.unwrap().unwrap();
     let mut expected = changed.clone();
-    expected.secrets = original.secrets.clone();
+    expected.credential = Credential::Secret {
+        method: SecretMethod::Post,
+        secrets: original.credential.secrets().unwrap().clone(),
+    };
     expected.created_at = original.created_at;
     assert_eq!(stored, expected);
     assert!(!s.update_client(&client("nobody", 1)).await.unwrap());
     assert_eq!(s.get_client("nobody").await.unwrap(), None);
+}
+
+/// One credential of each kind other than a secret.
+fn other_credentials() -> Vec<Credential> {
+    let jwks = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"abc"}]}"#;
+    vec![
+        Credential::PrivateKeyJwt(ClientKeys::Jwks(jwks.into())),
+        Credential::PrivateKeyJwt(ClientKeys::JwksUri(
+            "https://client.example/jwks.json".into(),
+        )),
+        Credential::Tls(TlsCredential::Subject(TlsClientAuth::SanDns(
+            "ci.example.com".into(),
+        ))),
+        Credential::Tls(TlsCredential::SelfSigned(ClientKeys::Jwks(jwks.into()))),
+        Credential::Tls(TlsCredential::SelfSigned(ClientKeys::JwksUri(
+            "https://client.example/keys".into(),
+        ))),
+        Credential::None,
+    ]
+}
+
+/// The table keeps loose columns: a change of method must leave a row that reads back as the
+/// new credential — a client that no longer uses a secret keeps none (rotation cannot give it
+/// one), and one that starts using a secret gets the one given, which later updates keep.
+async fn update_to_another_method_keeps_the_row_consistent(env: Env) {
+    let s = env.store;
+    let original = client("m", 10);
+    s.create_client(&original).await.unwrap();
+    for credential in other_credentials() {
+        let mut changed = original.clone();
+        changed.credential = credential;
+        assert!(s.update_client(&changed).await.unwrap());
+        assert_eq!(s.get_client("m").await.unwrap(), Some(changed));
+        assert!(
+            !s.rotate_client_secret("m", SecretHash::of(b"x"), 0, 1)
+                .await
+                .unwrap()
+        );
+    }
+    let new_secret = ClientSecrets {
+        current: SecretHash::of(b"new"),
+        previous: None,
+    };
+    let mut back = original.clone();
+    back.credential = Credential::Secret {
+        method: SecretMethod::Basic,
+        secrets: new_secret.clone(),
+    };
+    assert!(s.update_client(&back).await.unwrap());
+    assert_eq!(s.get_client("m").await.unwrap(), Some(back.clone()));
+    // Once it has a secret, an update keeps it.
+    let mut again = back.clone();
+    again.credential = original.credential.clone();
+    assert!(s.update_client(&again).await.unwrap());
+    let stored = s.get_client("m").await.unwrap().unwrap();
+    assert_eq!(stored.credential.secrets(), Some(&new_secret));
 }
 
 async fn delete_removes(env: Env) {
@@ -137,7 +211,7 @@ async fn delete_removes(env: Env) {
 async fn secret_rotation_keeps_previous_until_expiry(env: Env) {
     let s = env.store;
     let c = client("r", 1);
-    let first = c.secrets.as_ref().unwrap().current;
+    let first = c.credential.secrets().unwrap().current;
     s.create_client(&c).await.unwrap();
     let second = SecretHash::of(b"second");
     assert!(
@@ -146,22 +220,28 @@ async fn secret_rotation_keeps_previous_until_expiry(env: Env) {
             .unwrap()
     );
     let got = s.get_client("r").await.unwrap().unwrap();
-    assert_eq!(got.secrets.as_ref().unwrap().current, second);
-    assert_eq!(got.secrets.as_ref().unwrap().previous, Some((first, 1_000)));
+    assert_eq!(got.credential.secrets().unwrap().current, second);
+    assert_eq!(
+        got.credential.secrets().unwrap().previous,
+        Some((first, 1_000))
+    );
     assert_eq!(got.updated_at, 500);
     assert_eq!(got.name, c.name, "settings untouched");
     // Both work during the grace period, only the new one after it.
-    assert!(got.secrets.as_ref().unwrap().accepts(&first, 999));
-    assert!(!got.secrets.as_ref().unwrap().accepts(&first, 1_000));
-    assert!(got.secrets.as_ref().unwrap().accepts(&second, 5_000));
+    assert!(got.credential.secrets().unwrap().accepts(&first, 999));
+    assert!(!got.credential.secrets().unwrap().accepts(&first, 1_000));
+    assert!(got.credential.secrets().unwrap().accepts(&second, 5_000));
     // A second rotation makes the second secret the previous one; the first is gone.
     let third = SecretHash::of(b"third");
     assert!(s.rotate_client_secret("r", third, 600, 600).await.unwrap());
     let got = s.get_client("r").await.unwrap().unwrap();
-    assert_eq!(got.secrets.as_ref().unwrap().current, third);
-    assert_eq!(got.secrets.as_ref().unwrap().previous, Some((second, 600)));
-    assert!(!got.secrets.as_ref().unwrap().accepts(&first, 0));
+    assert_eq!(got.credential.secrets().unwrap().current, third);
+    assert_eq!(
+        got.credential.secrets().unwrap().previous,
+        Some((second, 600))
+    );
+    assert!(!got.credential.secrets().unwrap().accepts(&first, 0));
     // Expiry ≤ now: the old secret stops at once.
-    assert!(!got.secrets.as_ref().unwrap().accepts(&second, 600));
+    assert!(!got.credential.secrets().unwrap().accepts(&second, 600));
     assert!(!s.rotate_client_secret("nobody", third, 0, 0).await.unwrap());
 }

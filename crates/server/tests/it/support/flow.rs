@@ -1,7 +1,7 @@
 //! The authorization code flow, driven like a browser would: GET /authorize, read the login
 //! form, POST it, follow nothing (the redirects are asserted).
 use reqwest::header::LOCATION;
-use tessera_core::client::{AuthMethod, Client, GrantType};
+use tessera_core::client::{Client, Credential, GrantType};
 use tessera_core::store::UserRecord;
 use tessera_proto::Secret;
 
@@ -42,8 +42,7 @@ pub async fn code_client(
             c.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
             c.redirect_uris = vec![REDIRECT.into()];
             if public {
-                c.auth_method = AuthMethod::None;
-                c.secrets = None;
+                c.credential = Credential::None;
             }
             f(c);
         })

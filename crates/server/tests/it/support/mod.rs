@@ -6,7 +6,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use tessera_core::Config;
 use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client::{
+    Client, ClientSecrets, Credential, GrantType, SecretMethod, TokenFormat,
+};
 use tessera_core::clock::{Clock, FixedClock, SystemClock};
 use tessera_core::keys::SigningAlg;
 use tessera_core::store::Store;
@@ -126,10 +128,13 @@ impl TestServer {
         let mut c = Client {
             id: format!("client-{}", u64::from_be_bytes(bytes)),
             name: "test".into(),
-            secrets: Some(ClientSecrets {
-                current: secret.hash(),
-                previous: None,
-            }),
+            credential: Credential::Secret {
+                method: SecretMethod::Basic,
+                secrets: ClientSecrets {
+                    current: secret.hash(),
+                    previous: None,
+                },
+            },
             grant_types: vec![GrantType::ClientCredentials],
             redirect_uris: vec![],
             scopes: vec!["deploy:read".into(), "deploy:write".into()],
@@ -137,14 +142,10 @@ impl TestServer {
             audiences: vec![API.into()],
             token_format: TokenFormat::Jwt,
             jwt_alg: SigningAlg::ES256,
-            auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
             require_dpop: false,
             tokens_not_before: None,
-            jwks: None,
-            jwks_uri: None,
             resource_uris: vec![],
-            tls_client_auth: None,
             disabled: false,
             created_at: SystemClock.now(),
             updated_at: SystemClock.now(),
@@ -154,7 +155,7 @@ impl TestServer {
         TestClient {
             id: c.id,
             // A public client has no secret: the empty string says so.
-            secret: if c.secrets.is_some() {
+            secret: if c.credential.secrets().is_some() {
                 secret.expose_secret().to_string()
             } else {
                 String::new()

@@ -7,7 +7,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client::{
+    Client, ClientSecrets, Credential, GrantType, SecretMethod, TokenFormat,
+};
 use tessera_core::keys::{KeyState, SigningAlg, StoredKey};
 use tessera_core::store::{AccessTokenRecord, Store};
 use tessera_proto::SecretHash;
@@ -142,10 +144,13 @@ pub fn client(id: &str, created_at: u64) -> Client {
     Client {
         id: id.into(),
         name: format!("client {id}"),
-        secrets: Some(ClientSecrets {
-            current: SecretHash::of(format!("secret of {id}").as_bytes()),
-            previous: None,
-        }),
+        credential: Credential::Secret {
+            method: SecretMethod::Basic,
+            secrets: ClientSecrets {
+                current: SecretHash::of(format!("secret of {id}").as_bytes()),
+                previous: None,
+            },
+        },
         grant_types: vec![GrantType::ClientCredentials],
         redirect_uris: vec![],
         scopes: vec!["read".into(), "write".into()],
@@ -153,14 +158,8 @@ pub fn client(id: &str, created_at: u64) -> Client {
         audiences: vec![],
         token_format: TokenFormat::Jwt,
         jwt_alg: SigningAlg::ES256,
-        auth_method: AuthMethod::ClientSecretBasic,
         access_token_ttl: None,
-        jwks: None,
-        jwks_uri: None,
         resource_uris: vec![],
-        tls_client_auth: Some(tessera_core::binding::mtls::TlsClientAuth::SanDns(
-            "ci.example.com".into(),
-        )),
         require_dpop: false,
         tokens_not_before: Some(7),
         disabled: false,

@@ -7,7 +7,9 @@ use axum::{Json, Router};
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::Value;
 use tessera_core::Config;
-use tessera_core::client::{AuthMethod, Client, ClientSecrets, GrantType, TokenFormat};
+use tessera_core::client::{
+    Client, ClientSecrets, Credential, GrantType, SecretMethod, TokenFormat,
+};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::keys::{KeyState, SigningAlg};
 use tessera_core::store::Store;
@@ -63,10 +65,13 @@ impl As {
         let mut c = Client {
             id: id.clone(),
             name: "test".into(),
-            secrets: Some(ClientSecrets {
-                current: secret.hash(),
-                previous: None,
-            }),
+            credential: Credential::Secret {
+                method: SecretMethod::Basic,
+                secrets: ClientSecrets {
+                    current: secret.hash(),
+                    previous: None,
+                },
+            },
             grant_types: vec![GrantType::ClientCredentials],
             redirect_uris: vec![],
             scopes: vec!["deploy:read".into(), "deploy:write".into()],
@@ -74,14 +79,10 @@ impl As {
             audiences: vec![API.into()],
             token_format: TokenFormat::Jwt,
             jwt_alg: SigningAlg::ES256,
-            auth_method: AuthMethod::ClientSecretBasic,
             access_token_ttl: None,
             require_dpop: false,
             tokens_not_before: None,
-            jwks: None,
-            jwks_uri: None,
             resource_uris: vec![],
-            tls_client_auth: None,
             disabled: false,
             created_at: SystemClock.now(),
             updated_at: SystemClock.now(),

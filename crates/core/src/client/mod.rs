@@ -1,6 +1,12 @@
-//! A registered OAuth client: what it may ask for and how it authenticates.
+//! A registered OAuth client: what it may ask for and how it authenticates (its
+//! [`Credential`], one enum), and the rules a registration keeps ([`registration`]).
+pub mod credential;
+pub mod registration;
+#[cfg(test)]
+mod registration_tests;
+
+pub use credential::{ClientKeys, ClientSecrets, Credential, SecretMethod, TlsCredential};
 use serde::{Deserialize, Serialize};
-use tessera_proto::SecretHash;
 
 use crate::keys::SigningAlg;
 
@@ -132,29 +138,6 @@ impl TokenFormat {
     }
 }
 
-/// The hashes of a client's secrets: the current one, and during a rotation's grace period the
-/// previous one with the time it stops working.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClientSecrets {
-    /// SHA-256 of the current secret.
-    pub current: SecretHash,
-    /// SHA-256 of the previous secret and its expiry (seconds since the epoch).
-    pub previous: Option<(SecretHash, u64)>,
-}
-
-impl ClientSecrets {
-    /// Whether `presented` is the current secret, or the previous one before its expiry.
-    /// Both comparisons always run, in constant time, so timing tells nothing.
-    pub fn accepts(&self, presented: &SecretHash, now: u64) -> bool {
-        let current = self.current == *presented;
-        let previous = match &self.previous {
-            Some((hash, expires_at)) => (*hash == *presented) & (now < *expires_at),
-            None => false,
-        };
-        current | previous
-    }
-}
-
 /// A registered client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
@@ -162,8 +145,9 @@ pub struct Client {
     pub id: String,
     /// A human name for listings and logs.
     pub name: String,
-    /// Hashes of its secrets; `None` for a public client (`auth_method` `none`), which has none.
-    pub secrets: Option<ClientSecrets>,
+    /// How it authenticates, with exactly what that method checks (a public client holds no
+    /// secret; keys are `jwks` or `jwks_uri`, never both).
+    pub credential: Credential,
     /// Grant types it may use.
     pub grant_types: Vec<GrantType>,
     /// RFC 6749 §3.1.2: its registered redirection URIs, compared by exact string match
@@ -183,17 +167,8 @@ pub struct Client {
     pub token_format: TokenFormat,
     /// Signing algorithm of its JWT access tokens.
     pub jwt_alg: SigningAlg,
-    /// How it authenticates.
-    pub auth_method: AuthMethod,
     /// Its access-token lifetime in seconds, capped by the server maximum; `None`: the default.
     pub access_token_ttl: Option<u64>,
-    /// The client's public keys (a JWK Set, JSON) for `private_key_jwt`.
-    pub jwks: Option<String>,
-    /// RFC 7591 §2 `jwks_uri`: where the server fetches the client's JWK Set instead (for
-    /// `private_key_jwt`; never together with `jwks`, which RFC 7591 forbids).
-    pub jwks_uri: Option<String>,
-    /// RFC 8705 §2.1.2: what a `tls_client_auth` client's certificate must carry.
-    pub tls_client_auth: Option<crate::binding::mtls::TlsClientAuth>,
     /// RFC 9449: every token request must carry a DPoP proof.
     pub require_dpop: bool,
     /// Tokens of this client issued before this time (seconds since the epoch) are inactive: set
@@ -213,9 +188,14 @@ impl Client {
         self.grant_types.contains(&grant)
     }
 
+    /// How it authenticates (RFC 7591 `token_endpoint_auth_method`).
+    pub const fn auth_method(&self) -> AuthMethod {
+        self.credential.auth_method()
+    }
+
     /// RFC 6749 §2.1: a public client cannot authenticate; it holds no secret.
     pub fn is_public(&self) -> bool {
-        self.auth_method == AuthMethod::None
+        self.credential == Credential::None
     }
 
     /// Whether a token whose `aud` is `audience` is addressed to this client as a resource
