@@ -1,6 +1,8 @@
 //! Refusals and their exact HTTP form: RFC 6750 §3 (`WWW-Authenticate: Bearer`) and RFC 9449
 //! §7.1 (`WWW-Authenticate: DPoP`). The public description never says more than the RFC code
 //! needs; the private detail only reaches logs.
+use std::borrow::Cow;
+
 use axum::http::{HeaderValue, Response, StatusCode, header};
 
 /// The challenge scheme of a refusal.
@@ -59,7 +61,7 @@ pub struct Rejection {
     /// The scheme of the challenge.
     pub scheme: Scheme,
     /// `error_description`, safe to show the caller.
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
     /// For `insufficient_scope`: the scope the request needs.
     pub scope: Option<String>,
     /// For logs only.
@@ -72,7 +74,7 @@ impl Rejection {
         Self {
             kind,
             scheme: Scheme::Bearer,
-            description,
+            description: Cow::Borrowed(description),
             scope: None,
             detail: None,
         }

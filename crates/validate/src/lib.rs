@@ -68,7 +68,7 @@ pub use config::{ClientCredentials, DEFAULT_ALGS, RouteScope, ValidateConfig};
 pub use error::{ErrorKind, Rejection, Scheme};
 pub use jwt_cache::JwtCacheStats;
 pub use layer::{ResponseFuture, ValidateToken, ValidateTokenLayer};
-pub use tessera_core::binding::mtls::ClientCertificate;
+pub use tessera_proto::certificate::ClientCertificate;
 pub use validator::{Presented, Validator};
 
 /// Seconds since the epoch.

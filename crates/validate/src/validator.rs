@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{HeaderMap, Method, Uri, header};
-use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::binding::mtls::ClientCertificate;
+use tessera_proto::audit::{AuditEvent, EventKind};
+use tessera_proto::certificate::ClientCertificate;
+use tessera_proto::dpop::Limits;
 
 use crate::claims::TokenClaims;
 use crate::config::ValidateConfig;
@@ -183,7 +184,6 @@ impl Validator {
     /// Discovers the issuer's metadata, loads its JWKS, and starts the revocation feed and the
     /// usage reporter when configured. Call within a Tokio runtime.
     pub async fn start(config: ValidateConfig) -> Result<Arc<Self>, String> {
-        tessera_core::keys::install_crypto_provider();
         let http = crate::outbound::client()?;
         if config.external_origin.is_none() {
             tracing::warn!(
@@ -404,14 +404,11 @@ impl Validator {
                     access_token: &token,
                     jkt,
                 };
-                let max_age = self.config.dpop_max_age.as_secs();
-                dpop::verify(
-                    &req,
-                    &self.replay,
-                    now,
-                    max_age,
-                    self.config.leeway.as_secs(),
-                )?;
+                let limits = Limits {
+                    max_age: self.config.dpop_max_age.as_secs(),
+                    max_skew: self.config.leeway.as_secs(),
+                };
+                dpop::verify(&req, &self.replay, now, limits)?;
             }
             // RFC 9449 §7.2: a DPoP-bound token presented as a bearer token is refused.
             (Some(_), AuthScheme::Bearer) => {
