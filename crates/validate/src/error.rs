@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use axum::http::{HeaderValue, Response, StatusCode, header};
+use tessera_proto::ErrorCode;
 
 /// The challenge scheme of a refusal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,7 +15,8 @@ pub enum Scheme {
     Dpop,
 }
 
-/// RFC 6750 §3.1 and RFC 9449 §7.1 error codes.
+/// The refusals a resource server gives: RFC 6750 §3.1 and RFC 9449 §7.1 error codes (spelled
+/// by proto's [`ErrorCode`]), and the two answers that carry none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// No credentials at all: the challenge carries no error code (RFC 6750 §3.1).
@@ -32,14 +34,14 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The RFC string, if the kind has one.
-    pub fn code(self) -> Option<&'static str> {
+    /// The RFC error code, if the kind has one.
+    pub fn code(self) -> Option<ErrorCode> {
         match self {
             Self::Missing | Self::Unavailable => None,
-            Self::InvalidRequest => Some("invalid_request"),
-            Self::InvalidToken => Some("invalid_token"),
-            Self::InsufficientScope => Some("insufficient_scope"),
-            Self::InvalidDpopProof => Some("invalid_dpop_proof"),
+            Self::InvalidRequest => Some(ErrorCode::InvalidRequest),
+            Self::InvalidToken => Some(ErrorCode::InvalidToken),
+            Self::InsufficientScope => Some(ErrorCode::InsufficientScope),
+            Self::InvalidDpopProof => Some(ErrorCode::InvalidDpopProof),
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{HeaderMap, Method, Uri, header};
+use tessera_proto::ErrorCode;
 use tessera_proto::audit::{AuditEvent, EventKind};
 use tessera_proto::certificate::ClientCertificate;
 use tessera_proto::dpop::Limits;
@@ -297,7 +298,14 @@ impl Validator {
                 e.scope = Some(c.scope());
                 e.reason = Some("accepted".into());
             }
-            Err(r) => e.reason = Some(r.kind.code().unwrap_or("missing_token").to_string()),
+            Err(r) => {
+                e.reason = Some(
+                    r.kind
+                        .code()
+                        .map_or("missing_token", ErrorCode::as_str)
+                        .into(),
+                )
+            }
         }
         e
     }
