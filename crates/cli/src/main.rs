@@ -78,6 +78,10 @@ fn main() -> ExitCode {
         // A panic is answered 500 by the listener; log where, never a message with request data.
         tessera_server::panic::install_hook();
     }
+    // jsonwebtoken fixes its crypto provider at first use, for the whole process: Tessera's
+    // (parsed keys cached, PKCS#8 RSA keys signing) before anything signs or verifies.
+    // tessera-validate installs none of its own; it verifies with whichever is installed.
+    tessera_core::keys::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -14,7 +14,6 @@ pub mod binding;
 pub mod client;
 pub mod client_auth;
 pub mod client_cache;
-pub mod clock;
 pub mod config;
 pub mod discovery;
 pub mod error;
@@ -22,7 +21,6 @@ pub mod grant;
 pub mod ingest;
 pub mod introspect;
 pub mod janitor;
-pub mod jose;
 #[cfg(test)]
 mod junk;
 pub mod key_lifecycle;
@@ -40,6 +38,11 @@ pub mod store;
 pub mod token;
 pub mod token_id;
 pub mod user;
+
+/// Time as an argument (proto's, shared with resource servers).
+pub use tessera_proto::clock;
+/// The JOSE allow-list (proto's, shared with resource servers).
+pub use tessera_proto::jose;
 
 pub use authority::Authority;
 pub use config::Config;

@@ -7,11 +7,21 @@
 //! - [`metadata`] and [`response`]: RFC 8414 metadata and the JSON bodies of the token, introspection
 //!   and error responses.
 //! - [`revocation_feed`]: the pages of `GET /revocations` that resource servers poll.
+//! - What the authorization server and resource servers (`tessera-validate`) share, so a
+//!   resource server compiles this crate and not the server: [`jose`] (the algorithm allow-list),
+//!   [`dpop`] (the one RFC 9449 proof check), [`path`] (the normal form of a request path),
+//!   [`certificate`] (the RFC 8705 thumbprint), [`audit`] (the event type) and [`clock`].
 #![warn(missing_docs)]
 
+pub mod audit;
+pub mod certificate;
+pub mod clock;
+pub mod dpop;
 pub mod error;
+pub mod jose;
 pub mod loopback;
 pub mod metadata;
+pub mod path;
 pub mod response;
 pub mod revocation_feed;
 pub mod secret;

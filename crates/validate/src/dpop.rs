@@ -1,21 +1,15 @@
-//! DPoP at the resource server (RFC 9449 §7): the proof in the `DPoP` header must be valid for
-//! this request (`typ`, asymmetric `alg`, public `jwk`, signature, `htm`, `htu`, fresh `iat`),
-//! bound to the token (`ath` = base64url SHA-256 of the access token), signed by the key the
-//! token names (`cnf.jkt`) and never seen before (a bounded in-memory `jti` cache).
+//! DPoP at the resource server (RFC 9449 §7): proto's [`check`] validates the proof for this
+//! request (`typ`, asymmetric `alg`, public `jwk`, signature, `htm`, `htu`, fresh `iat`); this
+//! layer adds the binding to the token (`cnf.jkt` is the proof key's thumbprint, `ath` the
+//! base64url SHA-256 of the access token) and its own replay guard (a bounded in-memory `jti`
+//! cache). A resource server sets no nonce policy.
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
-use jsonwebtoken::{DecodingKey, Validation};
-use serde::Deserialize;
-use tessera_core::binding::dpop::DPOP_ALGS;
+use tessera_proto::OAuthError;
+use tessera_proto::dpop::{DPOP_ALGS, Limits, ath, check};
 
 use crate::error::{ErrorKind, Rejection};
-
-/// Longest `jti` accepted.
-const MAX_JTI: usize = 256;
 
 /// The algorithms a proof may use, space-separated, for the `algs` challenge parameter.
 pub fn algs() -> String {
@@ -24,16 +18,6 @@ pub fn algs() -> String {
 
 fn invalid(description: &'static str) -> Rejection {
     Rejection::bearer(ErrorKind::InvalidDpopProof, description).dpop()
-}
-
-#[derive(Deserialize)]
-struct Claims {
-    jti: String,
-    htm: String,
-    htu: String,
-    iat: serde_json::Number,
-    #[serde(default)]
-    ath: Option<String>,
 }
 
 /// Proof `jti`s seen, each kept until its proof could no longer be accepted.
@@ -83,115 +67,33 @@ pub struct Request<'a> {
     pub jkt: &'a str,
 }
 
-/// RFC 9449 §4.3 (9): the `htu` without query and fragment, after RFC 3986 §6 syntax-based
-/// normalisation — the origin as `url` serialises it, the path in the layer's normal form
-/// ([`crate::path::normalize`]), so a proof names the request however either side spelled it.
-fn htu_form(uri: &str) -> Option<String> {
-    let url = url::Url::parse(uri).ok()?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    let path = crate::path::normalize(url.path()).ok()?;
-    Some(format!("{}{path}", url.origin().ascii_serialization()))
+/// A refusal of proto's check, with the DPoP challenge (its code is always `invalid_dpop_proof`).
+fn refused(e: OAuthError) -> Rejection {
+    let mut r = Rejection::bearer(ErrorKind::InvalidDpopProof, "").dpop();
+    r.description = e.description;
+    r
 }
 
-/// Validates a proof for a DPoP-bound token.
+/// Validates a proof for a DPoP-bound token at `now` (seconds).
 pub fn verify(
     req: &Request<'_>,
     replay: &ReplayCache,
     now: u64,
-    max_age: u64,
-    skew: u64,
+    limits: Limits,
 ) -> Result<(), Rejection> {
-    let header = jsonwebtoken::decode_header(req.proof)
-        .map_err(|_| invalid("the DPoP proof is not a valid JWT"))?;
-    // RFC 9449 §4.3 (4), (5): typ dpop+jwt, an asymmetric algorithm.
-    if header.typ.as_deref() != Some("dpop+jwt") {
-        return Err(invalid("the DPoP proof's typ must be dpop+jwt"));
-    }
-    if !tessera_core::jose::alg_allowed(header.alg, &DPOP_ALGS) {
-        return Err(invalid("the DPoP proof's alg is not supported"));
-    }
-    // (7): the embedded jwk is public.
-    let raw_header: serde_json::Value = req
-        .proof
-        .split('.')
-        .next()
-        .and_then(|h| B64.decode(h).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| invalid("the DPoP proof header is malformed"))?;
-    let private = raw_header
-        .get("jwk")
-        .and_then(|j| j.as_object())
-        .is_none_or(|jwk| {
-            tessera_core::jose::has_private_members(&serde_json::Value::Object(jwk.clone()))
-        });
-    if private {
-        return Err(invalid("the DPoP proof's jwk is missing or private"));
-    }
-    let jwk: Jwk = header
-        .jwk
-        .clone()
-        .ok_or_else(|| invalid("the DPoP proof has no jwk"))?;
-    let key = DecodingKey::from_jwk(&jwk)
-        .map_err(|_| invalid("the DPoP proof's jwk is not a usable public key"))?;
+    let proof = check(req.proof, req.method, req.url, now, limits).map_err(refused)?;
     // §7.1: the proof key must be the one the token is bound to.
-    let jkt = jwk
-        .thumbprint(ThumbprintHash::SHA256)
-        .map_err(|_| invalid("the DPoP proof's jwk has no thumbprint"))?;
-    if jkt != req.jkt {
+    if proof.jkt != req.jkt {
         return Err(invalid("the DPoP proof's key is not the token's key"));
     }
-    // (6): the signature.
-    let mut validation = Validation::new(header.alg);
-    validation.validate_exp = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<Claims>(req.proof, &key, &validation)
-        .map_err(|_| invalid("the DPoP proof's signature or claims are invalid"))?
-        .claims;
-    // (8), (9): this request.
-    if claims.htm != req.method {
-        return Err(invalid(
-            "the DPoP proof's htm does not match the request method",
-        ));
-    }
-    let htu = htu_form(&claims.htu);
-    if htu.is_none() || htu != htu_form(req.url) {
-        return Err(invalid(
-            "the DPoP proof's htu does not match the request URI",
-        ));
-    }
     // §4.3 (12) / §7.1: ath is the hash of this very token.
-    let ath = B64.encode(
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, req.access_token.as_bytes()).as_ref(),
-    );
-    if claims.ath.as_deref() != Some(ath.as_str()) {
+    if proof.ath.as_deref() != Some(ath(req.access_token).as_str()) {
         return Err(invalid(
             "the DPoP proof's ath does not match the access token",
         ));
     }
-    // (11): fresh.
-    let iat = claims
-        .iat
-        .as_f64()
-        .filter(|t| t.is_finite() && *t >= 0.0)
-        .map(|t| t as u64)
-        .ok_or_else(|| invalid("the DPoP proof's iat is not a number"))?;
-    if iat > now + skew || iat + max_age < now {
-        return Err(invalid(
-            "the DPoP proof's iat is outside the acceptable window",
-        ));
-    }
-    if claims.jti.is_empty() || claims.jti.len() > MAX_JTI {
-        return Err(invalid("the DPoP proof's jti is missing or too long"));
-    }
-    // (12): unseen.
-    if !replay.insert(
-        format!("{jkt}:{}", claims.jti),
-        iat.max(now) + max_age + skew,
-        now,
-    ) {
+    // §4.3 (12): unseen.
+    if !replay.insert(proof.replay_key(), proof.replay_until, now) {
         return Err(invalid("the DPoP proof was already used"));
     }
     Ok(())

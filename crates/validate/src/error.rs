@@ -1,7 +1,10 @@
 //! Refusals and their exact HTTP form: RFC 6750 §3 (`WWW-Authenticate: Bearer`) and RFC 9449
 //! §7.1 (`WWW-Authenticate: DPoP`). The public description never says more than the RFC code
 //! needs; the private detail only reaches logs.
+use std::borrow::Cow;
+
 use axum::http::{HeaderValue, Response, StatusCode, header};
+use tessera_proto::ErrorCode;
 
 /// The challenge scheme of a refusal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,7 +15,8 @@ pub enum Scheme {
     Dpop,
 }
 
-/// RFC 6750 §3.1 and RFC 9449 §7.1 error codes.
+/// The refusals a resource server gives: RFC 6750 §3.1 and RFC 9449 §7.1 error codes (spelled
+/// by proto's [`ErrorCode`]), and the two answers that carry none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// No credentials at all: the challenge carries no error code (RFC 6750 §3.1).
@@ -30,14 +34,14 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The RFC string, if the kind has one.
-    pub fn code(self) -> Option<&'static str> {
+    /// The RFC error code, if the kind has one.
+    pub fn code(self) -> Option<ErrorCode> {
         match self {
             Self::Missing | Self::Unavailable => None,
-            Self::InvalidRequest => Some("invalid_request"),
-            Self::InvalidToken => Some("invalid_token"),
-            Self::InsufficientScope => Some("insufficient_scope"),
-            Self::InvalidDpopProof => Some("invalid_dpop_proof"),
+            Self::InvalidRequest => Some(ErrorCode::InvalidRequest),
+            Self::InvalidToken => Some(ErrorCode::InvalidToken),
+            Self::InsufficientScope => Some(ErrorCode::InsufficientScope),
+            Self::InvalidDpopProof => Some(ErrorCode::InvalidDpopProof),
         }
     }
 
@@ -59,7 +63,7 @@ pub struct Rejection {
     /// The scheme of the challenge.
     pub scheme: Scheme,
     /// `error_description`, safe to show the caller.
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
     /// For `insufficient_scope`: the scope the request needs.
     pub scope: Option<String>,
     /// For logs only.
@@ -72,7 +76,7 @@ impl Rejection {
         Self {
             kind,
             scheme: Scheme::Bearer,
-            description,
+            description: Cow::Borrowed(description),
             scope: None,
             detail: None,
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::http::{Request, Response, Uri};
+use tessera_proto::clock::{Clock, SystemClock};
 use tower::{Layer, Service};
 
 use crate::claims::TokenClaims;
@@ -27,8 +28,15 @@ impl ValidateTokenLayer {
     /// reporter when configured. Fails if the issuer cannot be reached: a resource server that
     /// cannot validate should not start serving.
     pub async fn new(config: ValidateConfig) -> Result<Self, String> {
+        Self::with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`ValidateTokenLayer::new`] with the time read from `clock` (token expiry, DPoP proof
+    /// freshness, cache lifetimes, the revocation feed's entries, usage event times): tests pin
+    /// it with a [`crate::FixedClock`] instead of sleeping.
+    pub async fn with_clock(config: ValidateConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
         Ok(Self {
-            validator: Validator::start(config).await?,
+            validator: Validator::start_with_clock(config, clock).await?,
             scopes: Arc::from(Vec::new()),
         })
     }

@@ -45,6 +45,7 @@
 //! DPoP-bound tokens are refused (the `Host` header is the client's to choose). Route scopes are
 //! matched on the path in normal form ([`path::normalize`]), and the request is handed on with
 //! that path. The caller's IP in usage events comes from axum's `ConnectInfo<SocketAddr>`.
+//! Expiry, DPoP freshness, caches and the revocation feed read the time from a [`Clock`].
 #![warn(missing_docs)]
 
 mod claims;
@@ -68,18 +69,8 @@ pub use config::{ClientCredentials, DEFAULT_ALGS, RouteScope, ValidateConfig};
 pub use error::{ErrorKind, Rejection, Scheme};
 pub use jwt_cache::JwtCacheStats;
 pub use layer::{ResponseFuture, ValidateToken, ValidateTokenLayer};
-pub use tessera_core::binding::mtls::ClientCertificate;
+pub use tessera_proto::certificate::ClientCertificate;
+/// Time as an argument: the layer reads the time from a [`Clock`] ([`SystemClock`] unless
+/// given one with [`ValidateTokenLayer::with_clock`]), so tests pin it instead of sleeping.
+pub use tessera_proto::clock::{Clock, FixedClock, SystemClock};
 pub use validator::{Presented, Validator};
-
-/// Seconds since the epoch.
-pub(crate) fn now() -> u64 {
-    now_ms() / 1000
-}
-
-/// Milliseconds since the epoch.
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
+use tessera_proto::clock::Clock;
 use tessera_proto::revocation_feed::{EntryType, Page};
 
 use crate::config::ClientCredentials;
@@ -139,6 +140,8 @@ pub struct Feed {
     pub client: ClientCredentials,
     /// The poll interval.
     pub every: Duration,
+    /// What "now" is when entries are applied (and expired).
+    pub clock: Arc<dyn Clock>,
     /// How long past `expires_at` entries are kept (the validation leeway).
     pub keep: Duration,
 }
@@ -167,7 +170,7 @@ async fn drain<T: FeedTarget>(
         let page = poll(&feed.http, &feed.url, &feed.client, &cursor).await?;
         target
             .revoked()
-            .apply(&page, target, crate::now(), feed.keep.as_secs());
+            .apply(&page, target, feed.clock.now(), feed.keep.as_secs());
         cursor = page.cursor.clone().unwrap_or_else(|| page.next.to_string());
         if !page.more {
             break;

@@ -6,7 +6,7 @@
 //! name other clients' tokens. The token goes only to the issuer, as for introspection.
 use std::time::Duration;
 
-use tessera_core::audit::AuditEvent;
+use tessera_proto::audit::AuditEvent;
 use tokio::sync::mpsc;
 
 use crate::config::ClientCredentials;
@@ -96,7 +96,7 @@ mod tests {
     use axum::Json;
     use axum::extract::State;
     use axum::http::{HeaderMap, StatusCode};
-    use tessera_core::audit::{AuditEvent, EventKind};
+    use tessera_proto::audit::{AuditEvent, EventKind};
 
     use super::UsageReporter;
     use crate::config::ClientCredentials;

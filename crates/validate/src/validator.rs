@@ -6,8 +6,11 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::{HeaderMap, Method, Uri, header};
-use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::binding::mtls::ClientCertificate;
+use tessera_proto::ErrorCode;
+use tessera_proto::audit::{AuditEvent, EventKind};
+use tessera_proto::certificate::ClientCertificate;
+use tessera_proto::clock::{Clock, SystemClock};
+use tessera_proto::dpop::Limits;
 
 use crate::claims::TokenClaims;
 use crate::config::ValidateConfig;
@@ -162,6 +165,7 @@ pub struct Validator {
     replay: ReplayCache,
     usage: Option<UsageReporter>,
     algs: String,
+    clock: Arc<dyn Clock>,
 }
 
 impl FeedTarget for Validator {
@@ -183,7 +187,14 @@ impl Validator {
     /// Discovers the issuer's metadata, loads its JWKS, and starts the revocation feed and the
     /// usage reporter when configured. Call within a Tokio runtime.
     pub async fn start(config: ValidateConfig) -> Result<Arc<Self>, String> {
-        tessera_core::keys::install_crypto_provider();
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Validator::start`] with the time read from `clock`.
+    pub async fn start_with_clock(
+        config: ValidateConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, String> {
         let http = crate::outbound::client()?;
         if config.external_origin.is_none() {
             tracing::warn!(
@@ -219,6 +230,7 @@ impl Validator {
             revoked: RevokedSet::default(),
             usage,
             algs: dpop::algs(),
+            clock: clock.clone(),
             config,
         });
         if let (Some(client), Some(every)) =
@@ -229,6 +241,7 @@ impl Validator {
                 url: validator.endpoints.revocations.clone(),
                 client: client.clone(),
                 every,
+                clock,
                 keep: validator.config.leeway,
             };
             revocation::start(feed, &validator).await?;
@@ -273,7 +286,7 @@ impl Validator {
     }
 
     fn event(&self, p: &Presented, result: &Result<TokenClaims, Rejection>) -> AuditEvent {
-        let mut e = AuditEvent::new(EventKind::TokenUsed, crate::now_ms());
+        let mut e = AuditEvent::new(EventKind::TokenUsed, self.clock.now_ms());
         e.resource = Some(self.config.audience.clone());
         e.method = Some(p.method.clone());
         // The path template, not the raw path: ids in paths are not the monitor's business and
@@ -297,7 +310,14 @@ impl Validator {
                 e.scope = Some(c.scope());
                 e.reason = Some("accepted".into());
             }
-            Err(r) => e.reason = Some(r.kind.code().unwrap_or("missing_token").to_string()),
+            Err(r) => {
+                e.reason = Some(
+                    r.kind
+                        .code()
+                        .map_or("missing_token", ErrorCode::as_str)
+                        .into(),
+                )
+            }
         }
         e
     }
@@ -344,7 +364,7 @@ impl Validator {
             .credentials
             .clone()?
             .ok_or_else(|| Rejection::bearer(ErrorKind::Missing, ""))?;
-        let now = crate::now();
+        let now = self.clock.now();
         let claims = if introspect::is_opaque(&token) {
             introspect::introspect(
                 &self.config,
@@ -404,14 +424,11 @@ impl Validator {
                     access_token: &token,
                     jkt,
                 };
-                let max_age = self.config.dpop_max_age.as_secs();
-                dpop::verify(
-                    &req,
-                    &self.replay,
-                    now,
-                    max_age,
-                    self.config.leeway.as_secs(),
-                )?;
+                let limits = Limits {
+                    max_age: self.config.dpop_max_age.as_secs(),
+                    max_skew: self.config.leeway.as_secs(),
+                };
+                dpop::verify(&req, &self.replay, now, limits)?;
             }
             // RFC 9449 §7.2: a DPoP-bound token presented as a bearer token is refused.
             (Some(_), AuthScheme::Bearer) => {

@@ -1,9 +1,8 @@
 //! Mutual TLS (RFC 8705): client authentication by certificate (`tls_client_auth` against a
 //! registered subject DN or SAN, over a chain that verified against the configured CA;
 //! `self_signed_tls_client_auth` against the client's registered JWK Set) and certificate-bound
-//! tokens (`cnf.x5t#S256`, the SHA-256 of the certificate's DER).
-use std::sync::Arc;
-
+//! tokens (`cnf.x5t#S256`, the SHA-256 of the certificate's DER, computed by proto's
+//! [`ClientCertificate`]).
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
@@ -12,22 +11,7 @@ use x509_parser::public_key::PublicKey;
 
 use super::dn::DistinguishedName;
 
-/// The client certificate of a request, as the edge saw it.
-#[derive(Clone, Debug)]
-pub struct ClientCertificate {
-    /// DER of the end-entity certificate.
-    pub der: Arc<[u8]>,
-    /// Whether its chain verified against the configured client CA (`tls_client_ca`).
-    pub chain_verified: bool,
-}
-
-impl ClientCertificate {
-    /// RFC 8705 §3.1: base64url SHA-256 of the DER certificate.
-    pub fn x5t_s256(&self) -> String {
-        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.der);
-        B64.encode(d.as_ref())
-    }
-}
+pub use tessera_proto::certificate::ClientCertificate;
 
 /// RFC 8705 §2.1.2: the one value a `tls_client_auth` client's certificate must carry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,8 @@ use tessera_core::Config;
 use tessera_core::clock::FixedClock;
 
 use crate::support::flow::{
-    PASSWORD, USER, authorize, browser, code_client, pkce, post_login, request, request_field,
+    PASSWORD, USER, allow, authorize, code_client, concurrent_logins, open_login_form, pkce,
+    request, request_field,
 };
 use crate::support::{TestClient, TestServer, fixed_clock, test_config};
 
@@ -31,29 +32,10 @@ async fn open_form(server: &TestServer, c: &TestClient) -> reqwest::Response {
 
 /// `n` concurrent logins of made-up names on one form; the answers (status, page).
 async fn flood_logins(server: &TestServer, id: &str, n: usize) -> Vec<(u16, String)> {
-    let tasks: Vec<_> = (0..n)
-        .map(|i| {
-            let url = server.url("/login");
-            let form = [
-                ("request", id.to_string()),
-                ("username", format!("made-up-{i}")),
-                ("password", "guess".to_string()),
-                ("action", "allow".to_string()),
-            ];
-            tokio::spawn(async move {
-                let resp = browser().post(url).form(&form).send().await.unwrap();
-                (
-                    resp.status().as_u16(),
-                    resp.text().await.unwrap_or_default(),
-                )
-            })
-        })
+    let attempts = (0..n)
+        .map(|i| (format!("made-up-{i}"), "guess".to_string()))
         .collect();
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.unwrap());
-    }
-    out
+    concurrent_logins(server, id, attempts).await
 }
 
 async fn metric(server: &TestServer, name: &str) -> i64 {
@@ -79,7 +61,7 @@ async fn concurrent_logins_never_run_more_password_checks_than_the_slots() {
     })
     .await;
     let c = code_client(&server, true, |_| {}).await;
-    let id = request_field(&open_form(&server, &c).await.text().await.unwrap());
+    let id = open_login_form(&server, &c).await;
     let answers = flood_logins(&server, &id, 24).await;
     for (status, page) in &answers {
         assert_eq!(*status, 200);
@@ -105,7 +87,7 @@ async fn past_the_wait_a_login_gets_try_again_on_the_form_and_is_not_counted() {
     })
     .await;
     let c = code_client(&server, true, |_| {}).await;
-    let id = request_field(&open_form(&server, &c).await.text().await.unwrap());
+    let id = open_login_form(&server, &c).await;
     let answers = flood_logins(&server, &id, 24).await;
     let busy = answers.iter().filter(|(_, p)| p.contains(BUSY)).count();
     let wrong = answers.iter().filter(|(_, p)| p.contains(WRONG)).count();
@@ -115,16 +97,7 @@ async fn past_the_wait_a_login_gets_try_again_on_the_form_and_is_not_counted() {
     assert!(server.running.authority.password_gate().peak() <= 1);
     // Refused attempts were handed back: the address counted only the checked ones, so the
     // right password still works (30 - wrong > 0 attempts left).
-    let resp = post_login(
-        &server,
-        &[
-            ("request", &id),
-            ("username", USER),
-            ("password", PASSWORD),
-            ("action", "allow"),
-        ],
-    )
-    .await;
+    let resp = allow(&server, &id, USER, PASSWORD).await;
     assert_eq!(resp.status(), 303);
 }
 
@@ -157,16 +130,7 @@ async fn login_forms_from_one_address_are_rate_limited() {
     assert_eq!(resp.status(), 200);
     // The legitimate flow still works from a fresh form.
     let id = request_field(&resp.text().await.unwrap());
-    let resp = post_login(
-        &server,
-        &[
-            ("request", &id),
-            ("username", USER),
-            ("password", PASSWORD),
-            ("action", "allow"),
-        ],
-    )
-    .await;
+    let resp = allow(&server, &id, USER, PASSWORD).await;
     assert_eq!(resp.status(), 303);
 }
 
@@ -193,16 +157,7 @@ async fn pending_login_forms_are_capped_in_total() {
             .contains("temporarily_unavailable")
     );
     // The forms already open still work.
-    let resp = post_login(
-        &server,
-        &[
-            ("request", &ids[0]),
-            ("username", USER),
-            ("password", PASSWORD),
-            ("action", "allow"),
-        ],
-    )
-    .await;
+    let resp = allow(&server, &ids[0], USER, PASSWORD).await;
     assert_eq!(resp.status(), 303);
     // Once they expire there is room again.
     clock.advance(601);
@@ -213,18 +168,9 @@ async fn pending_login_forms_are_capped_in_total() {
 async fn oversized_login_forms_and_authorization_queries_get_an_error_page() {
     let (server, _) = server(|_| {}).await;
     let c = code_client(&server, true, |_| {}).await;
-    let id = request_field(&open_form(&server, &c).await.text().await.unwrap());
+    let id = open_login_form(&server, &c).await;
     let big = "p".repeat(16 * 1024);
-    let resp = post_login(
-        &server,
-        &[
-            ("request", &id),
-            ("username", USER),
-            ("password", &big),
-            ("action", "allow"),
-        ],
-    )
-    .await;
+    let resp = allow(&server, &id, USER, &big).await;
     assert_eq!(resp.status(), 400);
     assert!(resp.text().await.unwrap().contains("invalid_request"));
     assert_eq!(
@@ -234,16 +180,7 @@ async fn oversized_login_forms_and_authorization_queries_get_an_error_page() {
     );
     // A long password under the form limit is checked as a wrong one, not hashed at length.
     let long = "p".repeat(2000);
-    let resp = post_login(
-        &server,
-        &[
-            ("request", &id),
-            ("username", USER),
-            ("password", &long),
-            ("action", "allow"),
-        ],
-    )
-    .await;
+    let resp = allow(&server, &id, USER, &long).await;
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains(WRONG));
     let (_, challenge) = pkce();

@@ -7,7 +7,7 @@ use tessera_core::audit::EventKind;
 use tessera_core::clock::FixedClock;
 
 use crate::support::flow::{
-    PASSWORD, USER, authorize, browser, code_client, pkce, post_login, request, request_field,
+    PASSWORD, USER, allow, code_client, concurrent_logins, open_login_form,
 };
 use crate::support::{TestClient, TestServer, fixed_clock, test_config};
 
@@ -26,23 +26,8 @@ async fn server(per_user: u32, per_ip: u32) -> (TestServer, Arc<FixedClock>) {
 
 /// Opens a login form and submits `user`/`password` with "allow"; returns (status, page).
 async fn attempt(server: &TestServer, c: &TestClient, user: &str, password: &str) -> (u16, String) {
-    let (_, challenge) = pkce();
-    let html = authorize(server, &request(c, &challenge, &[]))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let id = request_field(&html);
-    let resp = post_login(
-        server,
-        &[
-            ("request", &id),
-            ("username", user),
-            ("password", password),
-            ("action", "allow"),
-        ],
-    )
-    .await;
+    let id = open_login_form(server, c).await;
+    let resp = allow(server, &id, user, password).await;
     (
         resp.status().as_u16(),
         resp.text().await.unwrap_or_default(),
@@ -136,43 +121,18 @@ async fn concurrent_attempts(
     id: &str,
     passwords: &[&str],
 ) -> Vec<(u16, String)> {
-    let tasks: Vec<_> = passwords
+    let attempts = passwords
         .iter()
-        .map(|password| {
-            let url = server.url("/login");
-            let form = [
-                ("request", id.to_string()),
-                ("username", USER.to_string()),
-                ("password", password.to_string()),
-                ("action", "allow".to_string()),
-            ];
-            tokio::spawn(async move {
-                let resp = browser().post(url).form(&form).send().await.unwrap();
-                (
-                    resp.status().as_u16(),
-                    resp.text().await.unwrap_or_default(),
-                )
-            })
-        })
+        .map(|p| (USER.to_string(), p.to_string()))
         .collect();
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.unwrap());
-    }
-    out
+    concurrent_logins(server, id, attempts).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forty_concurrent_guesses_get_no_more_password_checks_than_the_limit() {
     let (server, _) = server(5, 20).await;
     let c = code_client(&server, true, |_| {}).await;
-    let (_, challenge) = pkce();
-    let html = authorize(&server, &request(&c, &challenge, &[]))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let id = request_field(&html);
+    let id = open_login_form(&server, &c).await;
     let guesses: Vec<String> = (0..39).map(|i| format!("guess {i}")).collect();
     let guesses: Vec<&str> = guesses.iter().map(String::as_str).collect();
     let answers = concurrent_attempts(&server, &id, &guesses).await;
@@ -206,13 +166,7 @@ async fn a_good_password_among_concurrent_guesses_does_not_widen_the_gate() {
     // check, and the right one, if it was let through, hands its attempt back.
     let (server, _) = server(0, 20).await;
     let c = code_client(&server, true, |_| {}).await;
-    let (_, challenge) = pkce();
-    let html = authorize(&server, &request(&c, &challenge, &[]))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let id = request_field(&html);
+    let id = open_login_form(&server, &c).await;
     let mut passwords: Vec<String> = (0..39).map(|i| format!("guess {i}")).collect();
     passwords.push(PASSWORD.into());
     let passwords: Vec<&str> = passwords.iter().map(String::as_str).collect();

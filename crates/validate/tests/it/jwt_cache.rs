@@ -1,12 +1,13 @@
 //! The cache of verified JWTs: a second request with the same token skips the signature check,
 //! and everything that is not a property of the signed bytes is still checked on every request —
 //! revocation by the feed, a withdrawn signing key, expiry, the DPoP proof, the scopes.
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::json;
-use tessera_core::clock::{Clock, SystemClock};
+use tessera_core::clock::{Clock, FixedClock, SystemClock};
 use tessera_validate::JwtCacheStats;
 
 use crate::dpop::{DpopKey, ath, jti};
@@ -193,20 +194,26 @@ async fn a_cached_token_whose_signing_key_is_revoked_is_refused() {
     assert_eq!(stats(&rs).entries, 0);
 }
 
+/// The layer's clock is pinned: the token expires when the clock says, with no sleeping.
 #[tokio::test]
 async fn a_cached_token_is_refused_once_it_expires() {
     let a = As::start().await;
     let mut config = rs_config(&a);
     config.leeway = Duration::ZERO;
-    let rs = Rs::start(config).await;
+    let clock = Arc::new(FixedClock::at(SystemClock.now()));
+    let rs = Rs::start_with_clock(config, clock.clone()).await;
     let mut claims = a.claims();
-    let exp = SystemClock.now() + 2;
-    claims["exp"] = exp.into();
+    claims["exp"] = (clock.now() + 2).into();
     let token = a.sign(&claims).await;
     accepted_then_cached(&rs, &token).await;
-    while SystemClock.now() < exp {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    clock.advance(1);
+    assert_eq!(
+        rs.get("/whoami", Some(&token)).await.0,
+        200,
+        "a second before exp"
+    );
+    // RFC 7519 §4.1.4: not accepted "on or after" exp.
+    clock.advance(1);
     assert_eq!(
         rs.get("/whoami", Some(&token)).await.1,
         invalid_token("the access token expired")

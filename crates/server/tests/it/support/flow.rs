@@ -85,6 +85,64 @@ pub async fn post_login(server: &TestServer, form: &[(&str, &str)]) -> reqwest::
         .unwrap()
 }
 
+/// Opens a login form for `c` (a fresh authorization request); its hidden `request` field.
+pub async fn open_login_form(server: &TestServer, c: &TestClient) -> String {
+    let (_, challenge) = pkce();
+    let html = authorize(server, &request(c, &challenge, &[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    request_field(&html)
+}
+
+/// Submits the login form `id` as `user` with `password`, choosing "allow".
+pub async fn allow(server: &TestServer, id: &str, user: &str, password: &str) -> reqwest::Response {
+    post_login(
+        server,
+        &[
+            ("request", id),
+            ("username", user),
+            ("password", password),
+            ("action", "allow"),
+        ],
+    )
+    .await
+}
+
+/// Submits the login form `id` once per `(user, password)`, all in flight at once; each
+/// answer's status and page, in order.
+pub async fn concurrent_logins(
+    server: &TestServer,
+    id: &str,
+    attempts: Vec<(String, String)>,
+) -> Vec<(u16, String)> {
+    let tasks: Vec<_> = attempts
+        .into_iter()
+        .map(|(user, password)| {
+            let url = server.url("/login");
+            let form = [
+                ("request", id.to_string()),
+                ("username", user),
+                ("password", password),
+                ("action", "allow".to_string()),
+            ];
+            tokio::spawn(async move {
+                let resp = browser().post(url).form(&form).send().await.unwrap();
+                (
+                    resp.status().as_u16(),
+                    resp.text().await.unwrap_or_default(),
+                )
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
 /// The query parameters of a redirect's Location.
 pub fn location_params(resp: &reqwest::Response) -> Vec<(String, String)> {
     let location = resp.headers()[LOCATION].to_str().unwrap();
@@ -135,17 +193,7 @@ pub async fn get_code(
     let resp = authorize(server, &request(c, challenge, extra)).await;
     assert_eq!(resp.status().as_u16(), 200);
     let html = resp.text().await.unwrap();
-    let id = request_field(&html);
-    let resp = post_login(
-        server,
-        &[
-            ("request", &id),
-            ("username", USER),
-            ("password", PASSWORD),
-            ("action", "allow"),
-        ],
-    )
-    .await;
+    let resp = allow(server, &request_field(&html), USER, PASSWORD).await;
     assert_eq!(resp.status().as_u16(), 303);
     let params = location_params(&resp);
     assert_eq!(param(&params, "state"), Some("xyz"));

@@ -173,6 +173,11 @@ impl Rs {
     /// The app on 127.0.0.1:0, its external origin (for DPoP `htu`) set to its own address as
     /// a deployment sets it, unless the config names one.
     pub async fn start(config: ValidateConfig) -> Self {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Rs::start`] with the layer reading the time from `clock`.
+    pub async fn start_with_clock(config: ValidateConfig, clock: Arc<dyn Clock>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = if config.external_origin.is_some() {
@@ -180,18 +185,22 @@ impl Rs {
         } else {
             config.with_external_origin(format!("http://{addr}"))
         };
-        Self::serve(listener, config).await
+        Self::serve(listener, config, clock).await
     }
 
     /// The app with the config exactly as given (no external origin unless it names one).
     pub async fn start_as_configured(config: ValidateConfig) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        Self::serve(listener, config).await
+        Self::serve(listener, config, Arc::new(SystemClock)).await
     }
 
-    async fn serve(listener: tokio::net::TcpListener, config: ValidateConfig) -> Self {
+    async fn serve(
+        listener: tokio::net::TcpListener,
+        config: ValidateConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
-        let layer = ValidateTokenLayer::new(config).await.unwrap();
+        let layer = ValidateTokenLayer::with_clock(config, clock).await.unwrap();
         let app = Router::new()
             .route("/whoami", get(whoami))
             .route("/deploys", post(whoami))

@@ -6,7 +6,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 use tessera_core::store::{AlertRecord, AlertStatus};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+use crate::support::{BIN, sqlite};
 
 /// Runs `tessera alerts …` on `db`; returns exit code, stdout as JSON (Null if not JSON), stderr.
 fn alerts(db: &str, args: &[&str]) -> (i32, Value, String) {
@@ -44,8 +44,7 @@ fn alert(detector: &str, time_ms: u64) -> AlertRecord {
 
 #[tokio::test]
 async fn list_show_and_ack_stored_alerts() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let (_dir, db) = sqlite();
     let store = tessera_store::open(&db).await.unwrap();
     let burst = store
         .insert_alert(&alert("burst", 1_700_000_000_000))
@@ -98,8 +97,7 @@ async fn list_show_and_ack_stored_alerts() {
 
 #[tokio::test]
 async fn unknown_ids_and_bad_flags_fail_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let (_dir, db) = sqlite();
     drop(tessera_store::open(&db).await.unwrap());
     for sub in ["show", "ack"] {
         let (code, out, err) = alerts(&db, &[sub, "999"]);

@@ -1,12 +1,9 @@
 //! `tessera user …` against a running server sharing the SQLite file: list, disable (the user's
 //! refresh tokens stop working at once), enable, set-password, unlock (the login lockout) and
 //! delete, each recorded as a `user.changed` event.
-
 use serde_json::Value;
 
-mod support;
-
-use support::{Server, run, serve};
+use crate::support::{Server, run, serve, sqlite};
 
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 // RFC 7636 appendix B's pair.
@@ -237,4 +234,42 @@ async fn users_are_listed_disabled_enabled_unlocked_and_deleted_with_their_grant
         ]
     );
     assert!(!bodies.concat().contains(" pass"));
+}
+
+/// `user create --password-stdin`: the password comes from stdin, is never printed, and user
+/// names are unique.
+#[test]
+fn users_read_their_password_from_stdin() {
+    let (_dir, db) = sqlite();
+    let create_user = |password: &[u8]| {
+        run(
+            &[
+                "user",
+                "create",
+                "--database",
+                &db,
+                "--username",
+                "alice",
+                "--password-stdin",
+            ],
+            password,
+        )
+    };
+    let out = create_user(b"pass word\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !printed.contains("pass word"),
+        "the password is never printed"
+    );
+    let again = create_user(b"other\n");
+    assert_eq!(again.status.code(), Some(2), "user names are unique");
 }

@@ -6,10 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-mod support;
-
-use support::{BIN, serve};
 use tessera_core::keys::{KeyState, Sealer, SigningAlg, generate_key};
+
+use crate::support::{BIN, serve};
 
 /// `(kid, alg, private_key, sealed)` of every stored key, read straight from the file.
 fn rows(path: &Path) -> Vec<(String, String, Vec<u8>, bool)> {

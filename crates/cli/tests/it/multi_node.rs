@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+use crate::support::{BIN, jwks_kids};
 /// Both nodes announce one issuer, as they would behind one load balancer.
 const ISSUER: &str = "http://127.0.0.1";
 
@@ -155,21 +155,7 @@ impl Api {
     }
 
     async fn kids(&self, node: &Node) -> HashSet<String> {
-        let jwks: Value = self
-            .http
-            .get(format!("{}/jwks", node.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kid"].as_str().unwrap().to_string())
-            .collect()
+        jwks_kids(&node.base).await.into_iter().collect()
     }
 }
 

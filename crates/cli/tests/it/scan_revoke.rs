@@ -1,47 +1,15 @@
 //! `tessera scan --server URL --revoke` against a running `tessera serve`: a leaked opaque token
 //! and a leaked client secret planted in a working tree are found, reported live, revoked and
 //! rotated; every token the leaked client held dies with its secret.
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-
-fn tessera(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "tessera {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::support::{BIN, serve, sqlite, tessera};
 
 #[tokio::test]
 async fn leaked_tokens_and_secrets_are_revoked_by_the_scanner() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("t.db").display());
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--database",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let _server = KillOnDrop(child);
-    let base = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.strip_prefix("tessera listening on ") {
-            break format!("http://{}", rest.split_whitespace().next().unwrap());
-        }
-    };
+    let (_dir, db) = sqlite();
+    let server = serve(&db, &[]);
+    let base = server.base.clone();
     let admin = tessera(&[
         "client",
         "create",
@@ -162,15 +130,6 @@ async fn leaked_tokens_and_secrets_are_revoked_by_the_scanner() {
     assert_eq!(introspect(other_token).await["active"], false);
     let (status, _) = token(http.clone(), app_id.into(), app_secret.into(), base.clone()).await;
     assert_eq!(status, 401);
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Issue 13 item 10: `tessera scan --server` refuses, before scanning or connecting, a URL that

@@ -10,9 +10,7 @@ use rcgen::{
 };
 use serde_json::Value;
 
-mod support;
-
-use support::{BIN, Server};
+use crate::support::{BIN, Process, Server, sqlite};
 
 const API: &str = "https://api.example.com";
 
@@ -46,8 +44,7 @@ fn create(db: &str, extra: &[&str]) -> Result<Value, String> {
 
 #[test]
 fn a_client_that_could_never_get_a_token_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let (_dir, db) = sqlite();
     let err = create(&db, &["--scope", "read"]).unwrap_err();
     assert!(
         err.starts_with(
@@ -142,8 +139,7 @@ fn only_clients_that_authenticate_with_a_secret_are_given_one() {
 
 #[test]
 fn subject_dns_must_parse_and_are_stored_canonical() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("t.db").display());
+    let (_dir, db) = sqlite();
     let dn = |value: &str| {
         create(
             &db,
@@ -243,9 +239,9 @@ fn serve_tls(db: &str, pki: &Pki, extra: &[&str], env: &[(&str, String)]) -> Ser
         command.env(k, v);
     }
     let mut child = command.spawn().unwrap();
-    let addr = support::listening_address(&mut child);
+    let addr = crate::support::listening_address(&mut child);
     Server {
-        child,
+        process: Process(child),
         base: format!("https://{addr}"),
     }
 }

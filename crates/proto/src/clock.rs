@@ -1,4 +1,5 @@
-//! Time as an argument: core code asks a [`Clock`], so tests pin the time and never sleep.
+//! Time as an argument: code that decides by the time (the authorization server, the
+//! resource-server layer) asks a [`Clock`], so tests pin the time and never sleep.
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 

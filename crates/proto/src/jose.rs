@@ -21,3 +21,22 @@ pub fn alg_allowed(alg: Algorithm, allowed: &[&str]) -> bool {
 pub fn has_private_members(jwk: &serde_json::Value) -> bool {
     PRIVATE_JWK_MEMBERS.iter().any(|m| jwk.get(m).is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::Algorithm;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn macs_are_refused_even_when_listed_and_private_keys_are_recognised() {
+        assert!(alg_allowed(Algorithm::ES256, &ASYMMETRIC_ALGS));
+        assert!(!alg_allowed(Algorithm::ES256, &["EdDSA"]));
+        assert!(!alg_allowed(Algorithm::HS256, &["HS256", "ES256"]));
+        let public = json!({"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"});
+        assert!(!has_private_members(&public));
+        assert!(has_private_members(&json!({"kty": "EC", "d": "AA"})));
+        assert!(has_private_members(&json!({"kty": "oct", "k": "AA"})));
+    }
+}
