@@ -2,13 +2,14 @@
 //!
 //! The leak check authenticates with an admin client's secret, so the URL decides who learns it.
 //! The rule: `https` to any host (the certificate verified against the web PKI roots; there is no
-//! switch to skip that), or plain `http` only when the host is loopback — the name `localhost`,
-//! an address in 127.0.0.0/8, or `::1` — decided by parsing the host, never by a string prefix
-//! (`http://127.attacker.example` is a DNS name, not a loopback address). URLs carrying
-//! userinfo, a query or a fragment are refused: the endpoint is `{URL}/admin/leaks`, nothing else.
+//! switch to skip that), or plain `http` only on loopback. Loopback is decided by Tessera's one
+//! rule, [`tessera_proto::loopback`] (`localhost`, 127.0.0.0/8 in dotted decimal or `::1`, the
+//! host parsed by both URL parsers, never matched by prefix), the same rule the server applies to
+//! issuers and redirect URIs, so the scanner cannot call loopback what the server would not.
+//! URLs carrying userinfo, a query or a fragment are refused: the endpoint is
+//! `{URL}/admin/leaks`, nothing else.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
+use tessera_proto::loopback::{InsecureUrl, https_or_loopback_http};
 use ureq::http::Uri;
 
 use crate::ScanError;
@@ -21,18 +22,6 @@ pub struct Target {
     /// Whether the connection is plain HTTP (allowed only on loopback; then no proxy is used, so
     /// the credentials never leave the host).
     pub plain_http: bool,
-}
-
-/// Whether `host` (as it appears in a URL's authority, IPv6 in brackets) names this machine:
-/// `localhost`, 127.0.0.0/8 or `::1`.
-pub fn is_loopback_host(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return inner.parse::<Ipv6Addr>() == Ok(Ipv6Addr::LOCALHOST);
-    }
-    host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Parses and checks `url` against the policy above.
@@ -52,22 +41,22 @@ pub fn parse(url: &str) -> Result<Target, ScanError> {
     if uri.query().is_some() || url.contains('#') {
         return Err(refuse("a query or fragment is not accepted"));
     }
-    let host = authority.host();
-    let plain_http = match uri.scheme_str() {
-        Some("https") => false,
-        Some("http") if is_loopback_host(host) => true,
-        Some("http") => {
+    match https_or_loopback_http(url) {
+        Ok(()) => {}
+        Err(InsecureUrl::HttpOffLoopback) => {
             return Err(refuse(
                 "plain http is allowed only to a loopback host (localhost, 127.0.0.0/8, ::1); \
                  the admin credentials would cross the network in clear — use https",
             ));
         }
-        _ => return Err(refuse("the scheme must be https (or http on loopback)")),
-    };
+        Err(InsecureUrl::NotHttpUrl) => {
+            return Err(refuse("the scheme must be https (or http on loopback)"));
+        }
+    }
     let base = url.trim_end_matches('/');
     Ok(Target {
         leaks_url: format!("{base}/admin/leaks"),
-        plain_http,
+        plain_http: uri.scheme_str() == Some("http"),
     })
 }
 
@@ -75,30 +64,44 @@ pub fn parse(url: &str) -> Result<Target, ScanError> {
 mod tests {
     use super::*;
 
+    /// One rule with the server (issue 13): what `tessera_proto::loopback` refuses, the scanner
+    /// refuses, including the spellings its own host check once let through (`127.1`, a trailing
+    /// dot) or that only a prefix check would.
     #[test]
-    fn loopback_is_parsed_not_prefixed() {
-        for host in [
-            "localhost",
-            "LocalHost",
-            "127.0.0.1",
-            "127.255.3.4",
-            "[::1]",
+    fn loopback_is_the_servers_rule() {
+        for url in [
+            "http://localhost",
+            "http://LocalHost:8080",
+            "http://127.0.0.1",
+            "http://127.255.3.4/base",
+            "http://[::1]",
+            "http://[0:0:0:0:0:0:0:1]:9",
         ] {
-            assert!(is_loopback_host(host), "{host}");
+            assert!(parse(url).unwrap().plain_http, "{url}");
         }
-        for host in [
-            "127.attacker.example",
-            "127.0.0.1.nip.io",
-            "localhost.attacker.example",
-            "0x7f.0.0.1",
-            "128.0.0.1",
-            "10.0.0.1",
-            "[::ffff:127.0.0.1]",
-            "[::2]",
-            "::1",
-            "",
+        for url in [
+            "http://127.attacker.example",
+            "http://127.0.0.1.nip.io",
+            "http://localhost.attacker.example",
+            "http://localhost.",
+            "http://0x7f.0.0.1",
+            "http://0x7f000001",
+            "http://2130706433",
+            "http://127.1",
+            "http://0177.0.0.1",
+            "http://128.0.0.1",
+            "http://10.0.0.1",
+            "http://0.0.0.0",
+            "http://[::ffff:127.0.0.1]",
+            "http://[::2]",
+            "http://[::]",
+            "http://127.0.0.1\\@evil.example/",
         ] {
-            assert!(!is_loopback_host(host), "{host}");
+            assert!(parse(url).is_err(), "{url}");
+            assert!(
+                tessera_proto::loopback::https_or_loopback_http(url).is_err(),
+                "{url}: the rules agree"
+            );
         }
     }
 

@@ -19,6 +19,7 @@ mod login_pages;
 mod login_throttle;
 mod malformed;
 mod mtls;
+mod oversized;
 mod pg_outage;
 mod pg_tls;
 mod private_key_jwt;

@@ -331,10 +331,11 @@ async fn unknown_paths_and_methods_answer_json() {
     );
 }
 
-/// A 2 MB body (30× the limit) gets its JSON error, not a reset: the server answers, then drains
-/// the rest (lingering close), whether it stopped reading at the limit or never read the body.
+/// A 2 MB body (30× the limit) through reqwest gets its JSON error, whether the server stopped
+/// reading at the limit or never read the body. (2 MB fits in loopback's socket buffers, so this
+/// passes without the lingering close too; `oversized.rs` is the test that needs it.)
 #[tokio::test]
-async fn a_2_mb_body_gets_the_json_error_not_a_broken_pipe() {
+async fn a_2_mb_body_gets_the_json_error() {
     let server = TestServer::start().await;
     let c = server.client(|_| {}).await;
     let big = format!("grant_type=client_credentials&pad={}", "a".repeat(2 << 20));

@@ -7,7 +7,7 @@ use tessera_core::clock::SystemClock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TestServer, error, test_config};
+use crate::support::{TestServer, basic_credentials, error, test_config};
 
 /// A server whose read timeout is one second.
 async fn impatient_server(max_connections: usize) -> TestServer {
@@ -74,7 +74,7 @@ async fn a_body_sent_too_slowly_gets_invalid_request_and_issues_nothing() {
     let head = format!(
         "POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        base64_basic(&c.id, &c.secret),
+        basic_credentials(&c.id, &c.secret),
         form.len() + 100
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -148,9 +148,4 @@ async fn a_busy_keep_alive_connection_outlives_the_read_timeout() {
         assert_eq!(server.token(&c, &[]).await.0, 200);
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-}
-
-fn base64_basic(id: &str, secret: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
 }

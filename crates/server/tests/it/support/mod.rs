@@ -248,3 +248,9 @@ pub fn fixed_clock() -> Arc<FixedClock> {
 pub fn error(code: &str, description: &str) -> Value {
     serde_json::json!({"error": code, "error_description": description})
 }
+
+/// The `Authorization: Basic` credentials of `id` and `secret`, for raw-socket requests.
+pub fn basic_credentials(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+}
