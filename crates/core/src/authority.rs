@@ -190,12 +190,43 @@ impl Authority {
         self.clients.invalidate();
     }
 
-    /// Queues an audit event (written in batches by the store).
+    /// Queues an audit event no response reports (written in batches by the store, without
+    /// holding up the caller; a crash may lose the last few). For an event tied to a change the
+    /// response reports, [`Authority::record_durable`].
     pub async fn record(&self, event: AuditEvent) {
         if let Some(tap) = self.event_tap.get() {
             tap(&event);
         }
         self.store.record_event(event).await;
+    }
+
+    /// Records an event a response reports (a revocation, a replay that revoked a family) and
+    /// returns once it is committed, group-committed with other requests' writes: answer only
+    /// after it, and an acknowledged change always has its audit record, even after a crash
+    /// (issue 13). The monitor sees it once committed.
+    pub async fn record_durable(&self, event: AuditEvent) -> Result<(), StoreError> {
+        self.record_with(event, |e| self.store.record_event_durable(e))
+            .await
+    }
+
+    /// Runs `write`, which stores `event` together with the change it reports, then hands the
+    /// event to the monitor: only once committed, so an action the monitor takes on it (a
+    /// revocation) finds the change in the store.
+    pub(crate) async fn record_with<F>(
+        &self,
+        event: AuditEvent,
+        write: impl FnOnce(AuditEvent) -> F,
+    ) -> Result<(), StoreError>
+    where
+        F: Future<Output = Result<(), StoreError>>,
+    {
+        let tap = self.event_tap.get();
+        let copy = tap.map(|_| event.clone());
+        write(event).await?;
+        if let (Some(tap), Some(event)) = (tap, copy) {
+            tap(&event);
+        }
+        Ok(())
     }
 
     /// Installs the event tap (once; later calls are ignored and return `false`).

@@ -202,6 +202,12 @@ pub async fn ingest(
             }
         }
     }
+    if outcome.accepted > 0 {
+        // The answer counts the accepted events: they are committed before it leaves (one
+        // group commit for the whole batch), so a reporter never drops evidence it was told
+        // is stored.
+        authority.store().flush_events().await?;
+    }
     if !outcome.dropped.is_empty() {
         tracing::info!(
             reporter = caller.id.as_str(),

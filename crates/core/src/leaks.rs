@@ -127,7 +127,7 @@ pub async fn handle(
             event.format = Some(leak.kind.clone());
             event.path = leak.location.map(|l| l.chars().take(512).collect());
             event.reason = Some(action.to_string());
-            authority.record(event).await;
+            authority.record_durable(event).await?;
         }
         results.push(LeakResult {
             sha256: leak.sha256,

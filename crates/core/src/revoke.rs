@@ -75,7 +75,8 @@ pub async fn revoke(
         if is_family {
             event.format = Some("refresh_token".to_string());
         }
-        authority.record(event).await;
+        // RFC 7009 §2.2: the 200 says the token is revoked; its event is durable before it.
+        authority.record_durable(event).await?;
     }
     Ok(())
 }

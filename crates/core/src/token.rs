@@ -1,8 +1,8 @@
-//! The token endpoint (RFC 6749 §3.2): authenticate the client, dispatch on `grant_type`, mint,
-//! record `token.issued`.
+//! The token endpoint (RFC 6749 §3.2): authenticate the client, dispatch on `grant_type`; the
+//! grant mints through `mint::mint`, which records `token.issued` before the answer leaves.
 use tessera_proto::{ErrorCode, OAuthError};
 
-use crate::audit::{EventKind, RequestContext};
+use crate::audit::RequestContext;
 use crate::authority::Authority;
 use crate::binding::{SenderBinding, dpop};
 use crate::client::GrantType;
@@ -52,18 +52,6 @@ pub async fn token(
         dpop_jkt: proof.map(|p| p.jkt),
         x5t_s256: ctx.client_cert.as_ref().map(|c| c.x5t_s256()),
     };
-    let issued = grant
-        .issue(authority, &client, params, &binding, ctx)
-        .await?;
-
-    let mut event = ctx.event(EventKind::TokenIssued, authority.clock().now_ms());
-    event.client_id = Some(client.id.clone());
-    event.token_id = Some(issued.token_id.clone());
-    event.scope = Some(issued.scope.clone());
-    event.resource = Some(issued.audience.clone());
-    event.format = Some(issued.format.as_str().to_string());
-    event.reason = issued.reason.map(str::to_string);
-    authority.record(event).await;
-
-    Ok(issued)
+    // The grant mints through `mint::mint`, which records `token.issued` durably.
+    grant.issue(authority, &client, params, &binding, ctx).await
 }

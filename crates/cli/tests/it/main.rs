@@ -4,6 +4,7 @@ mod alerts;
 mod bad_input;
 mod client_auth;
 mod clients;
+mod crash;
 mod kek;
 mod keys;
 mod multi_node;

@@ -91,7 +91,7 @@ pub async fn login(
             {
                 return Ok(stale());
             }
-            authority.record(event_base).await;
+            authority.record_durable(event_base).await?;
             let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
             Ok(LoginStep::Redirect(error_redirect(
                 authority,
@@ -169,7 +169,7 @@ pub async fn login(
             let mut event = event_base;
             event.kind = EventKind::AuthorizationGranted;
             event.subject = Some(user.username);
-            authority.record(event).await;
+            authority.record_durable(event).await?;
             Ok(LoginStep::Redirect(response_url(
                 authority,
                 &request.redirect_uri,

@@ -65,7 +65,7 @@ impl Grant for AuthorizationCode {
                 event.token_id = Some(code.family.clone());
                 event.subject = Some(code.subject.clone());
                 event.reason = Some("family_revoked".into());
-                authority.record(event).await;
+                authority.record_durable(event).await?;
                 return Err(invalid_grant(BAD_CODE));
             }
             RedeemOutcome::Expired | RedeemOutcome::Revoked | RedeemOutcome::NotFound => {
@@ -127,8 +127,9 @@ impl Grant for AuthorizationCode {
             format: client.token_format,
             alg: client.jwt_alg,
             binding: binding.clone(),
+            reason: None,
         };
-        let mut issued = mint_linked(authority, spec, &code.family).await?;
+        let mut issued = mint_linked(authority, spec, &code.family, ctx).await?;
         if client.allows_grant(GrantType::RefreshToken) {
             let (token, record) = new_refresh_token(RefreshTokenRecord {
                 hash: code.hash,

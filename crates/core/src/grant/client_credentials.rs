@@ -26,7 +26,7 @@ impl Grant for ClientCredentials {
         client: &Client,
         params: &Params,
         binding: &SenderBinding,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
     ) -> Result<IssuedToken, OAuthError> {
         // RFC 6749 §4.4.2: grant_type and an optional scope; RFC 8707 §2: optional resource(s).
         let scope = policy::scope::grant(client, params.get("scope")?)?;
@@ -40,7 +40,8 @@ impl Grant for ClientCredentials {
             format: client.token_format,
             alg: client.jwt_alg,
             binding: binding.clone(),
+            reason: None,
         };
-        mint::mint(authority, spec).await
+        mint::mint(authority, spec, ctx).await
     }
 }

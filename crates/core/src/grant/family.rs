@@ -3,6 +3,7 @@
 //! refresh token.
 use tessera_proto::{OAuthError, Secret, TokenKind, TokenString};
 
+use crate::audit::RequestContext;
 use crate::authority::Authority;
 use crate::mint::{self, IssuedToken, TokenSpec};
 use crate::store::{FamilyToken, RefreshTokenRecord};
@@ -17,9 +18,10 @@ pub async fn mint_linked(
     authority: &Authority,
     spec: TokenSpec,
     family: &str,
+    ctx: &RequestContext,
 ) -> Result<IssuedToken, OAuthError> {
     let client_id = spec.client_id.clone();
-    let issued = mint::mint(authority, spec).await?;
+    let issued = mint::mint(authority, spec, ctx).await?;
     let linked = FamilyToken {
         kind: issued.format,
         // The store links an opaque token by its row's selector, a JWT by its `jti`.

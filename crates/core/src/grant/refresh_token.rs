@@ -147,7 +147,7 @@ impl Grant for RefreshToken {
                 event.scope = Some(used.scope.clone());
                 event.resource = Some(used.audience.clone());
                 event.reason = Some("family_revoked".into());
-                authority.record(event).await;
+                authority.record_durable(event).await?;
                 return Err(invalid_grant().with_detail("refresh token reuse: family revoked"));
             }
             RotateOutcome::Inactive | RotateOutcome::NotFound => return Err(invalid_grant()),
@@ -161,10 +161,10 @@ impl Grant for RefreshToken {
             format: client.token_format,
             alg: client.jwt_alg,
             binding: binding.clone(),
+            reason,
         };
-        let mut issued = mint_linked(authority, spec, &old.family).await?;
+        let mut issued = mint_linked(authority, spec, &old.family, ctx).await?;
         issued.refresh_token = Some(token);
-        issued.reason = reason;
         Ok(issued)
     }
 }

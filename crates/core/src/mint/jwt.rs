@@ -92,6 +92,5 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         audience: spec.audience,
         format: TokenFormat::Jwt,
         refresh_token: None,
-        reason: None,
     })
 }

@@ -5,6 +5,7 @@ pub mod opaque;
 
 use tessera_proto::{OAuthError, Secret};
 
+use crate::audit::{AuditEvent, EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::binding::SenderBinding;
 use crate::client::TokenFormat;
@@ -29,6 +30,9 @@ pub struct TokenSpec {
     pub alg: SigningAlg,
     /// What the token is bound to.
     pub binding: SenderBinding,
+    /// The `token.issued` event's `reason`, when the issuance is out of the ordinary:
+    /// `refresh_grace` for an answer within the refresh reuse grace window.
+    pub reason: Option<&'static str>,
 }
 
 /// A freshly minted token.
@@ -53,15 +57,43 @@ pub struct IssuedToken {
     pub format: TokenFormat,
     /// RFC 6749 §5.1: a refresh token (raw), for grants that issue one.
     pub refresh_token: Option<Secret>,
-    /// The `token.issued` event's `reason`, when the issuance is out of the ordinary:
-    /// `refresh_grace` for an answer within the refresh reuse grace window.
-    pub reason: Option<&'static str>,
 }
 
-/// Mints a token of the spec's format.
-pub async fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuthError> {
+/// Mints a token of the spec's format and records its `token.issued` event durably, before the
+/// token can reach the client: an opaque token's event in the same commit as its row, a JWT's —
+/// the JWT's only record — on its own. Both are group-committed with other requests' writes, so
+/// a token the client received is in the audit trail even after a crash (issue 13).
+pub async fn mint(
+    authority: &Authority,
+    spec: TokenSpec,
+    ctx: &RequestContext,
+) -> Result<IssuedToken, OAuthError> {
     match spec.format {
-        TokenFormat::Jwt => jwt::mint(authority, spec),
-        TokenFormat::Opaque => opaque::mint(authority, spec).await,
+        TokenFormat::Jwt => {
+            let reason = spec.reason;
+            let issued = jwt::mint(authority, spec)?;
+            authority
+                .record_durable(issued_event(authority, ctx, &issued, reason))
+                .await?;
+            Ok(issued)
+        }
+        TokenFormat::Opaque => opaque::mint(authority, spec, ctx).await,
     }
+}
+
+/// The `token.issued` event for `issued`: it names the token by its id, never by value.
+fn issued_event(
+    authority: &Authority,
+    ctx: &RequestContext,
+    issued: &IssuedToken,
+    reason: Option<&'static str>,
+) -> AuditEvent {
+    let mut event = ctx.event(EventKind::TokenIssued, authority.clock().now_ms());
+    event.client_id = Some(issued.client_id.clone());
+    event.token_id = Some(issued.token_id.clone());
+    event.scope = Some(issued.scope.clone());
+    event.resource = Some(issued.audience.clone());
+    event.format = Some(issued.format.as_str().to_string());
+    event.reason = reason.map(str::to_string);
+    event
 }

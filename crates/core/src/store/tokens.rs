@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use tessera_proto::SecretHash;
 
 use super::StoreResult;
+use crate::audit::AuditEvent;
 
 /// A stored opaque access token. Only the SHA-256 of the token string is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,8 +139,14 @@ impl FeedPosition {
 pub trait TokenStore: Send + Sync {
     /// Reserves `count` fresh, never-reused selectors (shared safely by every node on the store).
     async fn reserve_selectors(&self, count: u64) -> StoreResult<Range<u64>>;
-    /// Stores an opaque token; returns only once the row is durable.
-    async fn insert_access_token(&self, token: AccessTokenRecord) -> StoreResult<()>;
+    /// Stores an opaque token and `issued`, the `token.issued` event that reports it; returns
+    /// only once both are durable (group-committed with other requests' writes), so a token the
+    /// client received always has its audit record. The event is never stored without the row.
+    async fn insert_access_token(
+        &self,
+        token: AccessTokenRecord,
+        issued: AuditEvent,
+    ) -> StoreResult<()>;
     /// An opaque token by selector.
     async fn get_access_token(&self, id: u64) -> StoreResult<Option<AccessTokenRecord>>;
     /// Marks an opaque token revoked at `now`; `false` if unknown or already revoked.

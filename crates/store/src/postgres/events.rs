@@ -1,9 +1,11 @@
 //! `EventStore` on PostgreSQL: `record_event` is a channel send; one background task writes what
-//! has queued as one multi-row insert, batch after batch in queue order.
+//! has queued as one multi-row insert, batch after batch in queue order. `record_event_durable`
+//! is group-committed the same way by a second task, without retries, and returns after its
+//! batch's commit.
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::Pool;
+use deadpool_postgres::{Pool, Transaction};
 use tessera_core::audit::AuditEvent;
 use tessera_core::error::StoreError;
 use tessera_core::store::{EventStore, StoreResult};
@@ -11,9 +13,12 @@ use tessera_core::store::{EventStore, StoreResult};
 use super::writer::dup;
 use super::{PgStore, pool};
 
-/// Waits between attempts to write a batch while PostgreSQL is unreachable (a restart): the
-/// events stay queued that long before they are dropped with an error in the log.
-const RETRY_DELAYS_MS: [u64; 4] = [100, 500, 1500, 3000];
+/// Waits between attempts to write a batch of queued events while PostgreSQL is unreachable (a
+/// restart): the events stay queued that long before they are dropped with an error in the log.
+pub(super) const RETRY_DELAYS_MS: &[u64] = &[100, 500, 1500, 3000];
+/// Durable events are not retried: a request waits for them, and fails promptly with
+/// `temporarily_unavailable` like any other write while the database is away.
+pub(super) const NO_RETRY: &[u64] = &[];
 
 /// Events keep their queue order inside a batch (`WITH ORDINALITY … ORDER BY`), and the
 /// transaction-scoped advisory lock makes batches from different nodes commit in id order, so a
@@ -25,20 +30,26 @@ const INSERT: &str = "INSERT INTO events (time_ms, type, client_id, token_id, bo
 const LOCK: &str =
     "SELECT pg_advisory_xact_lock(hashtextextended('tessera.events:' || current_schema(), 0))";
 
-/// Writes one batch, retrying while the server is unreachable.
-pub(super) async fn insert_batch(pool: Pool, events: Vec<AuditEvent>) -> Vec<StoreResult<()>> {
+/// Writes one batch, retrying while the server is unreachable after each of `retry_delays_ms`.
+pub(super) async fn insert_batch(
+    pool: Pool,
+    events: Vec<AuditEvent>,
+    retry_delays_ms: &[u64],
+) -> Vec<StoreResult<()>> {
     let mut attempt = 0;
     let result = loop {
         match try_insert(&pool, &events).await {
-            Err(StoreError::Unavailable(e)) if attempt < RETRY_DELAYS_MS.len() => {
-                tokio::time::sleep(Duration::from_millis(RETRY_DELAYS_MS[attempt])).await;
+            Err(StoreError::Unavailable(e)) if attempt < retry_delays_ms.len() => {
+                tokio::time::sleep(Duration::from_millis(retry_delays_ms[attempt])).await;
                 attempt += 1;
                 tracing::warn!(error = %e, attempt, "writing audit events failed; retrying");
             }
             other => break other,
         }
     };
-    if let Err(e) = &result {
+    if let Err(e) = &result
+        && !retry_delays_ms.is_empty()
+    {
         tracing::error!(error = %e, lost = events.len(), "audit events could not be written");
     }
     events
@@ -49,20 +60,30 @@ pub(super) async fn insert_batch(pool: Pool, events: Vec<AuditEvent>) -> Vec<Sto
 
 async fn try_insert(pool: &Pool, events: &[AuditEvent]) -> StoreResult<()> {
     let mut conn = pool::get(pool).await?;
-    let times: Vec<i64> = events.iter().map(|e| e.time_ms as i64).collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
-    let clients: Vec<Option<&str>> = events.iter().map(|e| e.client_id.as_deref()).collect();
-    let tokens: Vec<Option<&str>> = events.iter().map(|e| e.token_id.as_deref()).collect();
-    let bodies: Vec<String> = events.iter().map(AuditEvent::to_json).collect();
     let run = async {
         let tx = conn.transaction().await?;
-        tx.batch_execute(LOCK).await?;
-        let stmt = tx.prepare_cached(INSERT).await?;
-        tx.execute(&stmt, &[&times, &kinds, &clients, &tokens, &bodies])
-            .await?;
+        append(&tx, events.iter()).await?;
         tx.commit().await
     };
     run.await.map_err(pool::map_err)
+}
+
+/// Appends `events` in `tx`, under the ordering lock, which `tx` then holds until it ends: take
+/// it last in a transaction that writes anything else.
+pub(super) async fn append<'a>(
+    tx: &Transaction<'_>,
+    events: impl Iterator<Item = &'a AuditEvent> + Clone,
+) -> Result<(), tokio_postgres::Error> {
+    let times: Vec<i64> = events.clone().map(|e| e.time_ms as i64).collect();
+    let kinds: Vec<&str> = events.clone().map(|e| e.kind.name()).collect();
+    let clients: Vec<Option<&str>> = events.clone().map(|e| e.client_id.as_deref()).collect();
+    let tokens: Vec<Option<&str>> = events.clone().map(|e| e.token_id.as_deref()).collect();
+    let bodies: Vec<String> = events.map(AuditEvent::to_json).collect();
+    tx.batch_execute(LOCK).await?;
+    let stmt = tx.prepare_cached(INSERT).await?;
+    tx.execute(&stmt, &[&times, &kinds, &clients, &tokens, &bodies])
+        .await
+        .map(drop)
 }
 
 #[async_trait]
@@ -71,6 +92,10 @@ impl EventStore for PgStore {
         if !self.events.queue(event).await {
             tracing::error!("event writer stopped; an audit event was lost");
         }
+    }
+
+    async fn record_event_durable(&self, event: AuditEvent) -> StoreResult<()> {
+        self.durable_events.write(event).await
     }
 
     async fn list_events(&self, after: i64, limit: u32) -> StoreResult<Vec<(i64, AuditEvent)>> {

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use tessera_core::audit::AuditEvent;
 use tessera_core::error::StoreError;
-use tessera_core::store::{AccessTokenRecord, ChangeVersions, Store, StoreResult};
+use tessera_core::store::{ChangeVersions, Store, StoreResult};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
@@ -39,8 +39,12 @@ const TOKEN_BATCHES_IN_FLIGHT: usize = 4;
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,
-    tokens: Batcher<AccessTokenRecord>,
+    /// Opaque tokens with their `token.issued` events.
+    tokens: Batcher<tokens::Issued>,
+    /// Events no response waits for: queued, retried through a short outage.
     events: Batcher<AuditEvent>,
+    /// Events a response reports: awaited, never retried (the request fails with 503 instead).
+    durable_events: Batcher<AuditEvent>,
 }
 
 /// Brings the database a URL names to the latest schema (`tessera migrate`). `serve` and every
@@ -74,7 +78,12 @@ impl PgStore {
         }
         Ok(Self {
             tokens: Batcher::spawn(pool.clone(), TOKEN_BATCHES_IN_FLIGHT, tokens::insert_batch),
-            events: Batcher::spawn(pool.clone(), 1, events::insert_batch),
+            events: Batcher::spawn(pool.clone(), 1, |pool, batch| {
+                events::insert_batch(pool, batch, events::RETRY_DELAYS_MS)
+            }),
+            durable_events: Batcher::spawn(pool.clone(), 1, |pool, batch| {
+                events::insert_batch(pool, batch, events::NO_RETRY)
+            }),
             pool,
         })
     }

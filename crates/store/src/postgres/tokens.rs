@@ -1,9 +1,11 @@
 //! `TokenStore` on PostgreSQL. Opaque-token inserts are group-committed: many requests' rows go
-//! in one `INSERT … SELECT FROM unnest(…)`, and each request is answered after that commit.
+//! in one `INSERT … SELECT FROM unnest(…)`, their `token.issued` events in the same transaction,
+//! and each request is answered after that commit.
 use std::ops::Range;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
+use tessera_core::audit::AuditEvent;
 use tessera_core::error::StoreError;
 use tessera_core::store::{
     AccessTokenRecord, FeedPosition, RevocationEntry, RevokedKind, StoreResult, TokenStore,
@@ -11,7 +13,7 @@ use tessera_core::store::{
 use tessera_proto::SecretHash;
 
 use super::writer::dup;
-use super::{PgStore, corrupt, pool};
+use super::{PgStore, corrupt, events, pool};
 
 const INSERT_ONE: &str = "INSERT INTO access_tokens \
     (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
@@ -22,83 +24,89 @@ const INSERT_MANY: &str = "INSERT INTO access_tokens \
     SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
     $6::TEXT[], $7::BIGINT[], $8::BIGINT[], $9::TEXT[], $10::TEXT[])";
 
-/// Writes one batch of tokens in one statement. If the statement is refused for a reason other
-/// than an unreachable server (a duplicate selector, say), the rows are retried one by one so
-/// a bad row fails alone, as a failing job does in the SQLite writer.
-pub(super) async fn insert_batch(
-    pool: Pool,
-    tokens: Vec<AccessTokenRecord>,
-) -> Vec<StoreResult<()>> {
-    let n = tokens.len();
+/// An opaque token's row and the `token.issued` event that reports it: written in one
+/// transaction.
+pub(super) type Issued = (AccessTokenRecord, AuditEvent);
+
+/// Writes one batch of tokens in one statement, and their events, in one transaction: a row is
+/// never committed without its event, nor an event without its row. The events' ordering lock
+/// is taken last, so it is held only for the event insert and the commit. If the batch is
+/// refused for a reason other than an unreachable server (a duplicate selector, say), the
+/// tokens are retried one by one so a bad row fails alone, as a failing job does in the SQLite
+/// writer.
+pub(super) async fn insert_batch(pool: Pool, batch: Vec<Issued>) -> Vec<StoreResult<()>> {
+    let n = batch.len();
     let all = |r: StoreResult<()>| match r {
         Ok(()) => (0..n).map(|_| Ok(())).collect(),
         Err(e) => (0..n).map(|_| Err(dup(&e))).collect(),
     };
-    let conn = match pool::get(&pool).await {
+    let mut conn = match pool::get(&pool).await {
         Ok(c) => c,
         Err(e) => return all(Err(e)),
     };
     let many = async {
-        let stmt = conn.prepare_cached(INSERT_MANY).await?;
-        let ids: Vec<i64> = tokens.iter().map(|t| t.id as i64).collect();
-        let hashes: Vec<&[u8]> = tokens
-            .iter()
-            .map(|t| t.hash.as_bytes().as_slice())
-            .collect();
-        let clients: Vec<&str> = tokens.iter().map(|t| t.client_id.as_str()).collect();
-        let subjects: Vec<&str> = tokens.iter().map(|t| t.subject.as_str()).collect();
-        let scopes: Vec<&str> = tokens.iter().map(|t| t.scope.as_str()).collect();
-        let audiences: Vec<Option<&str>> = tokens.iter().map(|t| t.audience.as_deref()).collect();
-        let issued: Vec<i64> = tokens.iter().map(|t| t.issued_at as i64).collect();
-        let expires: Vec<i64> = tokens.iter().map(|t| t.expires_at as i64).collect();
-        let jkts: Vec<Option<&str>> = tokens.iter().map(|t| t.cnf_jkt.as_deref()).collect();
-        let x5ts: Vec<Option<&str>> = tokens.iter().map(|t| t.cnf_x5t.as_deref()).collect();
-        conn.execute(
+        let tx = conn.transaction().await?;
+        let stmt = tx.prepare_cached(INSERT_MANY).await?;
+        let tokens = || batch.iter().map(|(t, _)| t);
+        let ids: Vec<i64> = tokens().map(|t| t.id as i64).collect();
+        let hashes: Vec<&[u8]> = tokens().map(|t| t.hash.as_bytes().as_slice()).collect();
+        let clients: Vec<&str> = tokens().map(|t| t.client_id.as_str()).collect();
+        let subjects: Vec<&str> = tokens().map(|t| t.subject.as_str()).collect();
+        let scopes: Vec<&str> = tokens().map(|t| t.scope.as_str()).collect();
+        let audiences: Vec<Option<&str>> = tokens().map(|t| t.audience.as_deref()).collect();
+        let issued: Vec<i64> = tokens().map(|t| t.issued_at as i64).collect();
+        let expires: Vec<i64> = tokens().map(|t| t.expires_at as i64).collect();
+        let jkts: Vec<Option<&str>> = tokens().map(|t| t.cnf_jkt.as_deref()).collect();
+        let x5ts: Vec<Option<&str>> = tokens().map(|t| t.cnf_x5t.as_deref()).collect();
+        tx.execute(
             &stmt,
             &[
                 &ids, &hashes, &clients, &subjects, &scopes, &audiences, &issued, &expires, &jkts,
                 &x5ts,
             ],
         )
-        .await
+        .await?;
+        events::append(&tx, batch.iter().map(|(_, e)| e)).await?;
+        tx.commit().await
     };
     match many.await.map_err(pool::map_err) {
-        Ok(_) => all(Ok(())),
+        Ok(()) => all(Ok(())),
         Err(e @ StoreError::Unavailable(_)) => all(Err(e)),
         Err(e) if n == 1 => all(Err(e)),
         Err(_) => {
             let mut results = Vec::with_capacity(n);
-            for t in &tokens {
-                results.push(insert_one(&conn, t).await);
+            for item in &batch {
+                results.push(insert_one(&mut conn, item).await);
             }
             results
         }
     }
 }
 
-async fn insert_one(conn: &deadpool_postgres::Client, t: &AccessTokenRecord) -> StoreResult<()> {
-    let stmt = conn
-        .prepare_cached(INSERT_ONE)
-        .await
-        .map_err(pool::map_err)?;
-    conn.execute(
-        &stmt,
-        &[
-            &(t.id as i64),
-            &t.hash.as_bytes().as_slice(),
-            &t.client_id,
-            &t.subject,
-            &t.scope,
-            &t.audience,
-            &(t.issued_at as i64),
-            &(t.expires_at as i64),
-            &t.cnf_jkt,
-            &t.cnf_x5t,
-        ],
-    )
-    .await
-    .map(drop)
-    .map_err(pool::map_err)
+async fn insert_one(conn: &mut deadpool_postgres::Client, (t, event): &Issued) -> StoreResult<()> {
+    let run = async {
+        let tx = conn.transaction().await?;
+        let stmt = tx.prepare_cached(INSERT_ONE).await?;
+        tx.execute(
+            &stmt,
+            &[
+                &(t.id as i64),
+                &t.hash.as_bytes().as_slice(),
+                &t.client_id,
+                &t.subject,
+                &t.scope,
+                &t.audience,
+                &(t.issued_at as i64),
+                &(t.expires_at as i64),
+                &t.cnf_jkt,
+                &t.cnf_x5t,
+            ],
+        )
+        .await?;
+        events::append(&tx, std::iter::once(event)).await?;
+        tx.commit().await
+    };
+    run.await.map_err(pool::map_err)
 }
 
 #[async_trait]
@@ -119,8 +127,12 @@ impl TokenStore for PgStore {
         Ok((end - count) as u64..end as u64)
     }
 
-    async fn insert_access_token(&self, token: AccessTokenRecord) -> StoreResult<()> {
-        self.tokens.write(token).await
+    async fn insert_access_token(
+        &self,
+        token: AccessTokenRecord,
+        issued: AuditEvent,
+    ) -> StoreResult<()> {
+        self.tokens.write((token, issued)).await
     }
 
     async fn get_access_token(&self, id: u64) -> StoreResult<Option<AccessTokenRecord>> {

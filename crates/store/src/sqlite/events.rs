@@ -1,23 +1,37 @@
-//! `EventStore` on SQLite: events ride the writer's batches, so recording one costs the token
-//! endpoint a channel send, not a transaction.
+//! `EventStore` on SQLite: events ride the writer's batches. An event no response reports costs
+//! its caller a channel send; a durable one (issuance, revocation) waits for the batch's commit,
+//! shared with every other request in that batch.
 use async_trait::async_trait;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use tessera_core::audit::AuditEvent;
 use tessera_core::store::{EventStore, StoreResult};
 
 use super::SqliteStore;
 
+/// Appends `e` to the audit trail (one statement, inside the writer's current batch).
+pub(super) fn insert(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (time_ms, type, client_id, token_id, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        e.time_ms as i64,
+        e.kind.name(),
+        e.client_id,
+        e.token_id,
+        e.to_json()
+    ])?;
+    Ok(())
+}
+
 #[async_trait]
 impl EventStore for SqliteStore {
     async fn record_event(&self, e: AuditEvent) {
+        self.writer.detached(move |conn| insert(conn, &e)).await
+    }
+
+    async fn record_event_durable(&self, e: AuditEvent) -> StoreResult<()> {
         self.writer
-            .detached(move |conn| {
-                conn.prepare_cached(
-                    "INSERT INTO events (time_ms, type, client_id, token_id, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![e.time_ms as i64, e.kind.name(), e.client_id, e.token_id, e.to_json()])?;
-                Ok(())
-            })
+            .run_statement(move |conn| insert(conn, &e))
             .await
     }
 

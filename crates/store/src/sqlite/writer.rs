@@ -3,10 +3,12 @@
 //! not sink its neighbours), and answers each caller only after the commit. One transaction per request caps
 //! near 10k writes/s here; batching lifts it several times (DESIGN.md, "Measured on this machine").
 //!
-//! Detached jobs (audit events) have nobody waiting for them, so a batch made of nothing else
-//! lingers up to [`LINGER`] (a few milliseconds) for more before it commits: under load, one commit then carries
-//! hundreds of events instead of a few, which was a quarter of the server's CPU on the JWT and
-//! introspection paths. A job somebody waits for ends the lingering at once.
+//! Detached jobs (audit events no response reports: introspections, failed authentications)
+//! have nobody waiting for them, so a batch made of nothing else lingers up to [`LINGER`] (a few
+//! milliseconds) for more before it commits: under load, one commit then carries hundreds of
+//! events instead of a few, which was a quarter of the server's CPU on the introspection path.
+//! A job somebody waits for (a token row with its event, a JWT's `token.issued`, a revocation's
+//! event) ends the lingering at once.
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;

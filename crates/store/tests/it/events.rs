@@ -11,6 +11,7 @@ conformance!(
     every_field_round_trips,
     flush_with_nothing_queued,
     concurrent_recorders_lose_nothing,
+    durable_events_are_committed_on_return,
 );
 
 async fn events_list_in_recorded_order(env: Env) {
@@ -112,4 +113,30 @@ async fn concurrent_recorders_lose_nothing(env: Env) {
             .collect();
         assert_eq!(mine, (0..50).map(|i| t * 1_000 + i).collect::<Vec<_>>());
     }
+}
+
+/// Issue 13: a durable event is committed when `record_event_durable` returns (the response that
+/// reports it waits for that), from many concurrent recorders sharing group commits.
+async fn durable_events_are_committed_on_return(env: Env) {
+    let s = env.store;
+    let mut tasks = Vec::new();
+    for t in 0..8u64 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25 {
+                let e = event(t * 1_000 + i);
+                s.record_event_durable(e.clone()).await.unwrap();
+                let listed = s.list_events(0, 10_000).await.unwrap();
+                assert!(
+                    listed.iter().any(|(_, l)| *l == e),
+                    "event {} not committed on return",
+                    t * 1_000 + i
+                );
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(s.list_events(0, 10_000).await.unwrap().len(), 200);
 }

@@ -10,7 +10,7 @@ use tessera_core::store::{
 };
 use tessera_proto::SecretHash;
 
-use crate::support::{Env, opaque_id, token};
+use crate::support::{Env, InsertToken, opaque_id, token};
 
 conformance!(
     code_round_trip_and_single_redemption,
@@ -269,8 +269,8 @@ async fn family_revocation_cascades_to_every_token(env: Env) {
     let mut at = token(5);
     at.issued_at = NOW;
     at.expires_at = NOW + 300;
-    s.insert_access_token(at.clone()).await.unwrap();
-    s.insert_access_token(token(6)).await.unwrap();
+    s.insert_token(at.clone()).await.unwrap();
+    s.insert_token(token(6)).await.unwrap();
     assert!(s.link_family_token("f", &opaque(5), "c1").await.unwrap());
     assert!(s.link_family_token("f", &jwt("jti-1"), "c1").await.unwrap());
     assert!(s.link_family_token("g", &jwt("jti-2"), "c1").await.unwrap());

@@ -9,7 +9,7 @@ use tessera_core::config::RetentionConfig;
 use tessera_core::janitor::Janitor;
 use tessera_core::store::{Expiring, FeedPosition, Store};
 
-use crate::support::{Env, event, opaque_id, token};
+use crate::support::{Env, InsertToken, event, opaque_id, token};
 
 conformance!(
     expired_tokens_go_in_bounded_batches,
@@ -31,14 +31,14 @@ fn expiring(id: u64, expires_at: u64) -> tessera_core::store::AccessTokenRecord 
 async fn expired_tokens_go_in_bounded_batches(env: Env) {
     let s = env.store;
     for id in 1..=25 {
-        s.insert_access_token(expiring(id, 1_000)).await.unwrap();
+        s.insert_token(expiring(id, 1_000)).await.unwrap();
     }
-    s.insert_access_token(expiring(26, 1_500)).await.unwrap();
+    s.insert_token(expiring(26, 1_500)).await.unwrap();
     for id in 27..=30 {
-        s.insert_access_token(expiring(id, 2_000)).await.unwrap();
+        s.insert_token(expiring(id, 2_000)).await.unwrap();
     }
     // Revoked but not yet expired: the revocation feed still lists it.
-    s.insert_access_token(expiring(31, 3_000)).await.unwrap();
+    s.insert_token(expiring(31, 3_000)).await.unwrap();
     assert!(s.revoke_access_token(31, 1_200).await.unwrap());
 
     let mut batches = Vec::new();
@@ -114,7 +114,7 @@ async fn revoked_jti_records_live_until_their_token_expires(env: Env) {
         ["live"]
     );
     // Tokens and guards expiring before the cutoff are other kinds: not deleted by this sweep.
-    s.insert_access_token(expiring(1, 1_000)).await.unwrap();
+    s.insert_token(expiring(1, 1_000)).await.unwrap();
     assert_eq!(
         s.delete_expired(Expiring::RevokedJtis, 1_500, 100)
             .await
@@ -183,16 +183,10 @@ async fn old_events_go_in_bounded_batches(env: Env) {
 async fn concurrent_janitors_delete_each_row_once(env: Env) {
     let nodes: Vec<Arc<dyn Store>> = vec![env.store.clone(), env.open_again().await];
     for id in 1..=400 {
-        nodes[0]
-            .insert_access_token(expiring(id, 1_000))
-            .await
-            .unwrap();
+        nodes[0].insert_token(expiring(id, 1_000)).await.unwrap();
     }
     for id in 401..=420 {
-        nodes[1]
-            .insert_access_token(expiring(id, 5_000))
-            .await
-            .unwrap();
+        nodes[1].insert_token(expiring(id, 5_000)).await.unwrap();
     }
     let mut sweepers = Vec::new();
     for w in 0..4 {
@@ -240,12 +234,10 @@ async fn janitor_tick_deletes_what_is_due(env: Env) {
 
     // Due: expired more than the grace ago. Kept: inside the grace, or not expired.
     for id in 1..=5 {
-        s.insert_access_token(expiring(id, NOW - 4_000))
-            .await
-            .unwrap();
+        s.insert_token(expiring(id, NOW - 4_000)).await.unwrap();
     }
-    s.insert_access_token(expiring(6, NOW - 100)).await.unwrap();
-    s.insert_access_token(expiring(7, NOW + 100)).await.unwrap();
+    s.insert_token(expiring(6, NOW - 100)).await.unwrap();
+    s.insert_token(expiring(7, NOW + 100)).await.unwrap();
     assert!(
         s.revoke_jti("old", "c1", NOW - 3_601, NOW - 4_000)
             .await
@@ -297,16 +289,18 @@ async fn janitor_tick_deletes_what_is_due(env: Env) {
         .into_iter()
         .map(|(_, e)| e)
         .collect();
-    assert_eq!(events.len(), 2, "{events:?}");
-    assert_eq!(events[0], recent);
-    assert_eq!(events[1].kind, EventKind::JanitorSwept);
-    assert_eq!(events[1].time_ms, NOW * 1_000);
-    assert_eq!(events[1].deleted.as_ref(), Some(&expected));
+    // The seven tokens' `token.issued` events (stored with their rows) are recent: kept.
+    assert_eq!(events.len(), 9, "{events:?}");
+    assert!(events[..7].iter().all(|e| e.kind == EventKind::TokenIssued));
+    assert_eq!(events[7], recent);
+    assert_eq!(events[8].kind, EventKind::JanitorSwept);
+    assert_eq!(events[8].time_ms, NOW * 1_000);
+    assert_eq!(events[8].deleted.as_ref(), Some(&expected));
 
     // Nothing due: an empty sweep records no event.
     assert_eq!(janitor.tick().await.unwrap().total(), 0);
     s.flush_events().await.unwrap();
-    assert_eq!(s.list_events(0, 100).await.unwrap().len(), 2);
+    assert_eq!(s.list_events(0, 100).await.unwrap().len(), 9);
 
     // An hour later the token that was inside the grace is due.
     clock.advance(3_600);

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use tessera_core::store::{FeedPosition, RevocationEntry, RevokedKind};
 
-use crate::support::{Env, client, opaque_id, token};
+use crate::support::{Env, InsertToken, client, opaque_id, token};
 
 conformance!(
     feed_lists_unexpired_revocations_after_a_position,
@@ -48,8 +48,8 @@ async fn feed_lists_unexpired_revocations_after_a_position(env: Env) {
     s.revoke_jti("jb", "c1", t + 20, t + 12).await.unwrap();
     let mut opaque = token(41);
     opaque.expires_at = t + 900;
-    s.insert_access_token(opaque).await.unwrap();
-    s.insert_access_token(token(42)).await.unwrap();
+    s.insert_token(opaque).await.unwrap();
+    s.insert_token(token(42)).await.unwrap();
     s.revoke_access_token(41, t + 11).await.unwrap();
     let op = RevocationEntry {
         kind: RevokedKind::Opaque,
@@ -106,7 +106,7 @@ async fn a_position_is_exact_among_more_than_a_page_in_one_second(env: Env) {
         expected.insert((RevokedKind::Jwt, jti));
     }
     for id in 1..=150u64 {
-        s.insert_access_token(token(id)).await.unwrap();
+        s.insert_token(token(id)).await.unwrap();
         s.revoke_access_token(id, t).await.unwrap();
         expected.insert((RevokedKind::Opaque, opaque_id(&s, id).await));
     }

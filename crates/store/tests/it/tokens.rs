@@ -5,13 +5,14 @@ use std::sync::Arc;
 use tessera_core::error::StoreError;
 use tessera_core::store::Store;
 
-use crate::support::{Env, token};
+use crate::support::{Env, InsertToken, by_token, issued, stored_events, token};
 
 conformance!(
     selectors_come_in_fresh_blocks,
     concurrent_selector_reservations_never_overlap,
     token_round_trip,
     duplicate_selector_conflicts_alone,
+    the_issued_event_commits_with_its_row,
     concurrent_inserts_are_all_durable,
     revoke_access_token_once,
     concurrent_revocation_has_one_winner,
@@ -71,8 +72,8 @@ async fn token_round_trip(env: Env) {
         token(42).cnf_jkt.is_some() && token(41).cnf_jkt.is_none(),
         "both shapes covered"
     );
-    s.insert_access_token(odd.clone()).await.unwrap();
-    s.insert_access_token(even.clone()).await.unwrap();
+    s.insert_token(odd.clone()).await.unwrap();
+    s.insert_token(even.clone()).await.unwrap();
     assert_eq!(s.get_access_token(41).await.unwrap(), Some(odd));
     assert_eq!(s.get_access_token(42).await.unwrap(), Some(even));
     assert_eq!(s.get_access_token(43).await.unwrap(), None);
@@ -83,19 +84,19 @@ async fn token_round_trip(env: Env) {
     );
     // Large selectors (up to i64::MAX) are stored as they are.
     let big = token(i64::MAX as u64);
-    s.insert_access_token(big.clone()).await.unwrap();
+    s.insert_token(big.clone()).await.unwrap();
     assert_eq!(s.get_access_token(big.id).await.unwrap(), Some(big));
 }
 
 async fn duplicate_selector_conflicts_alone(env: Env) {
     let s = env.store;
-    s.insert_access_token(token(7)).await.unwrap();
+    s.insert_token(token(7)).await.unwrap();
     // The duplicate is likely to share a group-commit batch with the others: it fails alone.
     let mut tasks = Vec::new();
     for id in [100, 101, 7, 102, 103] {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            (id, s.insert_access_token(token(id)).await)
+            (id, s.insert_token(token(id)).await)
         }));
     }
     for task in tasks {
@@ -109,6 +110,32 @@ async fn duplicate_selector_conflicts_alone(env: Env) {
         }
     }
     assert_eq!(s.get_access_token(7).await.unwrap(), Some(token(7)));
+    // The refused duplicate left no `token.issued` event, though its batch committed.
+    s.flush_events().await.unwrap();
+    let expected = [7, 100, 101, 102, 103].map(|id| issued(&token(id)));
+    assert_eq!(
+        by_token(stored_events(s.as_ref()).await),
+        by_token(expected.to_vec())
+    );
+}
+
+/// Issue 13: the response waits for `insert_access_token`, so its event must be committed when it
+/// returns — listed at once, with no flush — and never stored for a row that was refused.
+async fn the_issued_event_commits_with_its_row(env: Env) {
+    let s = env.store;
+    let t = token(9);
+    s.insert_token(t.clone()).await.unwrap();
+    assert_eq!(stored_events(s.as_ref()).await, vec![issued(&t)]);
+    let mut refused = issued(&t);
+    refused.scope = Some("refused".into());
+    let err = s.insert_access_token(token(9), refused).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    s.flush_events().await.unwrap();
+    assert_eq!(
+        s.list_events(0, 10).await.unwrap().len(),
+        1,
+        "no event for the refused row"
+    );
 }
 
 async fn concurrent_inserts_are_all_durable(env: Env) {
@@ -116,9 +143,7 @@ async fn concurrent_inserts_are_all_durable(env: Env) {
     let mut tasks = Vec::new();
     for id in 1..=400u64 {
         let s = s.clone();
-        tasks.push(tokio::spawn(async move {
-            s.insert_access_token(token(id)).await
-        }));
+        tasks.push(tokio::spawn(async move { s.insert_token(token(id)).await }));
     }
     for task in tasks {
         task.await.unwrap().unwrap();
@@ -136,8 +161,8 @@ async fn concurrent_inserts_are_all_durable(env: Env) {
 
 async fn revoke_access_token_once(env: Env) {
     let s = env.store;
-    s.insert_access_token(token(5)).await.unwrap();
-    s.insert_access_token(token(6)).await.unwrap();
+    s.insert_token(token(5)).await.unwrap();
+    s.insert_token(token(6)).await.unwrap();
     assert!(s.revoke_access_token(5, 1_700_000_100).await.unwrap());
     assert!(!s.revoke_access_token(5, 1_700_000_200).await.unwrap());
     let got = s.get_access_token(5).await.unwrap().unwrap();
@@ -161,7 +186,7 @@ async fn concurrent_revocation_has_one_winner(env: Env) {
     let nodes: Vec<Arc<dyn Store>> = vec![env.store.clone(), env.open_again().await];
     for round in 0..5u64 {
         let id = 1_000 + round;
-        nodes[0].insert_access_token(token(id)).await.unwrap();
+        nodes[0].insert_token(token(id)).await.unwrap();
         let mut tasks = Vec::new();
         for i in 0..12u64 {
             let s = nodes[i as usize % 2].clone();

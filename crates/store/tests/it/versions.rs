@@ -3,7 +3,7 @@ use tessera_core::keys::SigningAlg;
 use tessera_core::store::ChangeVersions;
 use tessera_proto::SecretHash;
 
-use crate::support::{Env, client, event, key, token};
+use crate::support::{Env, InsertToken, client, event, key, token};
 
 conformance!(
     client_changes_bump_clients,
@@ -55,7 +55,7 @@ async fn other_writes_bump_nothing(env: Env) {
     let s = env.store;
     let v0: ChangeVersions = s.change_versions().await.unwrap();
     s.reserve_selectors(10).await.unwrap();
-    s.insert_access_token(token(1)).await.unwrap();
+    s.insert_token(token(1)).await.unwrap();
     s.revoke_access_token(1, 5).await.unwrap();
     s.revoke_jti("j", "c", 5, 5).await.unwrap();
     s.insert_replay_guard("g", 5, 5).await.unwrap();

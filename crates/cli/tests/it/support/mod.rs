@@ -54,8 +54,14 @@ pub fn listening_address(child: &mut Child) -> String {
 /// Spawns `tessera ARGS` (logging at `warn`) and waits for its stderr line starting with
 /// `prefix`; returns the process and the rest of that line.
 pub fn start(args: &[&str], prefix: &str) -> (Process, String) {
+    start_with_env(args, prefix, &[])
+}
+
+/// [`start`] with extra environment variables (a key-encryption key for PostgreSQL, say).
+pub fn start_with_env(args: &[&str], prefix: &str, env: &[(&str, &str)]) -> (Process, String) {
     let mut child = Command::new(BIN)
         .args(args)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stderr(Stdio::piped())
         .spawn()
@@ -76,6 +82,11 @@ pub fn spawn(args: &[&str], prefix: &str) -> Server {
 
 /// `tessera serve` on `db` with loopback listeners (and `extra` flags).
 pub fn serve(db: &str, extra: &[&str]) -> Server {
+    serve_with_env(db, extra, &[])
+}
+
+/// [`serve`] with extra environment variables.
+pub fn serve_with_env(db: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut args = vec![
         "serve",
         "--database",
@@ -86,7 +97,12 @@ pub fn serve(db: &str, extra: &[&str]) -> Server {
         "127.0.0.1:0",
     ];
     args.extend_from_slice(extra);
-    spawn(&args, "tessera listening on ")
+    let (process, rest) = start_with_env(&args, "tessera listening on ", env);
+    let addr = rest.split_whitespace().next().unwrap();
+    Server {
+        process,
+        base: format!("http://{addr}"),
+    }
 }
 
 /// Runs `tessera ARGS` with `stdin` and returns its output.

@@ -189,6 +189,47 @@ pub fn token(id: u64) -> AccessTokenRecord {
     }
 }
 
+/// The `token.issued` event the token endpoint stores with `t`, stamped at its issue time.
+pub fn issued(t: &AccessTokenRecord) -> AuditEvent {
+    let mut e = AuditEvent::new(EventKind::TokenIssued, t.issued_at * 1_000);
+    e.client_id = Some(t.client_id.clone());
+    e.token_id = Some(tessera_core::token_id::opaque(t.id, &t.hash));
+    e.scope = Some(t.scope.clone());
+    e.resource = t.audience.clone();
+    e.format = Some("opaque".into());
+    e
+}
+
+/// Every stored event, in id order.
+pub async fn stored_events(s: &dyn Store) -> Vec<AuditEvent> {
+    let listed = s.list_events(0, u32::MAX).await.unwrap();
+    listed.into_iter().map(|(_, e)| e).collect()
+}
+
+/// `events` sorted by token id: for comparing events whose commit order is not fixed.
+pub fn by_token(mut events: Vec<AuditEvent>) -> Vec<AuditEvent> {
+    events.sort_by_key(|e| e.token_id.clone());
+    events
+}
+
+/// Stores an opaque token as the token endpoint does: with its `token.issued` event.
+pub trait InsertToken {
+    fn insert_token(
+        &self,
+        t: AccessTokenRecord,
+    ) -> impl Future<Output = tessera_core::store::StoreResult<()>> + Send;
+}
+
+impl InsertToken for Arc<dyn Store> {
+    fn insert_token(
+        &self,
+        t: AccessTokenRecord,
+    ) -> impl Future<Output = tessera_core::store::StoreResult<()>> + Send {
+        let event = issued(&t);
+        self.insert_access_token(t, event)
+    }
+}
+
 /// A signing-key row (the store never looks inside the key material).
 pub fn key(kid: &str, alg: SigningAlg, created_at: u64) -> StoredKey {
     StoredKey {
