@@ -127,6 +127,8 @@ pub struct TokenConfig {
     pub refresh_ttl: u64,
     /// Lifetime in seconds of an authorization code (RFC 6749 §4.1.2 recommends at most 10 minutes).
     pub code_ttl: u64,
+    /// Token exchange (RFC 8693): how many exchanges deep a chain may go (user → agent → sub-agent is 2). A subject token already this deep is refused with `invalid_request`.
+    pub exchange_max_depth: u32,
 }
 
 /// Refresh token rotation (RFC 9700 §4.14.2): every use of a refresh token returns a new one, and presenting a rotated one again revokes its whole grant family (every refresh and access token of that authorization).
@@ -270,6 +272,7 @@ impl Default for TokenConfig {
             max_ttl: 3600,
             refresh_ttl: 30 * 24 * 3600,
             code_ttl: 60,
+            exchange_max_depth: 5,
         }
     }
 }

@@ -10,10 +10,12 @@ use tessera_proto::{ErrorCode, OAuthError};
 use crate::admin::{ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
-use crate::client::Client;
+use crate::client::{Client, TokenFormat};
 use crate::client_auth::{self, PresentedCredentials};
+use crate::lineage::{client_allows, live_ancestors};
 use crate::params::Params;
 use crate::resolve::{Resolved, resolve};
+use crate::store::LineageToken;
 
 /// Handles one introspection request.
 #[tracing::instrument(level = "debug", skip_all, fields(client_id))]
@@ -37,6 +39,8 @@ pub async fn introspect(
     }
 
     let now = authority.clock().now();
+    // An exchanged token's name in the lineage (RFC 8693), to check its ancestors' clients.
+    let mut lineage = None;
     let (response, token_id) = match resolve(authority, token).await? {
         Resolved::Opaque(t) => {
             let active = t.revoked_at.is_none() && now < t.expires_at;
@@ -60,8 +64,13 @@ pub async fn introspect(
                     jkt: t.cnf_jkt.clone(),
                     x5t_s256: t.cnf_x5t,
                 }),
+                act: t.act,
             };
             let id = response.jti.clone();
+            lineage = Some(LineageToken {
+                kind: TokenFormat::Opaque,
+                id: t.id.to_string(),
+            });
             (response, id)
         }
         Resolved::Jwt(c) => {
@@ -84,7 +93,12 @@ pub async fn introspect(
                     jkt: c.jkt,
                     x5t_s256: c.x5t_s256,
                 }),
+                act: c.act,
             };
+            lineage = Some(LineageToken {
+                kind: TokenFormat::Jwt,
+                id: jti.clone(),
+            });
             (response, Some(jti))
         }
         // Refresh tokens are described only to the client holding them (RFC 7662 §2.1 leaves
@@ -107,6 +121,7 @@ pub async fn introspect(
                     jkt: Some(jkt),
                     x5t_s256: None,
                 }),
+                act: None,
             };
             (response, Some(r.family))
         }
@@ -127,16 +142,20 @@ pub async fn introspect(
             active: false,
             ..response
         },
-        Some(owner) if response.active => match authority.client(owner).await? {
-            Some(c)
-                if !c.disabled
-                    && c.tokens_not_before
-                        .is_none_or(|t| response.iat.unwrap_or(0) >= t) =>
-            {
+        Some(owner) if response.active => {
+            let client = authority.client(owner).await?;
+            // RFC 8693: a token exchanged from one whose client has since been disabled (or
+            // had its tokens revoked) is no more active than that ancestor.
+            let ancestors_live = match &lineage {
+                Some(token) => live_ancestors(authority, token).await?.is_some(),
+                None => true,
+            };
+            if client_allows(client.as_deref(), response.iat.unwrap_or(0)) && ancestors_live {
                 response
+            } else {
+                IntrospectionResponse::inactive()
             }
-            _ => IntrospectionResponse::inactive(),
-        },
+        }
         _ => response,
     };
 

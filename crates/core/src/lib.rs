@@ -26,6 +26,7 @@ mod junk;
 pub mod key_lifecycle;
 pub mod keys;
 pub mod leaks;
+pub mod lineage;
 pub mod mint;
 pub mod params;
 pub mod password_gate;

@@ -30,8 +30,13 @@ pub async fn token(
             "this grant type is not supported",
         )
     })?;
-    // RFC 6749 §4.4: client_credentials is for confidential clients only.
-    let public_misuse = client.is_public() && grant.grant_type() == GrantType::ClientCredentials;
+    // RFC 6749 §4.4: client_credentials is for confidential clients only; so is token exchange
+    // (RFC 8693 §2.1: the client is the actor the new token names).
+    let public_misuse = client.is_public()
+        && matches!(
+            grant.grant_type(),
+            GrantType::ClientCredentials | GrantType::TokenExchange
+        );
     if !client.allows_grant(grant.grant_type()) || public_misuse {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,

@@ -78,6 +78,11 @@ pub enum EventKind {
     /// `reason` says which.
     #[serde(rename = "user.changed")]
     UserChanged,
+    /// RFC 8693: a client exchanged a subject token for a delegated (or, for a client registered
+    /// with `--allow-impersonation`, impersonating) token; `token_id` is the new token,
+    /// `subject_token_id` the one exchanged, `actor_chain` the `act` chain, current actor first.
+    #[serde(rename = "token.exchanged")]
+    TokenExchanged,
     /// A token or secret was found leaked (by `tessera scan`).
     #[serde(rename = "token.leaked")]
     TokenLeaked,
@@ -114,6 +119,7 @@ impl EventKind {
             Self::UserLoginFailed => "user.login_failed",
             Self::UserLoginLocked => "user.login_locked",
             Self::UserChanged => "user.changed",
+            Self::TokenExchanged => "token.exchanged",
             Self::TokenLeaked => "token.leaked",
             Self::AlertRaised => "alert.raised",
             Self::JanitorSwept => "janitor.swept",
@@ -208,6 +214,13 @@ pub struct AuditEvent {
     /// For `janitor.swept`: rows deleted, by table (`access_tokens`, `events`, …).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub deleted: Option<BTreeMap<String, u64>>,
+    /// For `token.exchanged`: the id of the subject token that was exchanged (never its value).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subject_token_id: Option<String>,
+    /// For `token.exchanged`: the new token's actors (RFC 8693 `act`), current actor first;
+    /// empty for an impersonation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub actor_chain: Option<Vec<String>>,
 }
 
 impl AuditEvent {
@@ -231,6 +244,8 @@ impl AuditEvent {
             method: None,
             path: None,
             deleted: None,
+            subject_token_id: None,
+            actor_chain: None,
         }
     }
 

@@ -13,6 +13,7 @@
 //!   [`certificate`] (the RFC 8705 thumbprint), [`audit`] (the event type) and [`clock`].
 #![warn(missing_docs)]
 
+pub mod act;
 pub mod audit;
 pub mod certificate;
 pub mod clock;

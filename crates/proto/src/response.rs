@@ -19,6 +19,9 @@ pub struct TokenResponse {
     /// RFC 6749 §5.1: the refresh token (raw), when the grant issues one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// RFC 8693 §2.2.1: the type of the issued token, for a token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -74,6 +77,9 @@ pub struct IntrospectionResponse {
     /// RFC 7800 / RFC 9449 §6.2: what the token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// RFC 8693 §4.1: the actor chain of a delegated (exchanged) token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<crate::act::Act>,
 }
 
 /// RFC 7800 confirmation in an introspection response.

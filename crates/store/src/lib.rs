@@ -3,8 +3,10 @@
 //! nodes on one database).
 #![warn(missing_docs)]
 
+mod act_json;
 mod client_row;
 mod feed;
+mod lineage_sql;
 pub mod postgres;
 pub mod sqlite;
 

@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tessera_core::audit::{AuditEvent, EventKind};
-use tessera_core::client::{AuthMethod, Client, ClientKeys};
+use tessera_core::client::{AuthMethod, Client, ClientKeys, GrantType};
 use tessera_core::clock::{Clock, SystemClock};
 use tessera_core::store::Store;
 use tessera_proto::{TokenKind, TokenString};
@@ -34,7 +34,7 @@ pub enum ClientCommand {
     /// Issue a new secret; the old one keeps working for --grace, then only the new one does.
     RotateSecret(RotateArgs),
     /// Change a registration (only the flags given); running servers pick it up within a second.
-    /// The id, secret, grant types and authentication method stay.
+    /// The id, secret and authentication method stay.
     Update(Box<UpdateArgs>),
 }
 
@@ -76,6 +76,14 @@ pub struct UpdateArgs {
     /// Whether every token request must carry a DPoP proof: true or false
     #[arg(long)]
     require_dpop: Option<bool>,
+    /// Grant types it may use (repeatable; replaces the list): client_credentials,
+    /// authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    /// Token exchange (RFC 8693) without `act`: its exchanged tokens impersonate the subject
+    /// instead of naming this client as the actor (audited as impersonation); true or false
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    allow_impersonation: Option<bool>,
     /// Replace the client's JWK Set with this file's (private_key_jwt, self_signed_tls_client_auth)
     #[arg(long)]
     jwks_file: Option<std::path::PathBuf>,
@@ -94,8 +102,10 @@ pub struct CreateArgs {
     /// Human name
     #[arg(long)]
     name: String,
-    /// Grant types it may use (repeatable): client_credentials, authorization_code, refresh_token;
-    /// or none, for a client that never asks for tokens (a resource server)
+    /// Grant types it may use (repeatable): client_credentials, authorization_code, refresh_token,
+    /// urn:ietf:params:oauth:grant-type:token-exchange (RFC 8693: exchange tokens addressed to
+    /// its --resource-uri for tokens to its --audience); or none, for a client that never asks
+    /// for tokens (a resource server)
     #[arg(long = "grant-type", default_value = "client_credentials")]
     grant_types: Vec<String>,
     /// Redirection URI for the authorization code grant (repeatable; exact match, https or
@@ -155,6 +165,11 @@ pub struct CreateArgs {
     /// Every token request must carry a DPoP proof (RFC 9449); bearer tokens are refused
     #[arg(long)]
     require_dpop: bool,
+    /// Token exchange (RFC 8693) without `act`: its exchanged tokens impersonate the subject
+    /// instead of naming this client as the actor (every such exchange is audited as
+    /// impersonation). Off by default: exchanged tokens are delegations
+    #[arg(long)]
+    allow_impersonation: bool,
     /// Print JSON
     #[arg(long)]
     json: bool,
@@ -210,6 +225,8 @@ fn describe(c: &Client) -> serde_json::Value {
         "auth_method": c.auth_method().as_str(),
         "access_token_ttl": c.access_token_ttl,
         "require_dpop": c.require_dpop,
+        "allow_impersonation": c.allow_impersonation,
+        "may_exchange": may_exchange(c),
         "tls_client_auth": c.credential.tls_subject(),
         "jwks": keys.and_then(ClientKeys::jwks).and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
         "jwks_uri": keys.and_then(ClientKeys::jwks_uri),
@@ -217,6 +234,20 @@ fn describe(c: &Client) -> serde_json::Value {
         "created_at": c.created_at,
         "updated_at": c.updated_at,
         "previous_secret_expires_at": c.credential.secrets().and_then(|s| s.previous).map(|(_, e)| e),
+    })
+}
+
+/// What the client may exchange (RFC 8693), for `show`: tokens addressed to its resource URIs,
+/// for tokens to its audiences, within its scope; `null` without the token-exchange grant.
+fn may_exchange(c: &Client) -> serde_json::Value {
+    if !c.allows_grant(GrantType::TokenExchange) {
+        return serde_json::Value::Null;
+    }
+    json!({
+        "subject_token_audiences": c.resource_uris,
+        "for_audiences": c.audiences,
+        "scope_at_most": c.scopes.join(" "),
+        "as": if c.allow_impersonation { "impersonation" } else { "delegation (act)" },
     })
 }
 

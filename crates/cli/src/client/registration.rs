@@ -106,6 +106,7 @@ pub(super) fn build(args: &CreateArgs, now: u64) -> Result<(Client, Option<Secre
         jwt_alg: parse_jwt_alg(&args.jwt_alg)?,
         access_token_ttl: args.access_token_ttl,
         require_dpop: args.require_dpop,
+        allow_impersonation: args.allow_impersonation,
         tokens_not_before: None,
         resource_uris: args.resource_uris.clone(),
         disabled: false,
@@ -167,6 +168,22 @@ pub(super) fn apply(args: &UpdateArgs, c: &mut Client) -> Result<(), String> {
     }
     if let Some(require) = args.require_dpop {
         c.require_dpop = require;
+    }
+    if let Some(allow) = args.allow_impersonation {
+        c.allow_impersonation = allow;
+    }
+    if !args.grant_types.is_empty() {
+        c.grant_types = if args.grant_types.iter().any(|g| g == "none") {
+            if args.grant_types.len() > 1 {
+                return Err("--grant-type none goes alone".into());
+            }
+            Vec::new()
+        } else {
+            args.grant_types
+                .iter()
+                .map(|g| GrantType::parse(g).ok_or_else(|| format!("unknown grant type {g:?}")))
+                .collect::<Result<_, _>>()?
+        };
     }
     // New keys replace the registered ones (by value or by reference, never both).
     if args.jwks_file.is_some() || args.jwks_uri.is_some() {

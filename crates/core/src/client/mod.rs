@@ -22,14 +22,18 @@ pub enum GrantType {
     /// RFC 6749 §6: refreshing an access token (rotated on every use, RFC 9700 §4.14).
     #[serde(rename = "refresh_token")]
     RefreshToken,
+    /// RFC 8693: exchanging a token addressed to this client for a delegated one.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 impl GrantType {
     /// Every grant type, in a fixed order.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
         Self::ClientCredentials,
         Self::AuthorizationCode,
         Self::RefreshToken,
+        Self::TokenExchange,
     ];
 
     /// The `grant_type` parameter value.
@@ -38,6 +42,7 @@ impl GrantType {
             Self::ClientCredentials => "client_credentials",
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
+            Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -171,6 +176,9 @@ pub struct Client {
     pub access_token_ttl: Option<u64>,
     /// RFC 9449: every token request must carry a DPoP proof.
     pub require_dpop: bool,
+    /// RFC 8693 token exchange without `act`: the tokens it exchanges name the subject alone
+    /// (impersonation, audited as such) instead of recording this client as the actor.
+    pub allow_impersonation: bool,
     /// Tokens of this client issued before this time (seconds since the epoch) are inactive: set
     /// when its secret leaked, so every token it held dies with the secret.
     pub tokens_not_before: Option<u64>,

@@ -73,6 +73,11 @@ pub enum RegistrationError {
     RefreshNeedsCodeGrant,
     /// A public client asking for `client_credentials`.
     PublicClientCredentials,
+    /// A public client asking for token exchange (RFC 8693).
+    PublicTokenExchange,
+    /// Token exchange without a resource URI: no token could ever be addressed to the client,
+    /// so it could exchange none.
+    ExchangeNeedsResourceUri,
     /// A scope that is not an RFC 6749 §3.3 scope-token.
     InvalidScope(String),
     /// A default scope outside the client's scopes.
@@ -114,6 +119,7 @@ impl RegistrationError {
             Self::RedirectUri(_) | Self::RedirectUriNeedsCodeGrant => Field::RedirectUris,
             Self::CodeGrantNeedsRedirectUri | Self::RefreshNeedsCodeGrant => Field::GrantTypes,
             Self::PublicClientCredentials
+            | Self::PublicTokenExchange
             | Self::KeyMethodNeedsKeys(_)
             | Self::SecretMethodNeedsSecret(_)
             | Self::TlsMethodNeedsOneValue => Field::TokenEndpointAuthMethod,
@@ -125,7 +131,7 @@ impl RegistrationError {
             Self::InvalidSubjectDn(..) | Self::EmptySubjectDn => Field::TlsClientAuthSubjectDn,
             Self::SecretNeedsSecretMethod(_) => Field::ClientSecret,
             Self::AudienceRequired | Self::InvalidAudience(_) => Field::Audience,
-            Self::InvalidResourceUri(_) => Field::ResourceUris,
+            Self::InvalidResourceUri(_) | Self::ExchangeNeedsResourceUri => Field::ResourceUris,
         }
     }
 
@@ -149,6 +155,14 @@ impl RegistrationError {
             }
             Self::PublicClientCredentials => format!(
                 "a public client ({method} none) cannot use client_credentials: list its grant types"
+            ),
+            Self::PublicTokenExchange => format!(
+                "a public client ({method} none) cannot exchange tokens: it cannot prove who acts"
+            ),
+            Self::ExchangeNeedsResourceUri => format!(
+                "{grant_types} urn:ietf:params:oauth:grant-type:token-exchange needs at least one \
+                 {}: the client may exchange only tokens addressed to it",
+                name(ResourceUris)
             ),
             Self::InvalidScope(s) => {
                 format!("invalid scope {s:?} in {} (RFC 6749 §3.3)", name(Scope))
@@ -386,6 +400,14 @@ pub fn check(c: &Client) -> Result<(), RegistrationError> {
     // RFC 6749 §4.4: the client credentials grant "MUST only be used by confidential clients".
     if c.is_public() && c.grant_types.contains(&GrantType::ClientCredentials) {
         return Err(RegistrationError::PublicClientCredentials);
+    }
+    // RFC 8693 §2.1: the exchanging client authenticates; it is the actor the new token names.
+    let exchange = c.grant_types.contains(&GrantType::TokenExchange);
+    if c.is_public() && exchange {
+        return Err(RegistrationError::PublicTokenExchange);
+    }
+    if exchange && c.resource_uris.is_empty() {
+        return Err(RegistrationError::ExchangeNeedsResourceUri);
     }
     if let Some(bad) = c.scopes.iter().find(|s| !scope::is_scope_token(s)) {
         return Err(RegistrationError::InvalidScope(bad.clone()));

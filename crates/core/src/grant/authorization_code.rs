@@ -128,6 +128,7 @@ impl Grant for AuthorizationCode {
             alg: client.jwt_alg,
             binding: binding.clone(),
             reason: None,
+            act: None,
         };
         let mut issued = mint_linked(authority, spec, &code.family, ctx).await?;
         if client.allows_grant(GrantType::RefreshToken) {

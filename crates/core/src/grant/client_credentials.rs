@@ -41,6 +41,7 @@ impl Grant for ClientCredentials {
             alg: client.jwt_alg,
             binding: binding.clone(),
             reason: None,
+            act: None,
         };
         mint::mint(authority, spec, ctx).await
     }

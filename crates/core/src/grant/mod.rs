@@ -5,6 +5,7 @@ mod client_credentials;
 mod family;
 mod refresh_token;
 mod successor;
+mod token_exchange;
 
 use async_trait::async_trait;
 use tessera_proto::OAuthError;
@@ -39,6 +40,7 @@ pub static GRANTS: &[&dyn Grant] = &[
     &client_credentials::ClientCredentials,
     &authorization_code::AuthorizationCode,
     &refresh_token::RefreshToken,
+    &token_exchange::TokenExchange,
 ];
 
 /// The grant for a `grant_type` value.

@@ -162,6 +162,7 @@ impl Grant for RefreshToken {
             alg: client.jwt_alg,
             binding: binding.clone(),
             reason,
+            act: None,
         };
         let mut issued = mint_linked(authority, spec, &old.family, ctx).await?;
         issued.refresh_token = Some(token);

@@ -1,6 +1,7 @@
 //! RFC 9068 JWT access tokens: `typ: at+jwt`, signed with the current key of the client's
 //! algorithm; nothing is stored (revocation records the `jti`).
 use serde::{Deserialize, Serialize};
+use tessera_proto::act::{Act, MayAct};
 use tessera_proto::{OAuthError, Secret};
 
 use super::{IssuedToken, TokenSpec};
@@ -32,6 +33,13 @@ pub struct AccessTokenClaims {
     /// RFC 7800 confirmation: the key the token is bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// RFC 8693 §4.1: the actor chain of an exchanged token (delegation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Act>,
+    /// RFC 8693 §4.4: who may exchange this token. Tessera does not write it; it is honoured
+    /// when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub may_act: Option<MayAct>,
 }
 
 /// RFC 7800 `cnf` claim.
@@ -77,6 +85,8 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         client_id: spec.client_id.clone(),
         scope: spec.scope.clone(),
         cnf: Confirmation::of(&spec.binding),
+        act: spec.act.clone(),
+        may_act: None,
     };
     let token = authority
         .keys()
@@ -92,5 +102,7 @@ pub fn mint(authority: &Authority, spec: TokenSpec) -> Result<IssuedToken, OAuth
         audience: spec.audience,
         format: TokenFormat::Jwt,
         refresh_token: None,
+        issued_at: now,
+        issued_token_type: None,
     })
 }

@@ -33,6 +33,8 @@ pub struct TokenSpec {
     /// The `token.issued` event's `reason`, when the issuance is out of the ordinary:
     /// `refresh_grace` for an answer within the refresh reuse grace window.
     pub reason: Option<&'static str>,
+    /// RFC 8693 §4.1: the actor chain, for an exchanged token.
+    pub act: Option<tessera_proto::act::Act>,
 }
 
 /// A freshly minted token.
@@ -57,6 +59,10 @@ pub struct IssuedToken {
     pub format: TokenFormat,
     /// RFC 6749 §5.1: a refresh token (raw), for grants that issue one.
     pub refresh_token: Option<Secret>,
+    /// Issue time, seconds since the epoch.
+    pub issued_at: u64,
+    /// RFC 8693 §2.2.1: the issued token's type, for a token exchange.
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// Mints a token of the spec's format and records its `token.issued` event durably, before the

@@ -31,6 +31,7 @@ pub async fn mint(
         revoked_at: None,
         cnf_jkt: spec.binding.dpop_jkt.clone(),
         cnf_x5t: spec.binding.x5t_s256.clone(),
+        act: spec.act.clone(),
     };
     let issued = IssuedToken {
         client_id: spec.client_id,
@@ -42,6 +43,8 @@ pub async fn mint(
         audience: spec.audience,
         format: TokenFormat::Opaque,
         refresh_token: None,
+        issued_at: now,
+        issued_token_type: None,
     };
     let store = authority.store();
     authority

@@ -7,6 +7,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
+mod lineage;
 mod login_throttle;
 mod pending;
 mod retention;
@@ -25,6 +26,7 @@ pub use grants::{
     SealedSuccessor,
 };
 pub use keys::{KeyRevocation, KeyStore};
+pub use lineage::{Ancestor, ExchangeLink, LineageStore, LineageToken, LinkOutcome};
 pub use login_throttle::{FailureRule, LoginAttempt, LoginThrottleStore, Reservation};
 pub use pending::PendingAuthorizationStore;
 pub use retention::{Expiring, RetentionStore};
@@ -58,6 +60,7 @@ pub trait Store:
     + PendingAuthorizationStore
     + UserStore
     + LoginThrottleStore
+    + LineageStore
 {
     /// Current change counters (cheap: polled several times a second).
     async fn change_versions(&self) -> StoreResult<ChangeVersions>;

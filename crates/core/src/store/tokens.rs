@@ -32,6 +32,8 @@ pub struct AccessTokenRecord {
     pub cnf_jkt: Option<String>,
     /// RFC 8705: the SHA-256 thumbprint of the client certificate it is bound to.
     pub cnf_x5t: Option<String>,
+    /// RFC 8693 §4.1: the actor chain of an exchanged token.
+    pub act: Option<tessera_proto::act::Act>,
 }
 
 /// What a revocation-feed entry names. The order of [`RevokedKind::as_str`] is the feed's order

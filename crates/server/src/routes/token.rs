@@ -37,6 +37,7 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
                 .refresh_token
                 .as_ref()
                 .map(|t| t.expose_secret().to_string()),
+            issued_token_type: issued.issued_token_type,
         };
         Ok(axum::Json(body).into_response())
     }

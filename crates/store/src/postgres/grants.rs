@@ -91,7 +91,7 @@ async fn insert_refresh(
 }
 
 /// Revokes one access token issued from a family, inside the caller's transaction.
-async fn revoke_linked(
+pub(super) async fn revoke_linked(
     tx: &Transaction<'_>,
     kind: &str,
     token_id: &str,
@@ -150,6 +150,8 @@ async fn revoke_family_in(
         .await?;
     for r in &linked {
         revoke_linked(tx, r.get(0), r.get(1), r.get(2), r.get(3), now).await?;
+        // RFC 8693: what was exchanged from a family's token goes with it.
+        super::lineage::cascade(tx, r.get(0), r.get(1), now).await?;
     }
     Ok(n == 1)
 }

@@ -10,6 +10,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
+mod lineage;
 mod login_throttle;
 mod pending;
 mod pool;

@@ -274,6 +274,29 @@ CREATE TABLE refresh_successors (
 );
 CREATE INDEX refresh_successors_expires_at ON refresh_successors (expires_at);
 "#,
+    r#"
+-- Token exchange (RFC 8693): an exchanged token's parent, so revoking a token revokes every
+-- token exchanged from it (in the same transaction), and introspection can check that no
+-- ancestor's client was disabled. Ids as in family_tokens: kind 'opaque' (selector) or 'jwt' (jti).
+CREATE TABLE token_lineage (
+    child_kind TEXT NOT NULL,
+    child_id TEXT NOT NULL,
+    parent_kind TEXT NOT NULL,
+    parent_id TEXT NOT NULL,
+    parent_client_id TEXT NOT NULL,
+    parent_issued_at BIGINT NOT NULL,
+    client_id TEXT NOT NULL,
+    depth INTEGER NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (child_kind, child_id)
+);
+CREATE INDEX token_lineage_by_parent ON token_lineage (parent_kind, parent_id);
+CREATE INDEX token_lineage_expires_at ON token_lineage (expires_at);
+-- The actor chain (RFC 8693 act, JSON) of an exchanged opaque token.
+ALTER TABLE access_tokens ADD COLUMN act TEXT;
+-- A client that may exchange tokens without appearing as the actor (--allow-impersonation).
+ALTER TABLE clients ADD COLUMN allow_impersonation BOOLEAN NOT NULL DEFAULT FALSE;
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

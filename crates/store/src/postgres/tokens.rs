@@ -16,13 +16,13 @@ use super::writer::dup;
 use super::{PgStore, corrupt, events, pool};
 
 const INSERT_ONE: &str = "INSERT INTO access_tokens \
-    (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t, act) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 const INSERT_MANY: &str = "INSERT INTO access_tokens \
-    (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
+    (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t, act) \
     SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
-    $6::TEXT[], $7::BIGINT[], $8::BIGINT[], $9::TEXT[], $10::TEXT[])";
+    $6::TEXT[], $7::BIGINT[], $8::BIGINT[], $9::TEXT[], $10::TEXT[], $11::TEXT[])";
 
 /// An opaque token's row and the `token.issued` event that reports it: written in one
 /// transaction.
@@ -58,11 +58,14 @@ pub(super) async fn insert_batch(pool: Pool, batch: Vec<Issued>) -> Vec<StoreRes
         let expires: Vec<i64> = tokens().map(|t| t.expires_at as i64).collect();
         let jkts: Vec<Option<&str>> = tokens().map(|t| t.cnf_jkt.as_deref()).collect();
         let x5ts: Vec<Option<&str>> = tokens().map(|t| t.cnf_x5t.as_deref()).collect();
+        let acts: Vec<Option<String>> = tokens()
+            .map(|t| t.act.as_ref().map(crate::act_json::write))
+            .collect();
         tx.execute(
             &stmt,
             &[
                 &ids, &hashes, &clients, &subjects, &scopes, &audiences, &issued, &expires, &jkts,
-                &x5ts,
+                &x5ts, &acts,
             ],
         )
         .await?;
@@ -100,6 +103,7 @@ async fn insert_one(conn: &mut deadpool_postgres::Client, (t, event): &Issued) -
                 &(t.expires_at as i64),
                 &t.cnf_jkt,
                 &t.cnf_x5t,
+                &t.act.as_ref().map(crate::act_json::write),
             ],
         )
         .await?;
@@ -142,7 +146,7 @@ impl TokenStore for PgStore {
         let Some(r) = self
             .query_opt(
                 "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, \
-                 cnf_jkt, cnf_x5t FROM access_tokens WHERE id = $1",
+                 cnf_jkt, cnf_x5t, act FROM access_tokens WHERE id = $1",
                 &[&key],
             )
             .await?
@@ -166,6 +170,7 @@ impl TokenStore for PgStore {
                 .map(|t| t as u64),
             cnf_jkt: r.try_get(8).map_err(get)?,
             cnf_x5t: r.try_get(9).map_err(get)?,
+            act: crate::act_json::read(r.try_get(10).map_err(get)?),
         }))
     }
 
@@ -174,14 +179,22 @@ impl TokenStore for PgStore {
             return Ok(false);
         };
         // Under READ COMMITTED a concurrent revocation waits for the row lock, then re-checks
-        // `revoked_at IS NULL` against the committed row: exactly one caller sees `true`.
-        let n = self
-            .execute(
-                "UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                &[&key, &(now as i64)],
-            )
-            .await?;
-        Ok(n == 1)
+        // `revoked_at IS NULL` against the committed row: exactly one caller sees `true`. The
+        // tokens exchanged from it are revoked in the same transaction.
+        let mut conn = pool::get(&self.pool).await?;
+        let run = async {
+            let tx = conn.transaction().await?;
+            let n = tx
+                .execute(
+                    "UPDATE access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                    &[&key, &(now as i64)],
+                )
+                .await?;
+            super::lineage::cascade(&tx, "opaque", &id.to_string(), now as i64).await?;
+            tx.commit().await?;
+            Ok(n == 1)
+        };
+        run.await.map_err(pool::map_err)
     }
 
     async fn revoke_jti(
@@ -191,14 +204,23 @@ impl TokenStore for PgStore {
         expires_at: u64,
         now: u64,
     ) -> StoreResult<bool> {
-        // ON CONFLICT DO NOTHING: of concurrent revocations of one jti exactly one inserts.
-        self.execute(
-            "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (jti) DO NOTHING",
-            &[&jti, &client_id, &(expires_at as i64), &(now as i64)],
-        )
-        .await
-        .map(|n| n == 1)
+        // ON CONFLICT DO NOTHING: of concurrent revocations of one jti exactly one inserts. The
+        // tokens exchanged from it are revoked in the same transaction.
+        let mut conn = pool::get(&self.pool).await?;
+        let run = async {
+            let tx = conn.transaction().await?;
+            let n = tx
+                .execute(
+                    "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (jti) DO NOTHING",
+                    &[&jti, &client_id, &(expires_at as i64), &(now as i64)],
+                )
+                .await?;
+            super::lineage::cascade(&tx, "jwt", jti, now as i64).await?;
+            tx.commit().await?;
+            Ok(n == 1)
+        };
+        run.await.map_err(pool::map_err)
     }
 
     async fn is_jti_revoked(&self, jti: &str) -> StoreResult<bool> {

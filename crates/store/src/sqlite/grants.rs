@@ -101,7 +101,7 @@ fn kind_name(kind: TokenFormat) -> &'static str {
 }
 
 /// Revokes one access token issued from a family (inside the caller's transaction).
-fn revoke_linked(
+pub(super) fn revoke_linked(
     conn: &Connection,
     kind: &str,
     token_id: &str,
@@ -147,6 +147,8 @@ fn revoke_family_in(conn: &Connection, family: &str, now: u64) -> rusqlite::Resu
         .collect::<rusqlite::Result<_>>()?;
     for (kind, id, client, exp) in linked {
         revoke_linked(conn, &kind, &id, &client, exp, now)?;
+        // RFC 8693: what was exchanged from a family's token goes with it.
+        super::lineage::cascade(conn, &kind, &id, now)?;
     }
     Ok(n == 1)
 }

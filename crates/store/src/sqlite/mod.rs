@@ -8,6 +8,7 @@ mod clients;
 mod events;
 mod grants;
 mod keys;
+mod lineage;
 mod login_throttle;
 mod pending;
 mod readers;

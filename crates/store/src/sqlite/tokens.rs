@@ -37,8 +37,8 @@ impl TokenStore for SqliteStore {
         self.writer
             .run_statement(move |conn| {
                 conn.prepare_cached(
-                    "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO access_tokens (id, hash, client_id, subject, scope, audience, issued_at, expires_at, cnf_jkt, cnf_x5t, act) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?
                 .execute(params![
                     t.id as i64,
@@ -51,6 +51,7 @@ impl TokenStore for SqliteStore {
                     t.expires_at as i64,
                     t.cnf_jkt,
                     t.cnf_x5t,
+                    t.act.as_ref().map(crate::act_json::write),
                 ])?;
                 super::events::insert(conn, &issued).inspect_err(|_| {
                     let _ = conn
@@ -67,7 +68,7 @@ impl TokenStore for SqliteStore {
         };
         self.readers.with(|conn| {
             conn.prepare_cached(
-                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, cnf_jkt, cnf_x5t \
+                "SELECT hash, client_id, subject, scope, audience, issued_at, expires_at, revoked_at, cnf_jkt, cnf_x5t, act \
                  FROM access_tokens WHERE id = ?1",
             )?
             .query_row([key], |r| {
@@ -84,6 +85,7 @@ impl TokenStore for SqliteStore {
                     revoked_at: r.get::<_, Option<i64>>(7)?.map(|t| t as u64),
                     cnf_jkt: r.get(8)?,
                     cnf_x5t: r.get(9)?,
+                    act: crate::act_json::read(r.get(10)?),
                 })
             })
             .optional()
@@ -92,10 +94,12 @@ impl TokenStore for SqliteStore {
 
     async fn revoke_access_token(&self, id: u64, now: u64) -> StoreResult<bool> {
         self.writer
-            .run_statement(move |conn| {
+            .run(move |conn| {
                 let n = conn
                     .prepare_cached("UPDATE access_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
                     .execute(params![id as i64, now as i64])?;
+                // RFC 8693: every token exchanged from it goes too, in this same job.
+                super::lineage::cascade(conn, "opaque", &id.to_string(), now as i64)?;
                 Ok(n == 1)
             })
             .await
@@ -110,13 +114,16 @@ impl TokenStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (jti, client_id) = (jti.to_string(), client_id.to_string());
         self.writer
-            .run_statement(move |conn| {
-                conn.prepare_cached(
-                    "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (jti) DO NOTHING",
-                )?
-                .execute(params![jti, client_id, expires_at as i64, now as i64])
-                .map(|n| n == 1)
+            .run(move |conn| {
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO revoked_jtis (jti, client_id, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4) \
+                         ON CONFLICT (jti) DO NOTHING",
+                    )?
+                    .execute(params![jti, client_id, expires_at as i64, now as i64])?;
+                // RFC 8693: every token exchanged from it goes too, in this same job.
+                super::lineage::cascade(conn, "jwt", &jti, now as i64)?;
+                Ok(n == 1)
             })
             .await
     }

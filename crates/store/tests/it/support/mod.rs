@@ -161,6 +161,7 @@ pub fn client(id: &str, created_at: u64) -> Client {
         access_token_ttl: None,
         resource_uris: vec![],
         require_dpop: false,
+        allow_impersonation: false,
         tokens_not_before: Some(7),
         disabled: false,
         created_at,
@@ -186,6 +187,13 @@ pub fn token(id: u64) -> AccessTokenRecord {
         revoked_at: None,
         cnf_jkt: id.is_multiple_of(3).then(|| format!("jkt-{id}")),
         cnf_x5t: id.is_multiple_of(4).then(|| format!("x5t-{id}")),
+        // RFC 8693: an exchanged token's actor chain round-trips through the row.
+        act: id.is_multiple_of(5).then(|| {
+            tessera_proto::act::Act::delegate(
+                "sub-agent",
+                Some(tessera_proto::act::Act::delegate("agent", None)),
+            )
+        }),
     }
 }
 
