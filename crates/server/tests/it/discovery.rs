@@ -27,7 +27,12 @@ async fn metadata_advertises_every_endpoint() {
     assert_eq!(m["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         m["grant_types_supported"],
-        serde_json::json!(["client_credentials", "authorization_code", "refresh_token"])
+        serde_json::json!([
+            "client_credentials",
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],

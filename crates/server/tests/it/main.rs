@@ -30,3 +30,4 @@ mod revoke;
 mod slow_clients;
 mod tls;
 mod token;
+mod token_exchange;
