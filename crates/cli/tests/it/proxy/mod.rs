@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 
 use crate::support::{BIN, Server, client_credentials, serve, spawn, sqlite};
 
+mod exchange;
 mod forwarding;
 mod hardening;
 mod paths;
