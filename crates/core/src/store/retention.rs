@@ -31,11 +31,14 @@ pub enum Expiring {
     /// Sealed successors of rotated refresh tokens (`refresh.reuse_grace_secs`), by the end of
     /// their grace window.
     RefreshSuccessors,
+    /// Links from an exchanged token to its subject token (RFC 8693), by the exchanged token's
+    /// expiry: its descendants expire no later, so no live token's chain loses a link.
+    TokenLineage,
 }
 
 impl Expiring {
     /// Every kind, in the order the janitor sweeps them.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::AccessTokens,
         Self::RevokedJtis,
         Self::ReplayGuards,
@@ -46,6 +49,7 @@ impl Expiring {
         Self::GrantFamilies,
         Self::LoginFailures,
         Self::RefreshSuccessors,
+        Self::TokenLineage,
     ];
 
     /// The table's name (in logs and the `janitor.swept` event).
@@ -61,6 +65,7 @@ impl Expiring {
             Self::GrantFamilies => "grant_families",
             Self::LoginFailures => "login_failures",
             Self::RefreshSuccessors => "refresh_successors",
+            Self::TokenLineage => "token_lineage",
         }
     }
 

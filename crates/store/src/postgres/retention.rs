@@ -16,7 +16,7 @@ fn key_column(kind: Expiring) -> &'static str {
         Expiring::AuthorizationCodes | Expiring::RefreshTokens | Expiring::RefreshSuccessors => {
             "hash"
         }
-        Expiring::FamilyTokens => "ctid",
+        Expiring::FamilyTokens | Expiring::TokenLineage => "ctid",
         Expiring::PendingAuthorizations => "id",
         Expiring::GrantFamilies => "id",
         Expiring::LoginFailures => "key",

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use tessera_core::client::TokenFormat;
 use tessera_core::store::{
-    ExchangeLink, FamilyToken, FeedPosition, LineageToken, LinkOutcome, RevokedKind, Store,
+    ExchangeLink, Expiring, FamilyToken, FeedPosition, LineageToken, LinkOutcome, RevokedKind,
+    Store,
 };
 
 use crate::grants::code;
@@ -17,6 +18,7 @@ conformance!(
     a_link_to_a_revoked_parent_revokes_the_child_at_once,
     links_racing_a_revocation_leave_no_live_child,
     family_revocation_reaches_exchanged_tokens,
+    the_janitor_sweeps_links_once_their_token_expired,
 );
 
 /// Within the rows of `support::token` (issued 1_700_000_000, expiring 600 s later).
@@ -232,4 +234,31 @@ async fn family_revocation_reaches_exchanged_tokens(env: Env) {
     assert!(s.revoke_family("f", NOW).await.unwrap());
     assert!(is_revoked(&s, &opaque(7)).await);
     assert!(is_revoked(&s, &jwt("from-family")).await);
+}
+
+async fn the_janitor_sweeps_links_once_their_token_expired(env: Env) {
+    let s = env.store;
+    chain(&s).await;
+    // Every link expires at NOW + 300 (the exchanged token's expiry).
+    assert_eq!(
+        s.delete_expired(Expiring::TokenLineage, NOW + 299, 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(s.ancestors(&jwt("j2")).await.unwrap().len(), 3);
+    assert_eq!(
+        s.delete_expired(Expiring::TokenLineage, NOW + 300, 3)
+            .await
+            .unwrap(),
+        3,
+        "bounded"
+    );
+    assert_eq!(
+        s.delete_expired(Expiring::TokenLineage, NOW + 300, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.ancestors(&jwt("j2")).await.unwrap().is_empty());
 }
