@@ -455,3 +455,72 @@ async fn subject_dn_is_matched_rdn_by_rdn_not_as_a_display_string() {
         Some("registered_subject_dn_unparseable")
     );
 }
+
+/// RFC 8693 with RFC 8705: a certificate-bound subject token is exchanged only over mutual TLS,
+/// and the new token is bound to the exchanging client's own certificate.
+#[tokio::test]
+async fn a_certificate_bound_token_is_exchanged_only_over_mutual_tls() {
+    use tessera_core::client::GrantType;
+    let pki = Pki::new();
+    let server = mtls_server(&pki).await;
+    let agent_uri = "https://agent.example";
+    let service = server
+        .client(|c| c.audiences = vec![agent_uri.into()])
+        .await;
+    let agent = server
+        .client(|c| {
+            c.grant_types = vec![GrantType::TokenExchange];
+            c.resource_uris = vec![agent_uri.into()];
+        })
+        .await;
+    let user_cert = self_signed("user");
+    let resp = server
+        .https_client(Some(user_cert.identity()))
+        .post(server.url("/token"))
+        .basic_auth(&service.id, Some(&service.secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let bound = body["access_token"].as_str().unwrap().to_string();
+    let form = [
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        ("subject_token", bound.as_str()),
+        (
+            "subject_token_type",
+            "urn:ietf:params:oauth:token-type:access_token",
+        ),
+    ];
+    let exchange = |http: reqwest::Client| {
+        let req = http
+            .post(server.url("/token"))
+            .basic_auth(&agent.id, Some(&agent.secret))
+            .form(&form);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(
+        exchange(server.https_client(None)).await,
+        (
+            400,
+            error(
+                "invalid_request",
+                "a certificate-bound subject_token is exchanged only over mutual TLS"
+            )
+        )
+    );
+    let agent_cert = self_signed("agent");
+    let (status, body) = exchange(server.https_client(Some(agent_cert.identity()))).await;
+    assert_eq!(status, 200, "{body}");
+    let seen = server
+        .introspect(&agent, body["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(seen["cnf"]["x5t#S256"], agent_cert.x5t().as_str());
+    assert_eq!(seen["act"]["sub"], agent.id.as_str());
+}
