@@ -197,6 +197,9 @@ impl ClientStore for PgStore {
                 let entry = tx.prepare_cached(CLIENT_ENTRY).await?;
                 tx.execute(&entry, &[&c.id, &(c.updated_at as i64), &after.1, &after.0])
                     .await?;
+                // RFC 8693: what was exchanged from its tokens goes with them.
+                let now = c.updated_at as i64;
+                super::lineage::cascade_client(&tx, &c.id, after.0, after.1, now).await?;
             }
             tx.commit().await?;
             Ok(n == 1)
@@ -216,6 +219,7 @@ impl ClientStore for PgStore {
                 let entry = tx.prepare_cached(CLIENT_ENTRY).await?;
                 tx.execute(&entry, &[&id, &(now as i64), &None::<i64>, &true])
                     .await?;
+                super::lineage::cascade_client(&tx, id, true, None, now as i64).await?;
             }
             tx.commit().await?;
             Ok(deleted)

@@ -63,6 +63,51 @@ pub(super) async fn cascade(
     Ok(())
 }
 
+/// See the SQLite backend's `cascade_client`: inside the client change's transaction, which
+/// holds the client row's lock (so a link from one of its tokens either committed before and is
+/// seen here, or waits and sees the change).
+pub(super) async fn cascade_client(
+    tx: &Transaction<'_>,
+    client_id: &str,
+    disabled: bool,
+    not_before: Option<i64>,
+    now: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let children = tx
+        .query(
+            "SELECT child_kind, child_id, client_id, expires_at FROM token_lineage \
+             WHERE parent_client_id = $1 AND expires_at > $4 \
+             AND ($2 OR parent_issued_at < $3)",
+            &[&client_id, &disabled, &not_before.unwrap_or(0), &now],
+        )
+        .await?;
+    for r in &children {
+        let (kind, id): (String, String) = (r.get(0), r.get(1));
+        lock(tx, &kind, &id).await?;
+        revoke_linked(tx, &kind, &id, r.get(2), r.get(3), now).await?;
+        cascade(tx, &kind, &id, now).await?;
+    }
+    Ok(())
+}
+
+/// Whether the parent's client still allows it; the row is share-locked against a concurrent
+/// client change until this transaction ends.
+async fn client_allows(
+    tx: &Transaction<'_>,
+    link: &ExchangeLink,
+) -> Result<bool, tokio_postgres::Error> {
+    let row = tx
+        .query_opt(
+            "SELECT disabled, tokens_not_before FROM clients WHERE id = $1 FOR SHARE",
+            &[&link.parent_client_id],
+        )
+        .await?;
+    Ok(row.is_some_and(|r| {
+        let (disabled, nb): (bool, Option<i64>) = (r.get(0), r.get(1));
+        !disabled && nb.is_none_or(|t| link.parent_issued_at as i64 >= t)
+    }))
+}
+
 async fn is_revoked(
     tx: &Transaction<'_>,
     token: &LineageToken,
@@ -92,7 +137,7 @@ impl LineageStore for PgStore {
             let tx = conn.transaction().await?;
             let (pk, ck) = (link.parent.kind.as_str(), link.child.kind.as_str());
             lock(&tx, pk, &link.parent.id).await?;
-            let revoked = is_revoked(&tx, &link.parent).await?;
+            let revoked = is_revoked(&tx, &link.parent).await? || !client_allows(&tx, link).await?;
             tx.execute(
                 "INSERT INTO token_lineage (child_kind, child_id, parent_kind, parent_id, \
                  parent_client_id, parent_issued_at, client_id, depth, expires_at) \

@@ -201,6 +201,8 @@ impl ClientStore for SqliteStore {
                 let after = (c.disabled, c.tokens_not_before.map(|t| t as i64));
                 if before.is_some_and(|b| b != after) {
                     record_client_entry(conn, &c.id, c.updated_at as i64, after.1, after.0)?;
+                    // RFC 8693: what was exchanged from its tokens goes with them.
+                    super::lineage::cascade_client(conn, &c.id, after.0, after.1, c.updated_at as i64)?;
                 }
                 Ok(n == 1)
             })
@@ -217,6 +219,7 @@ impl ClientStore for SqliteStore {
                     == 1;
                 if deleted {
                     record_client_entry(conn, &id, now as i64, None, true)?;
+                    super::lineage::cascade_client(conn, &id, true, None, now as i64)?;
                 }
                 Ok(deleted)
             })

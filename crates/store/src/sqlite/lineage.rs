@@ -44,6 +44,52 @@ pub(super) fn cascade(conn: &Connection, kind: &str, id: &str, now: i64) -> rusq
     Ok(())
 }
 
+/// Revokes every token exchanged from a token of `client_id` that the client no longer allows —
+/// all of them when it is disabled or deleted, those from tokens issued before `not_before`
+/// otherwise — and what was exchanged from those in turn, inside the caller's job (the client
+/// change's own). The revocation feed then carries them to resource servers, which cannot tell
+/// from an exchanged token which client issued the token it came from.
+pub(super) fn cascade_client(
+    conn: &Connection,
+    client_id: &str,
+    disabled: bool,
+    not_before: Option<i64>,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let children: Vec<(String, String, String, i64)> = conn
+        .prepare_cached(
+            "SELECT child_kind, child_id, client_id, expires_at FROM token_lineage \
+             WHERE parent_client_id = ?1 AND expires_at > ?4 \
+             AND (?2 OR parent_issued_at < ?3)",
+        )?
+        .query_map(
+            params![client_id, disabled, not_before.unwrap_or(0), now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    for (kind, id, client, exp) in children {
+        revoke_linked(conn, &kind, &id, &client, exp, now)?;
+        cascade(conn, &kind, &id, now)?;
+    }
+    Ok(())
+}
+
+/// Whether the parent's client still allows it: exists, enabled, and issued it no earlier than
+/// its `tokens_not_before`.
+fn client_allows(conn: &Connection, link: &ExchangeLink) -> rusqlite::Result<bool> {
+    let row: Option<(bool, Option<i64>)> = conn
+        .prepare_cached("SELECT disabled, tokens_not_before FROM clients WHERE id = ?1")?
+        .query_row([&link.parent_client_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    Ok(row.is_some_and(|(disabled, nb)| {
+        !disabled && nb.is_none_or(|t| link.parent_issued_at as i64 >= t)
+    }))
+}
+
 /// Whether the token is revoked (an opaque token whose row is gone counts as revoked: the
 /// janitor removes only expired rows).
 fn is_revoked(conn: &Connection, token: &LineageToken) -> rusqlite::Result<bool> {
@@ -74,7 +120,7 @@ impl LineageStore for SqliteStore {
         let link = link.clone();
         self.writer
             .run(move |conn| {
-                let revoked = is_revoked(conn, &link.parent)?;
+                let revoked = is_revoked(conn, &link.parent)? || !client_allows(conn, &link)?;
                 conn.prepare_cached(
                     "INSERT INTO token_lineage (child_kind, child_id, parent_kind, parent_id, \
                      parent_client_id, parent_issued_at, client_id, depth, expires_at) \

@@ -290,6 +290,8 @@ CREATE TABLE token_lineage (
     PRIMARY KEY (child_kind, child_id)
 );
 CREATE INDEX token_lineage_by_parent ON token_lineage (parent_kind, parent_id);
+-- Disabling a client (or revoking its tokens) revokes what was exchanged from its tokens.
+CREATE INDEX token_lineage_by_parent_client ON token_lineage (parent_client_id);
 CREATE INDEX token_lineage_expires_at ON token_lineage (expires_at);
 -- The actor chain (RFC 8693 act, JSON) of an exchanged opaque token.
 ALTER TABLE access_tokens ADD COLUMN act TEXT;

@@ -10,7 +10,7 @@ use tessera_core::store::{
 };
 
 use crate::grants::code;
-use crate::support::{Env, InsertToken, token};
+use crate::support::{Env, InsertToken, client, token};
 
 conformance!(
     revoking_an_ancestor_revokes_every_descendant_and_never_up,
@@ -19,6 +19,7 @@ conformance!(
     links_racing_a_revocation_leave_no_live_child,
     family_revocation_reaches_exchanged_tokens,
     the_janitor_sweeps_links_once_their_token_expired,
+    a_client_change_revokes_what_was_exchanged_from_its_tokens,
 );
 
 /// Within the rows of `support::token` (issued 1_700_000_000, expiring 600 s later).
@@ -50,6 +51,15 @@ fn link(child: LineageToken, parent: LineageToken, depth: u32) -> ExchangeLink {
     }
 }
 
+/// The clients the links name: agent0 (the subject tokens' client) to agent3.
+async fn clients(s: &Arc<dyn Store>) {
+    for n in 0..4 {
+        s.create_client(&client(&format!("agent{n}"), NOW - 10))
+            .await
+            .unwrap();
+    }
+}
+
 async fn is_revoked(s: &Arc<dyn Store>, t: &LineageToken) -> bool {
     match t.kind {
         TokenFormat::Opaque => s
@@ -65,6 +75,7 @@ async fn is_revoked(s: &Arc<dyn Store>, t: &LineageToken) -> bool {
 
 /// root (opaque 1) → j1 (JWT) → opaque 2 → j2 (JWT); and a second root (opaque 3) → j3.
 async fn chain(s: &Arc<dyn Store>) {
+    clients(s).await;
     for id in [1, 2, 3] {
         s.insert_token(token(id)).await.unwrap();
     }
@@ -141,6 +152,7 @@ async fn ancestors_are_listed_parent_first(env: Env) {
 
 async fn a_link_to_a_revoked_parent_revokes_the_child_at_once(env: Env) {
     let s = env.store;
+    clients(&s).await;
     for id in [1, 2] {
         s.insert_token(token(id)).await.unwrap();
     }
@@ -167,6 +179,7 @@ async fn a_link_to_a_revoked_parent_revokes_the_child_at_once(env: Env) {
 /// Whatever the interleaving, once the revocation has answered no child is live.
 async fn links_racing_a_revocation_leave_no_live_child(env: Env) {
     let nodes = [env.store.clone(), env.open_again().await];
+    clients(&nodes[0]).await;
     for (parent_kind, rounds) in [(TokenFormat::Opaque, 3u64), (TokenFormat::Jwt, 3)] {
         for round in 0..rounds {
             let parent = match parent_kind {
@@ -218,6 +231,7 @@ async fn links_racing_a_revocation_leave_no_live_child(env: Env) {
 
 async fn family_revocation_reaches_exchanged_tokens(env: Env) {
     let s = env.store;
+    clients(&s).await;
     s.insert_authorization_code(code("c", "f")).await.unwrap();
     s.insert_token(token(7)).await.unwrap();
     let family_token = FamilyToken {
@@ -261,4 +275,46 @@ async fn the_janitor_sweeps_links_once_their_token_expired(env: Env) {
         1
     );
     assert!(s.ancestors(&jwt("j2")).await.unwrap().is_empty());
+}
+
+/// Resource servers cannot tell from an exchanged token which client issued the token it came
+/// from, so a client disabled, deleted or given `tokens_not_before` revokes, in the same
+/// transaction, what was exchanged from its tokens (and the feed carries it); a link from such a
+/// token is refused.
+async fn a_client_change_revokes_what_was_exchanged_from_its_tokens(env: Env) {
+    let s = env.store;
+    chain(&s).await;
+    // agent1 revokes the tokens it was issued before NOW - 1 (j1 was, at NOW - 2).
+    let mut c = s.get_client("agent1").await.unwrap().unwrap();
+    c.tokens_not_before = Some(NOW - 1);
+    c.updated_at = NOW;
+    assert!(s.update_client(&c).await.unwrap());
+    for t in [opaque(2), jwt("j2")] {
+        assert!(is_revoked(&s, &t).await, "{t:?}");
+    }
+    assert!(
+        !is_revoked(&s, &jwt("j1")).await,
+        "j1's own row is judged by its client lazily"
+    );
+    assert!(!is_revoked(&s, &jwt("j3")).await);
+    // agent0 deleted: what was exchanged from its tokens (j1, j3) goes.
+    assert!(s.delete_client("agent0", NOW).await.unwrap());
+    assert!(is_revoked(&s, &jwt("j1")).await);
+    assert!(is_revoked(&s, &jwt("j3")).await);
+    // A link from a token of a deleted or disabled client is refused at once.
+    s.insert_token(token(8)).await.unwrap();
+    let late = link(jwt("late"), opaque(8), 1);
+    assert_eq!(
+        s.link_exchanged(&late, NOW).await.unwrap(),
+        LinkOutcome::ParentRevoked
+    );
+    let mut c = s.get_client("agent2").await.unwrap().unwrap();
+    c.disabled = true;
+    c.updated_at = NOW;
+    assert!(s.update_client(&c).await.unwrap());
+    let from_disabled = link(jwt("late2"), opaque(8), 3);
+    assert_eq!(
+        s.link_exchanged(&from_disabled, NOW).await.unwrap(),
+        LinkOutcome::ParentRevoked
+    );
 }
