@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use crate::audit::AuditEvent;
 use crate::client::TokenFormat;
 
 /// One token in a lineage link, named as the store names it: an opaque token by its selector in
@@ -65,7 +66,15 @@ pub trait LineageStore: Send + Sync {
     /// (opaque row `revoked_at`, or its `jti` among the revoked), serialised against every
     /// revocation of the parent: either that revocation's cascade sees this link, or this call
     /// sees the revocation and revokes the child at once ([`LinkOutcome::ParentRevoked`]).
-    async fn link_exchanged(&self, link: &ExchangeLink, now: u64) -> StoreResult<LinkOutcome>;
+    /// `exchanged` (the `token.exchanged` event) is stored in the same transaction when the
+    /// link is made, and not at all otherwise: the audit trail names exactly the exchanges whose
+    /// token was handed out.
+    async fn link_exchanged(
+        &self,
+        link: &ExchangeLink,
+        exchanged: AuditEvent,
+        now: u64,
+    ) -> StoreResult<LinkOutcome>;
     /// The ancestors of `token`, its parent first; empty for a token that was not exchanged.
     async fn ancestors(&self, token: &LineageToken) -> StoreResult<Vec<Ancestor>>;
 }

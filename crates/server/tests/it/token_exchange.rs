@@ -93,6 +93,15 @@ async fn exchanged(
     body["access_token"].as_str().unwrap().to_string()
 }
 
+/// The token with one character near its end changed (a forged signature, or random part
+/// and checksum): a whole base64 digit, not the last one's padding bits.
+fn tampered(token: &str) -> String {
+    let at = token.len() - 10;
+    let (head, rest) = token.split_at(at);
+    let swapped = if rest.starts_with('A') { "B" } else { "A" };
+    format!("{head}{swapped}{}", &rest[1..])
+}
+
 fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -237,7 +246,7 @@ async fn every_refusal_has_its_rfc_error_and_issues_nothing() {
             ),
             (
                 &agent,
-                format!("{}x", &t0[..t0.len() - 1]),
+                tampered(&t0),
                 vec![],
                 error(
                     "invalid_grant",

@@ -7,6 +7,7 @@
 //! The cascade takes each descendant's lock before reading its children in turn.
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
+use tessera_core::audit::AuditEvent;
 use tessera_core::client::TokenFormat;
 use tessera_core::store::{
     Ancestor, ExchangeLink, LineageStore, LineageToken, LinkOutcome, StoreResult,
@@ -131,7 +132,12 @@ async fn is_revoked(
 
 #[async_trait]
 impl LineageStore for PgStore {
-    async fn link_exchanged(&self, link: &ExchangeLink, now: u64) -> StoreResult<LinkOutcome> {
+    async fn link_exchanged(
+        &self,
+        link: &ExchangeLink,
+        exchanged: AuditEvent,
+        now: u64,
+    ) -> StoreResult<LinkOutcome> {
         let mut conn = pool::get(&self.pool).await?;
         let run = async {
             let tx = conn.transaction().await?;
@@ -158,6 +164,8 @@ impl LineageStore for PgStore {
             if revoked {
                 let exp = link.expires_at as i64;
                 revoke_linked(&tx, ck, &link.child.id, &link.client_id, exp, now as i64).await?;
+            } else {
+                super::events::append(&tx, std::iter::once(&exchanged)).await?;
             }
             tx.commit().await?;
             Ok(if revoked {

@@ -3,6 +3,7 @@
 //! revocation's walk of that parent's children can never interleave.
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
+use tessera_core::audit::AuditEvent;
 use tessera_core::client::TokenFormat;
 use tessera_core::store::{
     Ancestor, ExchangeLink, LineageStore, LineageToken, LinkOutcome, StoreResult,
@@ -116,7 +117,12 @@ fn is_revoked(conn: &Connection, token: &LineageToken) -> rusqlite::Result<bool>
 
 #[async_trait]
 impl LineageStore for SqliteStore {
-    async fn link_exchanged(&self, link: &ExchangeLink, now: u64) -> StoreResult<LinkOutcome> {
+    async fn link_exchanged(
+        &self,
+        link: &ExchangeLink,
+        exchanged: AuditEvent,
+        now: u64,
+    ) -> StoreResult<LinkOutcome> {
         let link = link.clone();
         self.writer
             .run(move |conn| {
@@ -138,6 +144,7 @@ impl LineageStore for SqliteStore {
                     link.expires_at as i64,
                 ])?;
                 if !revoked {
+                    super::events::insert(conn, &exchanged)?;
                     return Ok(LinkOutcome::Linked);
                 }
                 revoke_linked(

@@ -60,6 +60,21 @@ async fn clients(s: &Arc<dyn Store>) {
     }
 }
 
+fn exchanged() -> tessera_core::audit::AuditEvent {
+    tessera_core::audit::AuditEvent::new(tessera_core::audit::EventKind::TokenExchanged, NOW * 1000)
+}
+
+/// How many `token.exchanged` events are stored.
+async fn exchanged_events(s: &Arc<dyn Store>) -> usize {
+    s.flush_events().await.unwrap();
+    s.list_events(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|(_, e)| e.kind == tessera_core::audit::EventKind::TokenExchanged)
+        .count()
+}
+
 async fn is_revoked(s: &Arc<dyn Store>, t: &LineageToken) -> bool {
     match t.kind {
         TokenFormat::Opaque => s
@@ -86,7 +101,7 @@ async fn chain(s: &Arc<dyn Store>) {
         link(jwt("j3"), opaque(3), 1),
     ] {
         assert_eq!(
-            s.link_exchanged(&l, NOW).await.unwrap(),
+            s.link_exchanged(&l, exchanged(), NOW).await.unwrap(),
             LinkOutcome::Linked
         );
     }
@@ -147,6 +162,7 @@ async fn ancestors_are_listed_parent_first(env: Env) {
     assert_eq!(up[0].token.kind, TokenFormat::Opaque);
     assert_eq!(up[1].token.kind, TokenFormat::Jwt);
     assert!(s.ancestors(&opaque(1)).await.unwrap().is_empty());
+    assert_eq!(exchanged_events(&s).await, 4, "each link stored its event");
     assert!(s.ancestors(&jwt("unknown")).await.unwrap().is_empty());
 }
 
@@ -159,7 +175,7 @@ async fn a_link_to_a_revoked_parent_revokes_the_child_at_once(env: Env) {
     assert!(s.revoke_access_token(1, NOW).await.unwrap());
     let late = link(opaque(2), opaque(1), 1);
     assert_eq!(
-        s.link_exchanged(&late, NOW).await.unwrap(),
+        s.link_exchanged(&late, exchanged(), NOW).await.unwrap(),
         LinkOutcome::ParentRevoked
     );
     assert!(is_revoked(&s, &opaque(2)).await);
@@ -168,11 +184,16 @@ async fn a_link_to_a_revoked_parent_revokes_the_child_at_once(env: Env) {
     for (child, parent) in [(jwt("jc"), jwt("jp")), (jwt("jd"), opaque(99))] {
         let l = link(child.clone(), parent, 1);
         assert_eq!(
-            s.link_exchanged(&l, NOW).await.unwrap(),
+            s.link_exchanged(&l, exchanged(), NOW).await.unwrap(),
             LinkOutcome::ParentRevoked
         );
         assert!(is_revoked(&s, &child).await, "{child:?}");
     }
+    assert_eq!(
+        exchanged_events(&s).await,
+        0,
+        "no event for an exchange whose token never left"
+    );
 }
 
 /// The race: exchanges of one subject token racing its revocation, from two nodes.
@@ -196,7 +217,7 @@ async fn links_racing_a_revocation_leave_no_live_child(env: Env) {
                 let child = jwt(&format!("child-{parent_kind:?}-{round}-{i}"));
                 let l = link(child.clone(), parent.clone(), 1);
                 tasks.push(tokio::spawn(async move {
-                    let outcome = s.link_exchanged(&l, NOW).await.unwrap();
+                    let outcome = s.link_exchanged(&l, exchanged(), NOW).await.unwrap();
                     (child, outcome)
                 }));
             }
@@ -242,7 +263,7 @@ async fn family_revocation_reaches_exchanged_tokens(env: Env) {
     assert!(s.link_family_token("f", &family_token, "c1").await.unwrap());
     let child = link(jwt("from-family"), opaque(7), 1);
     assert_eq!(
-        s.link_exchanged(&child, NOW).await.unwrap(),
+        s.link_exchanged(&child, exchanged(), NOW).await.unwrap(),
         LinkOutcome::Linked
     );
     assert!(s.revoke_family("f", NOW).await.unwrap());
@@ -305,7 +326,7 @@ async fn a_client_change_revokes_what_was_exchanged_from_its_tokens(env: Env) {
     s.insert_token(token(8)).await.unwrap();
     let late = link(jwt("late"), opaque(8), 1);
     assert_eq!(
-        s.link_exchanged(&late, NOW).await.unwrap(),
+        s.link_exchanged(&late, exchanged(), NOW).await.unwrap(),
         LinkOutcome::ParentRevoked
     );
     let mut c = s.get_client("agent2").await.unwrap().unwrap();
@@ -314,7 +335,9 @@ async fn a_client_change_revokes_what_was_exchanged_from_its_tokens(env: Env) {
     assert!(s.update_client(&c).await.unwrap());
     let from_disabled = link(jwt("late2"), opaque(8), 3);
     assert_eq!(
-        s.link_exchanged(&from_disabled, NOW).await.unwrap(),
+        s.link_exchanged(&from_disabled, exchanged(), NOW)
+            .await
+            .unwrap(),
         LinkOutcome::ParentRevoked
     );
 }

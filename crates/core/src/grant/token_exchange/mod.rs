@@ -139,11 +139,6 @@ impl Grant for TokenExchange {
             parent_client_id: subject.client_id.clone(),
             parent_issued_at: subject.iat,
         };
-        // The link checks the subject token again inside its transaction: a revocation that
-        // answered before it is seen here, and the new token never leaves.
-        if authority.store().link_exchanged(&link, now).await? == LinkOutcome::ParentRevoked {
-            return Err(subject::invalid("subject_token").with_detail("revoked while exchanging"));
-        }
         let mut event = ctx.event(EventKind::TokenExchanged, authority.clock().now_ms());
         event.client_id = Some(client.id.clone());
         event.token_id = Some(issued.token_id.clone());
@@ -165,7 +160,13 @@ impl Grant for TokenExchange {
             }
             .to_string(),
         );
-        authority.record_durable(event).await?;
+        // The link checks the subject token again inside its transaction, and stores the
+        // `token.exchanged` event with it: a revocation that answered before is seen here, and
+        // the new token never leaves (nor is its exchange recorded).
+        let store = authority.store();
+        if store.link_exchanged(&link, event, now).await? == LinkOutcome::ParentRevoked {
+            return Err(subject::invalid("subject_token").with_detail("revoked while exchanging"));
+        }
         // RFC 8693 §2.2.1: issued_token_type is REQUIRED in the response.
         issued.issued_token_type = Some(ACCESS_TOKEN_TYPE);
         Ok(issued)
