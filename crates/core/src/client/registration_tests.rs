@@ -215,3 +215,31 @@ fn check_judges_the_whole_registration() {
     )));
     assert_eq!(check(&keyed).unwrap_err().field(), Field::Jwks);
 }
+
+/// RFC 8693: an exchanging client authenticates (it is the actor the new token names) and has a
+/// resource URI (it may exchange only tokens addressed to it).
+#[test]
+fn token_exchange_needs_a_confidential_client_with_a_resource_uri() {
+    use RegistrationError as E;
+    let mut public = client(Credential::None);
+    public.grant_types = vec![GrantType::TokenExchange];
+    public.resource_uris = vec!["https://agent.example".into()];
+    assert_eq!(check(&public), Err(E::PublicTokenExchange));
+    let mut agent = client(Credential::Secret {
+        method: SecretMethod::Basic,
+        secrets: secrets(),
+    });
+    agent.grant_types = vec![GrantType::TokenExchange];
+    assert_eq!(check(&agent), Err(E::ExchangeNeedsResourceUri));
+    assert_eq!(E::ExchangeNeedsResourceUri.field(), Field::ResourceUris);
+    assert_eq!(
+        E::PublicTokenExchange.field(),
+        Field::TokenEndpointAuthMethod
+    );
+    agent.resource_uris = vec!["https://agent.example".into()];
+    assert_eq!(check(&agent), Ok(()));
+    assert_eq!(
+        GrantType::parse("urn:ietf:params:oauth:grant-type:token-exchange"),
+        Some(GrantType::TokenExchange)
+    );
+}
