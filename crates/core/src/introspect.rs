@@ -10,7 +10,7 @@ use tessera_proto::{ErrorCode, OAuthError};
 use crate::admin::{ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
-use crate::client::{Client, TokenFormat};
+use crate::client::{Client, GrantType, TokenFormat};
 use crate::client_auth::{self, PresentedCredentials};
 use crate::lineage::{client_allows, live_ancestors};
 use crate::params::Params;
@@ -145,10 +145,16 @@ pub async fn introspect(
         Some(owner) if response.active => {
             let client = authority.client(owner).await?;
             // RFC 8693: a token exchanged from one whose client has since been disabled (or
-            // had its tokens revoked) is no more active than that ancestor.
+            // had its tokens revoked) is no more active than that ancestor. The client change
+            // already revoked it in the store; this walk up the lineage checks again, for the
+            // tokens that can have ancestors only (ordinary introspections pay nothing).
+            let exchanged = response.act.is_some()
+                || client.as_deref().is_some_and(|c| {
+                    c.allow_impersonation || c.allows_grant(GrantType::TokenExchange)
+                });
             let ancestors_live = match &lineage {
-                Some(token) => live_ancestors(authority, token).await?.is_some(),
-                None => true,
+                Some(token) if exchanged => live_ancestors(authority, token).await?.is_some(),
+                _ => true,
             };
             if client_allows(client.as_deref(), response.iat.unwrap_or(0)) && ancestors_live {
                 response
