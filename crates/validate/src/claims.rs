@@ -44,6 +44,11 @@ pub struct TokenClaims {
     pub format: TokenFormat,
     /// The sender constraint, if any (already checked against this request).
     pub cnf: Option<Confirmation>,
+    /// RFC 8693 §4.1: who is acting on `subject`'s behalf, for a token obtained by token
+    /// exchange — the current actor outermost, earlier ones nested. `None`: the token's own
+    /// client acts for itself or its user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<tessera_proto::act::Act>,
 }
 
 impl TokenClaims {

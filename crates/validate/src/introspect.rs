@@ -37,6 +37,8 @@ struct Response {
     jti: Option<String>,
     #[serde(default)]
     cnf: Option<Confirmation>,
+    #[serde(default)]
+    act: Option<tessera_proto::act::Act>,
 }
 
 /// The bounded cache of positive results.
@@ -174,6 +176,7 @@ pub async fn introspect(
         issued_at: r.iat.unwrap_or(now),
         format: TokenFormat::Opaque,
         cnf: r.cnf.filter(|c| c.jkt.is_some() || c.x5t_s256.is_some()),
+        act: r.act,
     };
     let until = exp.min(now + config.introspection_cache_ttl.as_secs());
     cache.put(

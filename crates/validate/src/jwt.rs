@@ -49,6 +49,8 @@ struct Claims {
     scope: String,
     #[serde(default)]
     cnf: Option<Confirmation>,
+    #[serde(default)]
+    act: Option<tessera_proto::act::Act>,
 }
 
 fn is_mac(alg: Algorithm) -> bool {
@@ -172,6 +174,7 @@ pub async fn verify_signed(
             cnf: claims
                 .cnf
                 .filter(|c| c.jkt.is_some() || c.x5t_s256.is_some()),
+            act: claims.act,
         },
         nbf: claims.nbf,
         kid: kid.to_string(),

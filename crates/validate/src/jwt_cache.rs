@@ -178,6 +178,7 @@ mod tests {
                 issued_at: 0,
                 format: TokenFormat::Jwt,
                 cnf: None,
+                act: None,
             },
             nbf: None,
             kid: "k1".into(),

@@ -367,3 +367,24 @@ async fn route_scopes_hold_for_every_spelling_of_the_path() {
     let (status, _) = raw_request(rs.addr, "POST", "/x/..//%64eploys", &token).await;
     assert_eq!(status, 403);
 }
+
+/// RFC 8693 §4.1: a resource server sees who acts on the subject's behalf — the chain of an
+/// exchanged token, current actor outermost — and nothing for an ordinary token.
+#[tokio::test]
+async fn the_actor_chain_of_an_exchanged_token_reaches_the_handler() {
+    let a = As::start().await;
+    let rs = Rs::start(rs_config(&a)).await;
+    let plain = a.sign(&a.claims()).await;
+    let (status, _, body) = rs.get("/whoami", Some(&plain)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("act").is_none(), "{body}");
+    let mut claims = a.claims();
+    claims["act"] = serde_json::json!({"sub": "sub-agent", "act": {"sub": "agent"}});
+    let (status, _, body) = rs.get("/whoami", Some(&a.sign(&claims).await)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["act"],
+        serde_json::json!({"sub": "sub-agent", "act": {"sub": "agent"}})
+    );
+    assert_eq!(body["subject"], "alice");
+}
