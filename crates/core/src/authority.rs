@@ -229,6 +229,14 @@ impl Authority {
         Ok(())
     }
 
+    /// Hands an event the store already committed (with the change it reports, in a store
+    /// method of its own) to the monitor, as [`Authority::record_with`] does after its write.
+    pub(crate) fn tap_committed(&self, event: &AuditEvent) {
+        if let Some(tap) = self.event_tap.get() {
+            tap(event);
+        }
+    }
+
     /// Installs the event tap (once; later calls are ignored and return `false`).
     pub fn set_event_tap(&self, tap: EventTap) -> bool {
         self.event_tap.set(tap).is_ok()

@@ -553,3 +553,25 @@ async fn a_hundred_exchanges_racing_a_revocation_leave_nothing_live() {
         );
     }
 }
+
+/// The monitor sees every exchange: `token.exchanged` reaches the event tap once committed, and
+/// only for exchanges whose token was handed out.
+#[tokio::test]
+async fn the_monitor_sees_each_exchange_once_committed() {
+    let server = TestServer::start().await;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tap = seen.clone();
+    assert!(server.running.authority.set_event_tap(Box::new(move |e| {
+        if e.kind == EventKind::TokenExchanged {
+            tap.lock().unwrap().push(e.clone());
+        }
+    })));
+    let Chain { service, agent, .. } = chain(&server, TokenFormat::Opaque).await;
+    let t0 = server.access_token(&service).await;
+    exchanged(&server, &agent, &t0, &[]).await;
+    revoke(&server, &service, &t0).await;
+    assert_eq!(exchange(&server, &agent, &t0, &[]).await.0, 400);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen, server.events_of(EventKind::TokenExchanged).await);
+}

@@ -164,9 +164,11 @@ impl Grant for TokenExchange {
         // `token.exchanged` event with it: a revocation that answered before is seen here, and
         // the new token never leaves (nor is its exchange recorded).
         let store = authority.store();
-        if store.link_exchanged(&link, event, now).await? == LinkOutcome::ParentRevoked {
+        if store.link_exchanged(&link, event.clone(), now).await? == LinkOutcome::ParentRevoked {
             return Err(subject::invalid("subject_token").with_detail("revoked while exchanging"));
         }
+        // Committed with the link: now the monitor may see it.
+        authority.tap_committed(&event);
         // RFC 8693 §2.2.1: issued_token_type is REQUIRED in the response.
         issued.issued_token_type = Some(ACCESS_TOKEN_TYPE);
         Ok(issued)
