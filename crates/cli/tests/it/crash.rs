@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use serde_json::Value;
 use crate::support::{BIN, serve_with_env};
+use serde_json::Value;
 use tessera_proto::TokenString;
 
 /// Kill-and-restart rounds: the window between an answer and an unsynced event is a few
@@ -118,7 +118,10 @@ async fn kill_under_load(db: &str, env: &[(&str, &str)]) -> Vec<(u64, String)> {
             acknowledged.extend(received.into_iter().map(|t| (round, t)));
             cut |= failed;
         }
-        assert!(cut, "round {round}: the kill came after the load, not during it");
+        assert!(
+            cut,
+            "round {round}: the kill came after the load, not during it"
+        );
     }
     assert!(
         acknowledged.len() > 100,
@@ -170,7 +173,9 @@ async fn kill_9_under_load_loses_no_acknowledged_issuance_event_on_postgres() {
     tokio::spawn(connection);
     let schema = format!("crash_{}", std::process::id());
     admin
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
         .await
         .unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
