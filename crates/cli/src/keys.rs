@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use tessera_core::clock::{Clock, SystemClock};
-use tessera_core::key_lifecycle::{RevokeKeyError, begin_rotation, revoke_key, rotate_key};
+use tessera_core::keys::lifecycle::{RevokeKeyError, begin_rotation, revoke_key, rotate_key};
 use tessera_core::keys::{KeyPolicy, KeyState, Sealer, SigningAlg, StoredKey};
 use tessera_core::store::KeyRevocation;
 use time::OffsetDateTime;

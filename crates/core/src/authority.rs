@@ -14,12 +14,12 @@ use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::StoreError;
-use crate::key_lifecycle::{KeyChange, run_schedule};
+use crate::keys::lifecycle::{KeyChange, run_schedule};
 use crate::keys::{KeyPolicy, KeyRing, Sealer};
 use crate::password_gate::PasswordGate;
 use crate::store::{ChangeVersions, Store};
 
-pub use crate::key_lifecycle::rotate_key;
+pub use crate::keys::lifecycle::rotate_key;
 
 /// How many opaque-token selectors a node reserves from the store at a time.
 const SELECTOR_BLOCK: u64 = 4096;
@@ -68,7 +68,7 @@ impl Authority {
             );
         }
         if let Some(sealer) = &sealer {
-            let n = crate::key_lifecycle::reseal_keys(store.as_ref(), sealer).await?;
+            let n = crate::keys::lifecycle::reseal_keys(store.as_ref(), sealer).await?;
             if n > 0 {
                 tracing::info!(
                     keys = n,

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tessera_core::clock::{Clock, SystemClock};
-use tessera_core::janitor::Janitor;
+use tessera_core::ops::janitor::Janitor;
 use tessera_core::store::Store;
 use tessera_core::{Authority, Config};
 

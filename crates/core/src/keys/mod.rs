@@ -2,6 +2,7 @@
 //! and the JWK Set it publishes.
 mod generate;
 pub mod kek_file;
+pub mod lifecycle;
 mod provider;
 mod ring;
 mod schedule;

@@ -56,7 +56,7 @@ impl Sealer {
 
     /// Opens a blob sealed before blobs were bound to their kid (empty associated data). Only
     /// the start-up migration calls it, to re-seal such blobs with their kid
-    /// (`key_lifecycle::reseal_keys`); the key ring never accepts them.
+    /// (`keys::lifecycle::reseal_keys`); the key ring never accepts them.
     pub fn open_unbound(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
         self.open_with(Aad::from(&[][..]), sealed)
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tessera_core::clock::FixedClock;
 use tessera_core::config::RetentionConfig;
-use tessera_core::janitor::Janitor;
+use tessera_core::ops::janitor::Janitor;
 use tessera_core::store::{Expiring, RefreshTokenRecord, RotateOutcome, SealedSuccessor, Store};
 use tessera_proto::SecretHash;
 

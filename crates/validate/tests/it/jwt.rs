@@ -298,7 +298,7 @@ async fn a_revoked_signing_key_is_refused_after_the_next_jwks_refresh() {
         serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
     let kid = header["kid"].as_str().unwrap();
     let now = tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock);
-    tessera_core::key_lifecycle::revoke_key(a.store.as_ref(), kid, None, None, now)
+    tessera_core::keys::lifecycle::revoke_key(a.store.as_ref(), kid, None, None, now)
         .await
         .unwrap();
     // The issuer drops it within its change poll; the validator once its cached set is stale.

@@ -18,7 +18,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tessera_proto::OAuthError;
 
-use crate::admin::{ADMIN_SCOPE, EVENTS_ACT_SCOPE, EVENTS_SCOPE, require_any_scope};
+use super::admin::{ADMIN_SCOPE, EVENTS_ACT_SCOPE, EVENTS_SCOPE, require_any_scope};
 use crate::audit::{AuditEvent, EventKind, Provenance};
 use crate::authority::Authority;
 use crate::client::Client;

@@ -1,10 +1,10 @@
 //! Carrying out the signing-key lifecycle on the store: the scheduled steps every node runs
 //! ([`run_schedule`]), `tessera keys rotate` ([`begin_rotation`], [`rotate_key`]) and
 //! `tessera keys revoke` ([`revoke_key`]), each recording its audit events. The plan itself is
-//! pure ([`crate::keys::plan`]); every store write here is conditional, so several nodes may run
+//! pure ([`super::plan`]); every store write here is conditional, so several nodes may run
 //! the same step at once and exactly one of them acts (and records the event).
+use super::{KeyPolicy, KeyState, Sealer, SigningAlg, Step, StoredKey, generate_key, plan};
 use crate::audit::{AuditEvent, EventKind};
-use crate::keys::{KeyPolicy, KeyState, Sealer, SigningAlg, Step, StoredKey, generate_key, plan};
 use crate::store::{KeyRevocation, Store};
 
 /// A change this node made to the keys.
