@@ -67,8 +67,8 @@ fn sealer(config: &tessera_core::Config) -> Result<Option<Sealer>, String> {
     config
         .keys
         .encryption_key
-        .as_deref()
-        .map(Sealer::from_base64)
+        .as_ref()
+        .map(|k| Sealer::from_base64(k.expose_secret()))
         .transpose()
 }
 

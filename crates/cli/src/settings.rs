@@ -49,7 +49,7 @@ type EnvSetting = (&'static str, fn(&mut Config, String));
 const ENV_ONLY: &[EnvSetting] = &[
     ("TESSERA_KEY_ENCRYPTION_KEY", |c, v| {
         if !v.is_empty() {
-            c.keys.encryption_key = Some(v);
+            c.keys.encryption_key = Some(tessera_proto::Secret::new(v));
         }
     }),
     ("TESSERA_KEY_ENCRYPTION_KEY_FILE", |c, v| {
@@ -59,7 +59,7 @@ const ENV_ONLY: &[EnvSetting] = &[
     }),
     ("TESSERA_DPOP_NONCE_SECRET", |c, v| {
         if !v.is_empty() {
-            c.dpop.nonce_secret = Some(v);
+            c.dpop.nonce_secret = Some(tessera_proto::Secret::new(v));
         }
     }),
     ("TESSERA_BEHIND_TLS_PROXY", |c, v| {
@@ -159,12 +159,18 @@ mod tests {
             let (_, set) = ENV_ONLY.iter().find(|(n, _)| *n == name).unwrap();
             set(&mut c, value.to_string());
         }
-        assert_eq!(c.keys.encryption_key.as_deref(), Some("a2V5"));
+        assert_eq!(
+            c.keys.encryption_key.as_ref().map(|k| k.expose_secret()),
+            Some("a2V5")
+        );
         assert_eq!(
             c.keys.encryption_key_file.as_deref(),
             Some(Path::new("/etc/tessera/kek"))
         );
-        assert_eq!(c.dpop.nonce_secret.as_deref(), Some("nonce"));
+        assert_eq!(
+            c.dpop.nonce_secret.as_ref().map(|s| s.expose_secret()),
+            Some("nonce")
+        );
         assert!(c.behind_tls_proxy);
         assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
         assert_eq!(ENV_ONLY.len(), values.len());

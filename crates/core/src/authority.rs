@@ -58,8 +58,8 @@ impl Authority {
         let sealer = config
             .keys
             .encryption_key
-            .as_deref()
-            .map(Sealer::from_base64)
+            .as_ref()
+            .map(|k| Sealer::from_base64(k.expose_secret()))
             .transpose()?;
         if config.refresh.reuse_grace_secs > 0 && sealer.is_none() {
             return Err(
@@ -99,7 +99,11 @@ impl Authority {
             selectors: tokio::sync::Mutex::new(0..0),
             versions: Mutex::new(versions),
             dpop_nonces: NonceSource::new(
-                config.dpop.nonce_secret.as_deref().map(str::as_bytes),
+                config
+                    .dpop
+                    .nonce_secret
+                    .as_ref()
+                    .map(|s| s.expose_secret().as_bytes()),
                 config.dpop.nonce_period_secs,
             ),
             remote_jwks: RemoteJwks::default(),

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use tessera_proto::Secret;
 use tessera_proto::loopback::{InsecureUrl, https_or_loopback_http};
 
 /// The whole configuration.
@@ -142,7 +143,8 @@ pub struct RefreshConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct KeyConfig {
     /// Base64 of 32 random bytes: private keys are sealed with AES-256-GCM under it, each bound to its kid. Unset: the key is read from `encryption_key_file` (docs/keys.md). Env `TESSERA_KEY_ENCRYPTION_KEY`.
-    pub encryption_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub encryption_key: Option<Secret>,
     /// File holding the key-encryption key (base64) when `encryption_key` is unset; created with a fresh random key (mode 0600) on first start if missing, refused if its mode is wider than 0600. Default: beside the SQLite database (`tessera.db.kek`); PostgreSQL has no default (every node needs the same key): set this or `encryption_key`. Env `TESSERA_KEY_ENCRYPTION_KEY_FILE`.
     pub encryption_key_file: Option<PathBuf>,
     /// Seconds a current key signs before it is replaced (scheduled rotation, default 30 days); `0` turns scheduled rotation off (`tessera keys rotate` still works). At least `publish_before_use`.
@@ -193,7 +195,8 @@ pub struct DpopConfig {
     /// How often (seconds) the nonce changes; a nonce stays valid for two periods.
     pub nonce_period_secs: u64,
     /// Secret keying the nonces; give every node the same one. Unset: random per process (nonces then work on the issuing node only). Env `TESSERA_DPOP_NONCE_SECRET`.
-    pub nonce_secret: Option<String>,
+    #[serde(skip_serializing)]
+    pub nonce_secret: Option<Secret>,
 }
 
 /// The retention janitor: `tessera serve` deletes expired opaque tokens, revoked-JWT records and replay guards, and old audit events, on a schedule and in bounded batches (docs/postgres.md, "Retention"). Every node may run it: the deletes are idempotent.
@@ -566,6 +569,23 @@ mod tests {
         assert!(c.check().is_ok(), "0 turns scheduled rotation off");
         c.keys.check_interval = 0;
         assert!(c.check().is_err());
+    }
+
+    #[test]
+    fn secrets_in_the_configuration_are_never_printed_nor_serialised() {
+        let c = Config::from_toml(
+            "[keys]\nencryption_key = \"a2V5LWVuY3J5cHRpb24\"\n[dpop]\nnonce_secret = \"n0nce-s3cret\"",
+        )
+        .unwrap();
+        assert_eq!(
+            c.keys.encryption_key.as_ref().map(|k| k.expose_secret()),
+            Some("a2V5LWVuY3J5cHRpb24")
+        );
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("a2V5LWVuY3J5cHRpb24") && !debug.contains("n0nce-s3cret"));
+        assert!(debug.contains("[redacted]"));
+        let toml = toml::to_string(&c).unwrap();
+        assert!(!toml.contains("a2V5LWVuY3J5cHRpb24") && !toml.contains("n0nce-s3cret"));
     }
 
     #[test]

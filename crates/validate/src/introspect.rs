@@ -136,7 +136,7 @@ pub async fn introspect(
     };
     let response = http
         .post(endpoint)
-        .basic_auth(enc(id), Some(enc(secret)))
+        .basic_auth(enc(id), Some(enc(secret.expose_secret())))
         .form(&[("token", token), ("token_type_hint", "access_token")])
         .send()
         .await

@@ -10,6 +10,8 @@ use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use serde_json::json;
 
 use super::provider::install_crypto_provider;
+use tessera_proto::Secret;
+
 use super::{KeyState, Sealer, SigningAlg, StoredKey};
 
 /// Generates a fresh key of `alg` in state `state`, sealed by `sealer` if one is given.
@@ -48,7 +50,7 @@ pub fn generate_key(
         kid,
         alg,
         state,
-        private_key,
+        private_key: Secret::from_bytes(private_key),
         sealed,
         public_jwk,
         created_at: now,

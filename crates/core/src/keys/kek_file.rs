@@ -54,7 +54,7 @@ pub fn resolve(config: &mut Config) -> Result<KekSource, String> {
         }
     };
     let (key, source) = load_or_create(&path)?;
-    config.keys.encryption_key = Some(key);
+    config.keys.encryption_key = Some(tessera_proto::Secret::new(key));
     Ok(source)
 }
 
@@ -203,7 +203,7 @@ mod tests {
             ..Config::default()
         };
         assert!(resolve(&mut c).unwrap_err().contains("keys.encryption_key"));
-        c.keys.encryption_key = Some(STANDARD.encode([1u8; 32]));
+        c.keys.encryption_key = Some(tessera_proto::Secret::new(STANDARD.encode([1u8; 32])));
         assert_eq!(resolve(&mut c).unwrap(), KekSource::Configured);
     }
 }

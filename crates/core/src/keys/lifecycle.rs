@@ -279,16 +279,16 @@ pub async fn reseal_keys(store: &dyn Store, sealer: &Sealer) -> Result<usize, St
     let mut done = 0;
     for k in keys {
         let plain = match k.sealed {
-            false => k.private_key.clone(),
-            true if sealer.open(&k.kid, &k.private_key).is_ok() => continue,
-            true => match sealer.open_unbound(&k.private_key) {
+            false => k.private_key.expose_secret().to_vec(),
+            true if sealer.open(&k.kid, k.private_key.expose_secret()).is_ok() => continue,
+            true => match sealer.open_unbound(k.private_key.expose_secret()) {
                 Ok(plain) => plain,
                 Err(_) => continue,
             },
         };
         let sealed = sealer.seal(&k.kid, &plain)?;
         if store
-            .reseal_key(&k.kid, &k.private_key, &sealed)
+            .reseal_key(&k.kid, k.private_key.expose_secret(), &sealed)
             .await
             .map_err(|e| e.to_string())?
         {

@@ -72,8 +72,8 @@ impl KeyRing {
                 .push(serde_json::from_str::<serde_json::Value>(&k.public_jwk).expect("valid"));
             if k.state == KeyState::Current {
                 let der = match (k.sealed, sealer) {
-                    (false, _) => k.private_key.clone(),
-                    (true, Some(s)) => s.open(&k.kid, &k.private_key)?,
+                    (false, _) => k.private_key.expose_secret().to_vec(),
+                    (true, Some(s)) => s.open(&k.kid, k.private_key.expose_secret())?,
                     (true, None) => {
                         return Err(format!(
                             "key {} is sealed but no key-encryption key is configured \

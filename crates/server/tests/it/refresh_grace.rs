@@ -23,7 +23,9 @@ fn with_grace(secs: u64) -> Config {
     let mut config = test_config();
     config.refresh.reuse_grace_secs = secs;
     // Successors are sealed under the key-encryption key (`tessera serve` always has one).
-    config.keys.encryption_key = Some(base64::engine::general_purpose::STANDARD.encode([7u8; 32]));
+    config.keys.encryption_key = Some(tessera_proto::Secret::new(
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+    ));
     config
 }
 

@@ -28,7 +28,7 @@ const WINDOW: u64 = 5;
 /// A stand-in for the grant's sealed token string (the store never looks inside).
 fn sealed(name: &str, at: u64) -> SealedSuccessor {
     SealedSuccessor {
-        sealed: format!("sealed {name}").into_bytes(),
+        sealed: tessera_proto::Secret::from_bytes(format!("sealed {name}").into_bytes()),
         until: at + WINDOW,
     }
 }

@@ -194,7 +194,7 @@ async fn alg_none_hs256_with_the_public_key_tampering_and_unknown_kid_are_refuse
     let forged = jsonwebtoken::encode(
         &h,
         &claims,
-        &jsonwebtoken::EncodingKey::from_ec_der(&stranger.private_key),
+        &jsonwebtoken::EncodingKey::from_ec_der(stranger.private_key.expose_secret()),
     )
     .unwrap();
     assert_eq!(
@@ -213,7 +213,7 @@ async fn alg_none_hs256_with_the_public_key_tampering_and_unknown_kid_are_refuse
     let plain = jsonwebtoken::encode(
         &h,
         &claims,
-        &jsonwebtoken::EncodingKey::from_ec_der(&k.private_key),
+        &jsonwebtoken::EncodingKey::from_ec_der(k.private_key.expose_secret()),
     )
     .unwrap();
     assert_eq!(
