@@ -70,6 +70,7 @@ fn sealer(config: &tessera_core::Config) -> Result<Option<Sealer>, String> {
         .as_ref()
         .map(|k| Sealer::from_base64(k.expose_secret()))
         .transpose()
+        .map_err(|e| e.to_string())
 }
 
 fn rfc3339(t: Option<u64>) -> String {
@@ -141,11 +142,14 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
             let mut rotated = Vec::new();
             for alg in algs {
                 if args.now {
-                    let kid = rotate_key(store.as_ref(), alg, sealer.as_ref(), now).await?;
+                    let kid = rotate_key(store.as_ref(), alg, sealer.as_ref(), now)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     rotated.push(json!({"alg": alg.as_str(), "kid": kid, "state": "current"}));
                 } else {
-                    let (key, created) =
-                        begin_rotation(store.as_ref(), alg, sealer.as_ref(), now).await?;
+                    let (key, created) = begin_rotation(store.as_ref(), alg, sealer.as_ref(), now)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     rotated.push(json!({
                         "alg": alg.as_str(),
                         "kid": key.kid,

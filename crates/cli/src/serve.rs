@@ -74,9 +74,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         config.refresh.reuse_grace_secs = v;
     }
     config.insecure_http |= args.insecure_http;
-    config.check()?;
+    config.check().map_err(|e| e.to_string())?;
     let store = tessera_store::open(&config.database).await?;
-    let running = tessera_server::start(config, store.clone()).await?;
+    let running = tessera_server::start(config, store.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     let monitor = if args.no_monitor {
         None
     } else {

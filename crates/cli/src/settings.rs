@@ -88,10 +88,11 @@ fn read_file(path: &Path) -> Result<Config, String> {
 /// its error).
 pub fn load_with_kek(store: &StoreArgs) -> Result<(Config, Option<PathBuf>), String> {
     let mut config = load(store)?;
-    let created = match tessera_core::keys::kek_file::resolve(&mut config)? {
-        tessera_core::keys::kek_file::KekSource::Created(path) => Some(path),
-        _ => None,
-    };
+    let created =
+        match tessera_core::keys::kek_file::resolve(&mut config).map_err(|e| e.to_string())? {
+            tessera_core::keys::kek_file::KekSource::Created(path) => Some(path),
+            _ => None,
+        };
     Ok((config, created))
 }
 

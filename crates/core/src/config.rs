@@ -289,16 +289,14 @@ impl Default for LimitConfig {
 
 impl Config {
     /// `trusted_proxies` parsed: a plain address is a one-address range.
-    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
         self.trusted_proxies
             .iter()
             .map(|p| {
                 p.parse::<ipnet::IpNet>()
                     .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
                     .map(|net| net.trunc())
-                    .map_err(|_| {
-                        format!("trusted_proxies: {p:?} is not an IP address or CIDR range")
-                    })
+                    .map_err(|_| ConfigError::TrustedProxy(p.clone()))
             })
             .collect()
     }
@@ -313,8 +311,8 @@ impl LimitConfig {
 
 impl Config {
     /// Parses a TOML configuration file's text.
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))
     }
 
     /// Whether TLS is served by this process.
@@ -335,17 +333,13 @@ impl Config {
 
     /// Refuses configurations that would send tokens in clear over a network (the seed: "mandate
     /// TLS") or that cannot work.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         if self.tls_cert.is_some() != self.tls_key.is_some() {
-            return Err("tls_cert and tls_key must be given together".into());
+            return Err(ConfigError::TlsPair);
         }
         let loopback = self.listen.ip().is_loopback();
         if !loopback && !self.tls() && !self.behind_tls_proxy && !self.insecure_http {
-            return Err(format!(
-                "refusing plain HTTP on non-loopback address {}: give --tls-cert/--tls-key, declare a \
-                 TLS-terminating proxy (behind_tls_proxy), or pass --insecure-http",
-                self.listen
-            ));
+            return Err(ConfigError::PlainHttp(self.listen));
         }
         let issuer = self.issuer();
         // RFC 8414 §2: the issuer is an https URL; plain http only on a parsed loopback host
@@ -353,53 +347,101 @@ impl Config {
         match https_or_loopback_http(&issuer) {
             Ok(()) => {}
             Err(InsecureUrl::HttpOffLoopback) if self.insecure_http => {}
-            Err(e) => {
-                return Err(format!(
-                    "issuer {issuer} must be an https URL off loopback: {e}"
-                ));
-            }
+            Err(reason) => return Err(ConfigError::Issuer { issuer, reason }),
         }
         if self.tokens.default_ttl == 0
             || self.tokens.max_ttl == 0
             || self.tokens.refresh_ttl == 0
             || self.tokens.code_ttl == 0
         {
-            return Err("token lifetimes must be positive".into());
+            return Err(ConfigError::Lifetimes);
         }
         if self.refresh.reuse_grace_secs > MAX_REUSE_GRACE_SECS {
-            return Err(format!(
-                "refresh.reuse_grace_secs ({} s) must be at most {MAX_REUSE_GRACE_SECS}: within it a replayed refresh token is not detected",
-                self.refresh.reuse_grace_secs
-            ));
+            return Err(ConfigError::ReuseGrace(self.refresh.reuse_grace_secs));
         }
         self.trusted_proxy_nets()?;
         if self.limits.read_timeout_secs == 0 || self.limits.max_connections == 0 {
-            return Err(
-                "limits.read_timeout_secs and limits.max_connections must be positive".into(),
-            );
+            return Err(ConfigError::Limits);
         }
         let keys = &self.keys;
         if keys.rotation_period != 0 && keys.rotation_period < keys.publish_before_use {
-            return Err(format!(
-                "keys.rotation_period ({} s) must be 0 (off) or at least keys.publish_before_use ({} s)",
-                keys.rotation_period, keys.publish_before_use
-            ));
+            return Err(ConfigError::RotationPeriod {
+                rotation_period: keys.rotation_period,
+                publish_before_use: keys.publish_before_use,
+            });
         }
         if self.client_auth.max_assertion_lifetime_secs == 0 {
-            return Err("client_auth.max_assertion_lifetime_secs must be positive".into());
+            return Err(ConfigError::AssertionLifetime);
         }
         if keys.check_interval == 0 {
-            return Err("keys.check_interval must be positive".into());
+            return Err(ConfigError::CheckInterval);
         }
         if self.retention.janitor_interval_secs == 0 || self.retention.batch_size == 0 {
-            return Err(
-                "retention.janitor_interval_secs and retention.batch_size must be positive \
-                 (set retention.enabled = false to turn the janitor off)"
-                    .into(),
-            );
+            return Err(ConfigError::Retention);
         }
         Ok(())
     }
+}
+
+/// A configuration that does not parse, or that Tessera refuses to run with.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML text does not parse, or names an unknown key.
+    #[error("{0}")]
+    Toml(String),
+    /// Half a TLS configuration.
+    #[error("tls_cert and tls_key must be given together")]
+    TlsPair,
+    /// Plain HTTP off loopback, with no TLS proxy declared.
+    #[error(
+        "refusing plain HTTP on non-loopback address {0}: give --tls-cert/--tls-key, declare a \
+         TLS-terminating proxy (behind_tls_proxy), or pass --insecure-http"
+    )]
+    PlainHttp(SocketAddr),
+    /// RFC 8414 §2: the issuer must be an https URL (http only on loopback).
+    #[error("issuer {issuer} must be an https URL off loopback: {reason}")]
+    Issuer {
+        /// The issuer, as configured or defaulted.
+        issuer: String,
+        /// Why it is refused.
+        reason: InsecureUrl,
+    },
+    /// A zero token or code lifetime.
+    #[error("token lifetimes must be positive")]
+    Lifetimes,
+    /// A reuse grace window over [`MAX_REUSE_GRACE_SECS`].
+    #[error(
+        "refresh.reuse_grace_secs ({0} s) must be at most {MAX_REUSE_GRACE_SECS}: within it a replayed refresh token is not detected"
+    )]
+    ReuseGrace(u64),
+    /// A `trusted_proxies` entry that is neither an address nor a CIDR range.
+    #[error("trusted_proxies: {0:?} is not an IP address or CIDR range")]
+    TrustedProxy(String),
+    /// A zero read timeout or connection cap.
+    #[error("limits.read_timeout_secs and limits.max_connections must be positive")]
+    Limits,
+    /// A rotation period too short to publish the next key first.
+    #[error(
+        "keys.rotation_period ({rotation_period} s) must be 0 (off) or at least keys.publish_before_use ({publish_before_use} s)"
+    )]
+    RotationPeriod {
+        /// `keys.rotation_period`.
+        rotation_period: u64,
+        /// `keys.publish_before_use`.
+        publish_before_use: u64,
+    },
+    /// A zero client-assertion lifetime.
+    #[error("client_auth.max_assertion_lifetime_secs must be positive")]
+    AssertionLifetime,
+    /// A zero key-schedule interval.
+    #[error("keys.check_interval must be positive")]
+    CheckInterval,
+    /// A zero janitor interval or batch.
+    #[error(
+        "retention.janitor_interval_secs and retention.batch_size must be positive \
+         (set retention.enabled = false to turn the janitor off)"
+    )]
+    Retention,
 }
 
 /// The longest reuse grace window: long enough for a burst of parallel refreshes (tabs, retries
@@ -539,7 +581,7 @@ mod tests {
             "http://0x7f.1",
             "http://as.example.com",
         ] {
-            let err = with(bad).check().unwrap_err();
+            let err = with(bad).check().unwrap_err().to_string();
             assert!(
                 err.starts_with(&format!("issuer {bad} must be an https URL")),
                 "{bad}: {err}"
@@ -562,7 +604,7 @@ mod tests {
         let mut c =
             Config::from_toml("[keys]\nrotation_period = 60\npublish_before_use = 120").unwrap();
         assert_eq!(
-            c.check().unwrap_err(),
+            c.check().unwrap_err().to_string(),
             "keys.rotation_period (60 s) must be 0 (off) or at least keys.publish_before_use (120 s)"
         );
         c.keys.rotation_period = 0;
@@ -598,6 +640,7 @@ mod tests {
         assert!(
             c.check()
                 .unwrap_err()
+                .to_string()
                 .starts_with("refresh.reuse_grace_secs (61 s) must be at most 60")
         );
         assert!(Config::from_toml("[refresh]\nreuse_grace = 5").is_err());

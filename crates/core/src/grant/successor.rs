@@ -41,7 +41,7 @@ pub(super) fn seal(
     })?;
     let sealed = sealer
         .seal(&aad(predecessor), successor.expose_secret().as_bytes())
-        .map_err(OAuthError::server_error)?;
+        .map_err(|e| OAuthError::server_error(e.to_string()))?;
     Ok(Some(SealedSuccessor {
         sealed: Secret::from_bytes(sealed),
         until: now + window,

@@ -1,5 +1,6 @@
 //! Signing keys: generation, sealing at rest, the in-memory [`KeyRing`] that signs and verifies,
 //! and the JWK Set it publishes.
+mod error;
 mod generate;
 pub mod kek_file;
 pub mod lifecycle;
@@ -11,6 +12,7 @@ mod seal;
 use serde::{Deserialize, Serialize};
 use tessera_proto::Secret;
 
+pub use error::{KekFileError, KeyError, SealError};
 pub use generate::generate_key;
 pub use provider::install_crypto_provider;
 pub use ring::{ActiveSigner, KeyRing};

@@ -195,7 +195,11 @@ async fn a_window_needs_the_key_encryption_key() {
     let url = format!("sqlite:{}", dir.path().join("t.db").display());
     config.database = url.clone();
     let store: Arc<dyn Store> = tessera_store::open(&url).await.unwrap();
-    let err = tessera_server::start(config, store).await.err().unwrap();
+    let err = tessera_server::start(config, store)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         err.contains("refresh.reuse_grace_secs needs keys.encryption_key"),
         "{err}"
