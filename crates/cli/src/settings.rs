@@ -1,5 +1,7 @@
-//! Building the configuration: defaults, then the TOML file, then `TESSERA_*` environment
-//! variables and flags (clap reads each flag's environment variable itself; a flag wins).
+//! Building the configuration: defaults, then the TOML file, then the `TESSERA_*` environment
+//! variables of core's one table (`tessera_core::config::ENV`, each named after the key it
+//! sets), then flags (a flag wins). clap reads only the variables that are not configuration
+//! keys (`TESSERA_CONFIG`, the monitor's files).
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -9,7 +11,7 @@ use tessera_core::Config;
 #[derive(Args, Clone, Debug, Default)]
 pub struct StoreArgs {
     /// Store URL, e.g. sqlite:tessera.db [default: sqlite:tessera.db, or the config file's]
-    #[arg(long, env = "TESSERA_DATABASE")]
+    #[arg(long)]
     pub database: Option<String>,
     /// TOML configuration file.
     #[arg(long, env = "TESSERA_CONFIG")]
@@ -23,57 +25,19 @@ pub async fn open_store(
     tessera_store::open(&load(store)?.database).await
 }
 
-/// Loads the file (if any) and applies the store flag and environment-only settings.
+/// Loads the file (if any), then applies the environment and the store flag.
 pub fn load(store: &StoreArgs) -> Result<Config, String> {
     let mut config = match &store.config {
         Some(path) => read_file(path)?,
         None => Config::default(),
     };
+    tessera_core::config::apply_env(&mut config, |name| std::env::var(name).ok())
+        .map_err(|e| e.to_string())?;
     if let Some(db) = &store.database {
         config.database = db.clone();
     }
-    for (name, set) in ENV_ONLY {
-        if let Ok(value) = std::env::var(name) {
-            set(&mut config, value);
-        }
-    }
     Ok(config)
 }
-
-/// A setting read from the environment only.
-type EnvSetting = (&'static str, fn(&mut Config, String));
-
-/// The settings that have an environment variable and no flag: secrets (a flag would show them
-/// in `ps`) and proxy declarations. Every other documented `TESSERA_*` variable is a flag's
-/// (clap reads it); a test checks that each one docs/configuration.md names is bound.
-const ENV_ONLY: &[EnvSetting] = &[
-    ("TESSERA_KEY_ENCRYPTION_KEY", |c, v| {
-        if !v.is_empty() {
-            c.keys.encryption_key = Some(tessera_proto::Secret::new(v));
-        }
-    }),
-    ("TESSERA_KEY_ENCRYPTION_KEY_FILE", |c, v| {
-        if !v.is_empty() {
-            c.keys.encryption_key_file = Some(PathBuf::from(v));
-        }
-    }),
-    ("TESSERA_DPOP_NONCE_SECRET", |c, v| {
-        if !v.is_empty() {
-            c.dpop.nonce_secret = Some(tessera_proto::Secret::new(v));
-        }
-    }),
-    ("TESSERA_BEHIND_TLS_PROXY", |c, v| {
-        c.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
-    }),
-    ("TESSERA_TRUSTED_PROXIES", |c, v| {
-        c.trusted_proxies = v
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect();
-    }),
-];
 
 fn read_file(path: &Path) -> Result<Config, String> {
     let text =
@@ -113,8 +77,6 @@ mod tests {
 
     use clap::CommandFactory;
 
-    use super::*;
-
     fn flag_envs(cmd: &clap::Command, out: &mut BTreeSet<String>) {
         for arg in cmd.get_arguments() {
             if let Some(env) = arg.get_env() {
@@ -140,40 +102,12 @@ mod tests {
             documented.contains("TESSERA_TLS_CLIENT_CA"),
             "{documented:?}"
         );
-        let mut bound: BTreeSet<String> = ENV_ONLY.iter().map(|(n, _)| n.to_string()).collect();
+        let mut bound: BTreeSet<String> = tessera_core::config::ENV
+            .iter()
+            .map(tessera_core::config::EnvVar::name)
+            .collect();
         flag_envs(&crate::Cli::command(), &mut bound);
         let unbound: Vec<_> = documented.difference(&bound).collect();
         assert!(unbound.is_empty(), "documented but never read: {unbound:?}");
-    }
-
-    #[test]
-    fn environment_only_settings_reach_the_configuration() {
-        let mut c = Config::default();
-        let values = [
-            ("TESSERA_KEY_ENCRYPTION_KEY", "a2V5"),
-            ("TESSERA_KEY_ENCRYPTION_KEY_FILE", "/etc/tessera/kek"),
-            ("TESSERA_DPOP_NONCE_SECRET", "nonce"),
-            ("TESSERA_BEHIND_TLS_PROXY", "true"),
-            ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1"),
-        ];
-        for (name, value) in values {
-            let (_, set) = ENV_ONLY.iter().find(|(n, _)| *n == name).unwrap();
-            set(&mut c, value.to_string());
-        }
-        assert_eq!(
-            c.keys.encryption_key.as_ref().map(|k| k.expose_secret()),
-            Some("a2V5")
-        );
-        assert_eq!(
-            c.keys.encryption_key_file.as_deref(),
-            Some(Path::new("/etc/tessera/kek"))
-        );
-        assert_eq!(
-            c.dpop.nonce_secret.as_ref().map(|s| s.expose_secret()),
-            Some("nonce")
-        );
-        assert!(c.behind_tls_proxy);
-        assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
-        assert_eq!(ENV_ONLY.len(), values.len());
     }
 }

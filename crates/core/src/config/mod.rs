@@ -1,6 +1,10 @@
 //! Typed configuration. The TOML file, the `TESSERA_*` environment variables and the command-line
 //! flags all fill this one struct (flags over environment over file over defaults).
-//! docs/configuration.md is generated from these doc comments; a test fails when it drifts.
+//! docs/configuration.md is generated from these doc comments and the environment table
+//! (`reference.rs`, `env.rs`); a test fails when it drifts.
+mod env;
+mod reference;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -8,29 +12,32 @@ use serde::{Deserialize, Serialize};
 use tessera_proto::Secret;
 use tessera_proto::loopback::{InsecureUrl, https_or_loopback_http};
 
+pub use env::{ENV, EnvError, EnvVar, apply_env, env_name};
+pub use reference::reference_markdown;
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Address of the OAuth endpoints. Env `TESSERA_LISTEN`, flag `--listen`.
+    /// Address of the OAuth endpoints. Flag `--listen`.
     pub listen: SocketAddr,
-    /// Address of the admin listener serving `/healthz` and `/metrics`. Env `TESSERA_ADMIN_LISTEN`, flag `--admin-listen`.
+    /// Address of the admin listener serving `/healthz` and `/metrics`. Flag `--admin-listen`.
     pub admin_listen: SocketAddr,
-    /// Store URL: `sqlite:PATH` (the embedded default). Env `TESSERA_DATABASE`, flag `--database`.
+    /// Store URL: `sqlite:PATH` (the embedded default). Flag `--database`.
     pub database: String,
-    /// Issuer identifier (RFC 8414). Default: `http://` + `listen` (`https://` with TLS). Must be https off loopback. Env `TESSERA_ISSUER`, flag `--issuer`.
+    /// Issuer identifier (RFC 8414). Default: `http://` + `listen` (`https://` with TLS). Must be https off loopback. Flag `--issuer`.
     pub issuer: Option<String>,
-    /// Serve HTTPS with this certificate chain (PEM). Env `TESSERA_TLS_CERT`, flag `--tls-cert`.
+    /// Serve HTTPS with this certificate chain (PEM). Flag `--tls-cert`.
     pub tls_cert: Option<PathBuf>,
-    /// Private key (PEM) of `tls_cert`. Env `TESSERA_TLS_KEY`, flag `--tls-key`.
+    /// Private key (PEM) of `tls_cert`. Flag `--tls-key`.
     pub tls_key: Option<PathBuf>,
-    /// CA certificates (PEM) that issue client certificates for `tls_client_auth` (RFC 8705 §2.1). Unset: only `self_signed_tls_client_auth` works. Env `TESSERA_TLS_CLIENT_CA`, flag `--tls-client-ca`.
+    /// CA certificates (PEM) that issue client certificates for `tls_client_auth` (RFC 8705 §2.1). Unset: only `self_signed_tls_client_auth` works. Flag `--tls-client-ca`.
     pub tls_client_ca: Option<PathBuf>,
     /// Behind a TLS-terminating proxy: the request header in which the proxy forwards the client certificate (URL-encoded PEM, as nginx `$ssl_client_escaped_cert`). Unsafe unless the proxy strips this header from client requests; unset by default.
     pub insecure_client_cert_header: Option<String>,
-    /// Plain HTTP is served because a TLS-terminating proxy in front of Tessera handles TLS. Env `TESSERA_BEHIND_TLS_PROXY`.
+    /// Plain HTTP is served because a TLS-terminating proxy in front of Tessera handles TLS.
     pub behind_tls_proxy: bool,
-    /// Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed: for a request from one of them, the caller's address (audit events, the monitor, the login lockout) is the rightmost `X-Forwarded-For` entry that is not itself a trusted proxy. Empty (the default): the TCP peer is the caller, headers are ignored. Env `TESSERA_TRUSTED_PROXIES` (comma-separated).
+    /// Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is believed: for a request from one of them, the caller's address (audit events, the monitor, the login lockout) is the rightmost `X-Forwarded-For` entry that is not itself a trusted proxy. Empty (the default): the TCP peer is the caller, headers are ignored. In the environment: comma-separated.
     pub trusted_proxies: Vec<String>,
     /// Allow plain HTTP on a non-loopback address with no TLS proxy declared. Unsafe: tokens and secrets cross the network in clear. Flag `--insecure-http`.
     pub insecure_http: bool,
@@ -134,7 +141,7 @@ pub struct TokenConfig {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RefreshConfig {
-    /// Seconds after a rotation during which the same client presenting the rotated refresh token again gets the same successor refresh token (and a fresh access token) instead of its family being revoked, so parallel refreshes from several tabs of one app do not log it out. Only while that successor is itself unused and unrevoked; after the window it is reuse again. At most 60. `0` (the default): no grace, any reuse revokes the family. A thief presenting a stolen token within the window is not detected, so keep it short. The successor is kept sealed under the key-encryption key for the window only. Env `TESSERA_REFRESH_REUSE_GRACE_SECS`, flag `--refresh-reuse-grace-secs`.
+    /// Seconds after a rotation during which the same client presenting the rotated refresh token again gets the same successor refresh token (and a fresh access token) instead of its family being revoked, so parallel refreshes from several tabs of one app do not log it out. Only while that successor is itself unused and unrevoked; after the window it is reuse again. At most 60. `0` (the default): no grace, any reuse revokes the family. A thief presenting a stolen token within the window is not detected, so keep it short. The successor is kept sealed under the key-encryption key for the window only. Flag `--refresh-reuse-grace-secs`.
     pub reuse_grace_secs: u64,
 }
 
@@ -142,10 +149,10 @@ pub struct RefreshConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyConfig {
-    /// Base64 of 32 random bytes: private keys are sealed with AES-256-GCM under it, each bound to its kid. Unset: the key is read from `encryption_key_file` (docs/keys.md). Env `TESSERA_KEY_ENCRYPTION_KEY`.
+    /// Base64 of 32 random bytes: private keys are sealed with AES-256-GCM under it, each bound to its kid. Unset: the key is read from `encryption_key_file` (docs/keys.md).
     #[serde(skip_serializing)]
     pub encryption_key: Option<Secret>,
-    /// File holding the key-encryption key (base64) when `encryption_key` is unset; created with a fresh random key (mode 0600) on first start if missing, refused if its mode is wider than 0600. Default: beside the SQLite database (`tessera.db.kek`); PostgreSQL has no default (every node needs the same key): set this or `encryption_key`. Env `TESSERA_KEY_ENCRYPTION_KEY_FILE`.
+    /// File holding the key-encryption key (base64) when `encryption_key` is unset; created with a fresh random key (mode 0600) on first start if missing, refused if its mode is wider than 0600. Default: beside the SQLite database (`tessera.db.kek`); PostgreSQL has no default (every node needs the same key): set this or `encryption_key`.
     pub encryption_key_file: Option<PathBuf>,
     /// Seconds a current key signs before it is replaced (scheduled rotation, default 30 days); `0` turns scheduled rotation off (`tessera keys rotate` still works). At least `publish_before_use`.
     pub rotation_period: u64,
@@ -194,7 +201,7 @@ pub struct DpopConfig {
     pub max_clock_skew_secs: u64,
     /// How often (seconds) the nonce changes; a nonce stays valid for two periods.
     pub nonce_period_secs: u64,
-    /// Secret keying the nonces; give every node the same one. Unset: random per process (nonces then work on the issuing node only). Env `TESSERA_DPOP_NONCE_SECRET`.
+    /// Secret keying the nonces; give every node the same one. Unset: random per process (nonces then work on the issuing node only).
     #[serde(skip_serializing)]
     pub nonce_secret: Option<Secret>,
 }
@@ -448,99 +455,9 @@ pub enum ConfigError {
 /// after a lost response), short enough that a replay is still caught soon after.
 pub const MAX_REUSE_GRACE_SECS: u64 = 60;
 
-/// Renders docs/configuration.md from this file's doc comments and the defaults.
-pub fn reference_markdown() -> String {
-    let source = include_str!("config.rs");
-    let defaults = toml::Value::try_from(Config::default()).expect("the default config serialises");
-    let mut out = String::from(
-        "# Configuration\n\n<!-- Generated from crates/core/src/config.rs by `TESSERA_WRITE_DOCS=1 cargo test -p \
-         tessera-core config_reference`; a test fails when it drifts. -->\n\n\
-         Tessera reads, in increasing precedence: built-in defaults, the TOML file given by `--config FILE` \
-         (env `TESSERA_CONFIG`), `TESSERA_*` environment variables, and command-line flags. Every key is \
-         optional: `tessera serve` runs with none.\n",
-    );
-    let mut section: Option<&str> = None;
-    let mut docs: Vec<&str> = Vec::new();
-    for raw in source.lines() {
-        let line = raw.trim();
-        if raw == "}" {
-            section = None;
-        }
-        if let Some(name) = line
-            .strip_prefix("pub struct ")
-            .and_then(|r| r.split_whitespace().next())
-        {
-            section = match name {
-                "Config" => Some(""),
-                "TokenConfig" => Some("tokens"),
-                "RefreshConfig" => Some("refresh"),
-                "KeyConfig" => Some("keys"),
-                "LimitConfig" => Some("limits"),
-                "DpopConfig" => Some("dpop"),
-                "RetentionConfig" => Some("retention"),
-                "LoginConfig" => Some("login"),
-                "ClientAuthConfig" => Some("client_auth"),
-                _ => None,
-            };
-            let heading = if section == Some("") {
-                "Top level".to_string()
-            } else {
-                format!("`[{}]`", section.unwrap_or(""))
-            };
-            if section.is_some() {
-                out.push_str(&format!(
-                    "\n## {heading}\n\n{}\n\n| key | default | meaning |\n|---|---|---|\n",
-                    docs.join(" ")
-                ));
-            }
-            docs.clear();
-        } else if let Some(doc) = line.strip_prefix("/// ") {
-            docs.push(doc);
-        } else if let (Some(sec), Some(field)) = (section, line.strip_prefix("pub ")) {
-            let Some((name, ty)) = field.split_once(':') else {
-                continue;
-            };
-            let ty = ty.trim().trim_end_matches(',');
-            if ty.ends_with("Config") {
-                docs.clear();
-                continue;
-            }
-            let table = if sec.is_empty() {
-                Some(&defaults)
-            } else {
-                defaults.get(sec)
-            };
-            let default = table
-                .and_then(|t| t.get(name))
-                .map(|v| format!("`{v}`"))
-                .unwrap_or_else(|| "unset".into());
-            out.push_str(&format!("| `{name}` | {default} | {} |\n", docs.join(" ")));
-            docs.clear();
-        } else if !line.starts_with("///") && !line.starts_with("#[") {
-            // Attributes sit between a struct's doc comment and its name: keep the comment.
-            docs.clear();
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn config_reference_matches_docs() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md");
-        let expected = reference_markdown();
-        if std::env::var_os("TESSERA_WRITE_DOCS").is_some() {
-            std::fs::write(path, &expected).unwrap();
-        }
-        let actual = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            actual == expected,
-            "docs/configuration.md drifted: run TESSERA_WRITE_DOCS=1 cargo test -p tessera-core config_reference"
-        );
-    }
 
     #[test]
     fn defaults_are_loopback_and_short_lived() {
