@@ -39,6 +39,32 @@ pub fn load(store: &StoreArgs) -> Result<Config, String> {
     Ok(config)
 }
 
+/// Parses the command line, each flag that sets a configuration key naming in its help the
+/// variable core's table binds to the same key (clap does not read those variables itself).
+pub fn parse_command_line<P: clap::Parser>() -> P {
+    let matches = with_env_in_help(P::command()).get_matches();
+    P::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// Appends `[env: NAME]` to the help of every flag whose id is a key of `tessera_core::config::ENV`
+/// (`refresh.reuse_grace_secs` is `--refresh-reuse-grace-secs`), in every subcommand.
+fn with_env_in_help(mut cmd: clap::Command) -> clap::Command {
+    for sub in cmd.get_subcommands_mut() {
+        *sub = with_env_in_help(std::mem::take(sub));
+    }
+    for var in tessera_core::config::ENV {
+        let id = var.key.replace('.', "_");
+        if cmd.get_arguments().any(|a| a.get_id() == id.as_str()) {
+            let name = var.name();
+            cmd = cmd.mut_arg(id, |arg| {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                arg.help(format!("{help} [env: {name}]"))
+            });
+        }
+    }
+    cmd
+}
+
 fn read_file(path: &Path) -> Result<Config, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -77,6 +103,8 @@ mod tests {
 
     use clap::CommandFactory;
 
+    use super::with_env_in_help;
+
     fn flag_envs(cmd: &clap::Command, out: &mut BTreeSet<String>) {
         for arg in cmd.get_arguments() {
             if let Some(env) = arg.get_env() {
@@ -86,6 +114,26 @@ mod tests {
         for sub in cmd.get_subcommands() {
             flag_envs(sub, out);
         }
+    }
+
+    #[test]
+    fn the_help_of_a_configuration_flag_names_its_variable() {
+        let mut cmd = with_env_in_help(crate::Cli::command());
+        let serve = cmd.find_subcommand_mut("serve").unwrap();
+        let help = |id: &str| {
+            serve
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_help())
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        };
+        assert!(help("tls_client_ca").ends_with("[env: TESSERA_TLS_CLIENT_CA]"));
+        assert!(
+            help("refresh_reuse_grace_secs").ends_with("[env: TESSERA_REFRESH_REUSE_GRACE_SECS]")
+        );
+        assert!(help("database").ends_with("[env: TESSERA_DATABASE]"));
+        assert!(!help("no_monitor").contains("[env:"));
     }
 
     #[test]
