@@ -18,7 +18,7 @@ pub struct EnvVar {
     alias: Option<&'static str>,
     /// Parses a value and stores it in the key; an empty value leaves optional, numeric and
     /// address keys alone (as an unset variable does).
-    apply: fn(&mut Config, &str) -> Result<(), String>,
+    apply: fn(&mut Config, &str) -> Result<(), Refused>,
 }
 
 impl EnvVar {
@@ -43,7 +43,18 @@ pub struct EnvError {
     /// The variable.
     pub name: String,
     /// Why its value is refused.
-    pub reason: String,
+    pub reason: Refused,
+}
+
+/// Why a variable's value is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// Not `address:port`.
+    #[error("{0:?} is not an address and port")]
+    NotAnAddress(String),
+    /// Not a whole number.
+    #[error("{0:?} is not a whole number")]
+    NotANumber(String),
 }
 
 /// Binds a field (its path is the key) to a parser; `= "NAME"` keeps an older variable name.
@@ -105,7 +116,7 @@ pub fn binding(key: &str) -> Option<&'static EnvVar> {
     ENV.iter().find(|b| b.key == key)
 }
 
-type Parsed<T> = Result<Option<T>, String>;
+type Parsed<T> = Result<Option<T>, Refused>;
 
 fn address(v: &str) -> Parsed<SocketAddr> {
     if v.is_empty() {
@@ -113,7 +124,7 @@ fn address(v: &str) -> Parsed<SocketAddr> {
     }
     v.parse()
         .map(Some)
-        .map_err(|_| format!("{v:?} is not an address and port"))
+        .map_err(|_| Refused::NotAnAddress(v.to_string()))
 }
 
 fn text(v: &str) -> Parsed<String> {
@@ -138,7 +149,7 @@ fn number(v: &str) -> Parsed<u64> {
     }
     v.parse()
         .map(Some)
-        .map_err(|_| format!("{v:?} is not a whole number"))
+        .map_err(|_| Refused::NotANumber(v.to_string()))
 }
 
 /// `1`, `true` or `yes` is on; anything else (the empty string too) is off.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tessera_proto::Secret;
 use tessera_proto::loopback::{InsecureUrl, https_or_loopback_http};
 
-pub use env::{ENV, EnvError, EnvVar, apply_env, env_name};
+pub use env::{ENV, EnvError, EnvVar, Refused, apply_env, env_name};
 pub use reference::reference_markdown;
 
 /// The whole configuration.
