@@ -7,11 +7,11 @@
 use tessera_proto::response::{Confirmation, IntrospectionResponse};
 use tessera_proto::{ErrorCode, OAuthError};
 
-use crate::admin::{ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::client::Client;
 use crate::client_auth::{self, PresentedCredentials};
+use crate::ops::admin::{ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::params::Params;
 use crate::resolve::{Resolved, resolve};
 
