@@ -4,8 +4,8 @@
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use tessera_core::alerts::{self, Acked, MAX_LIST};
 use tessera_core::clock::{Clock, SystemClock};
+use tessera_core::ops::alerts::{self, Acked, MAX_LIST};
 use tessera_core::store::{AlertFilter, AlertRecord, AlertStatus};
 
 use crate::settings::{self, StoreArgs};

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use tessera_core::clock::{Clock, SystemClock};
-use tessera_core::key_lifecycle::{RevokeKeyError, begin_rotation, revoke_key, rotate_key};
+use tessera_core::keys::lifecycle::{RevokeKeyError, begin_rotation, revoke_key, rotate_key};
 use tessera_core::keys::{KeyPolicy, KeyState, Sealer, SigningAlg, StoredKey};
 use tessera_core::store::KeyRevocation;
 use time::OffsetDateTime;
@@ -67,9 +67,10 @@ fn sealer(config: &tessera_core::Config) -> Result<Option<Sealer>, String> {
     config
         .keys
         .encryption_key
-        .as_deref()
-        .map(Sealer::from_base64)
+        .as_ref()
+        .map(|k| Sealer::from_base64(k.expose_secret()))
         .transpose()
+        .map_err(|e| e.to_string())
 }
 
 fn rfc3339(t: Option<u64>) -> String {
@@ -141,11 +142,14 @@ pub async fn run(cmd: KeysCommand) -> Result<(), String> {
             let mut rotated = Vec::new();
             for alg in algs {
                 if args.now {
-                    let kid = rotate_key(store.as_ref(), alg, sealer.as_ref(), now).await?;
+                    let kid = rotate_key(store.as_ref(), alg, sealer.as_ref(), now)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     rotated.push(json!({"alg": alg.as_str(), "kid": kid, "state": "current"}));
                 } else {
-                    let (key, created) =
-                        begin_rotation(store.as_ref(), alg, sealer.as_ref(), now).await?;
+                    let (key, created) = begin_rotation(store.as_ref(), alg, sealer.as_ref(), now)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     rotated.push(json!({
                         "alg": alg.as_str(),
                         "kid": key.kid,

@@ -53,7 +53,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = settings::parse_command_line();
     // The scanner has its own exit codes (0 clean, 1 findings, 2 error) and needs no runtime.
     let cli = match cli.command {
         Command::Scan(args) => {

@@ -242,7 +242,7 @@ pub async fn run(args: ProxyArgs) -> Result<(), String> {
         max_connections: args.max_connections.max(1),
         ..LimitConfig::default()
     };
-    let chains = Arc::new(ChainChecker::new(None)?);
+    let chains = Arc::new(ChainChecker::new(None).map_err(|e| e.to_string())?);
     tokio::select! {
         () = tessera_server::listen::serve(listener, app, None, chains, limits, TrustedProxies::default()) => Ok(()),
         _ = tokio::signal::ctrl_c() => Ok(()),

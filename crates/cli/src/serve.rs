@@ -6,29 +6,31 @@ use clap::Args;
 
 use crate::settings::{self, StoreArgs};
 
-/// Flags of `tessera serve`; each also reads its `TESSERA_*` environment variable.
+/// Flags of `tessera serve`. Those that set a configuration key win over its `TESSERA_*`
+/// variable, which `settings::load` applies (core's one table); the monitor's own files are
+/// read from their variables by clap.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address of the OAuth endpoints [default: 127.0.0.1:8080]
-    #[arg(long, env = "TESSERA_LISTEN")]
+    #[arg(long)]
     listen: Option<SocketAddr>,
     /// Address of /healthz and /metrics [default: 127.0.0.1:8081]
-    #[arg(long, env = "TESSERA_ADMIN_LISTEN")]
+    #[arg(long)]
     admin_listen: Option<SocketAddr>,
     /// Issuer URL [default: http://LISTEN, https with TLS]
-    #[arg(long, env = "TESSERA_ISSUER")]
+    #[arg(long)]
     issuer: Option<String>,
     /// TLS certificate chain (PEM)
-    #[arg(long, env = "TESSERA_TLS_CERT")]
+    #[arg(long)]
     tls_cert: Option<PathBuf>,
     /// TLS private key (PEM)
-    #[arg(long, env = "TESSERA_TLS_KEY")]
+    #[arg(long)]
     tls_key: Option<PathBuf>,
     /// CA certificates (PEM) that issue client certificates for tls_client_auth (RFC 8705 §2.1)
-    #[arg(long, env = "TESSERA_TLS_CLIENT_CA")]
+    #[arg(long)]
     tls_client_ca: Option<PathBuf>,
     /// Seconds a rotated refresh token, presented again by its client, still yields the same successor (0: reuse always revokes the family) [default: 0]
-    #[arg(long, env = "TESSERA_REFRESH_REUSE_GRACE_SECS")]
+    #[arg(long)]
     refresh_reuse_grace_secs: Option<u64>,
     /// Allow plain HTTP on a non-loopback address (tokens cross the network in clear)
     #[arg(long)]
@@ -74,9 +76,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         config.refresh.reuse_grace_secs = v;
     }
     config.insecure_http |= args.insecure_http;
-    config.check()?;
+    config.check().map_err(|e| e.to_string())?;
     let store = tessera_store::open(&config.database).await?;
-    let running = tessera_server::start(config, store.clone()).await?;
+    let running = tessera_server::start(config, store.clone())
+        .await
+        .map_err(|e| e.to_string())?;
     let monitor = if args.no_monitor {
         None
     } else {

@@ -1,5 +1,7 @@
-//! Building the configuration: defaults, then the TOML file, then `TESSERA_*` environment
-//! variables and flags (clap reads each flag's environment variable itself; a flag wins).
+//! Building the configuration: defaults, then the TOML file, then the `TESSERA_*` environment
+//! variables of core's one table (`tessera_core::config::ENV`, each named after the key it
+//! sets), then flags (a flag wins). clap reads only the variables that are not configuration
+//! keys (`TESSERA_CONFIG`, the monitor's files).
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -9,7 +11,7 @@ use tessera_core::Config;
 #[derive(Args, Clone, Debug, Default)]
 pub struct StoreArgs {
     /// Store URL, e.g. sqlite:tessera.db [default: sqlite:tessera.db, or the config file's]
-    #[arg(long, env = "TESSERA_DATABASE")]
+    #[arg(long)]
     pub database: Option<String>,
     /// TOML configuration file.
     #[arg(long, env = "TESSERA_CONFIG")]
@@ -23,57 +25,45 @@ pub async fn open_store(
     tessera_store::open(&load(store)?.database).await
 }
 
-/// Loads the file (if any) and applies the store flag and environment-only settings.
+/// Loads the file (if any), then applies the environment and the store flag.
 pub fn load(store: &StoreArgs) -> Result<Config, String> {
     let mut config = match &store.config {
         Some(path) => read_file(path)?,
         None => Config::default(),
     };
+    tessera_core::config::apply_env(&mut config, |name| std::env::var(name).ok())
+        .map_err(|e| e.to_string())?;
     if let Some(db) = &store.database {
         config.database = db.clone();
-    }
-    for (name, set) in ENV_ONLY {
-        if let Ok(value) = std::env::var(name) {
-            set(&mut config, value);
-        }
     }
     Ok(config)
 }
 
-/// A setting read from the environment only.
-type EnvSetting = (&'static str, fn(&mut Config, String));
+/// Parses the command line, each flag that sets a configuration key naming in its help the
+/// variable core's table binds to the same key (clap does not read those variables itself).
+pub fn parse_command_line<P: clap::Parser>() -> P {
+    let matches = with_env_in_help(P::command()).get_matches();
+    P::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
 
-/// The settings that have an environment variable and no flag: secrets (a flag would show them
-/// in `ps`) and proxy declarations. Every other documented `TESSERA_*` variable is a flag's
-/// (clap reads it); a test checks that each one docs/configuration.md names is bound.
-const ENV_ONLY: &[EnvSetting] = &[
-    ("TESSERA_KEY_ENCRYPTION_KEY", |c, v| {
-        if !v.is_empty() {
-            c.keys.encryption_key = Some(v);
+/// Appends `[env: NAME]` to the help of every flag whose id is a key of `tessera_core::config::ENV`
+/// (`refresh.reuse_grace_secs` is `--refresh-reuse-grace-secs`), in every subcommand.
+fn with_env_in_help(mut cmd: clap::Command) -> clap::Command {
+    for sub in cmd.get_subcommands_mut() {
+        *sub = with_env_in_help(std::mem::take(sub));
+    }
+    for var in tessera_core::config::ENV {
+        let id = var.key.replace('.', "_");
+        if cmd.get_arguments().any(|a| a.get_id() == id.as_str()) {
+            let name = var.name();
+            cmd = cmd.mut_arg(id, |arg| {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                arg.help(format!("{help} [env: {name}]"))
+            });
         }
-    }),
-    ("TESSERA_KEY_ENCRYPTION_KEY_FILE", |c, v| {
-        if !v.is_empty() {
-            c.keys.encryption_key_file = Some(PathBuf::from(v));
-        }
-    }),
-    ("TESSERA_DPOP_NONCE_SECRET", |c, v| {
-        if !v.is_empty() {
-            c.dpop.nonce_secret = Some(v);
-        }
-    }),
-    ("TESSERA_BEHIND_TLS_PROXY", |c, v| {
-        c.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
-    }),
-    ("TESSERA_TRUSTED_PROXIES", |c, v| {
-        c.trusted_proxies = v
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect();
-    }),
-];
+    }
+    cmd
+}
 
 fn read_file(path: &Path) -> Result<Config, String> {
     let text =
@@ -88,10 +78,11 @@ fn read_file(path: &Path) -> Result<Config, String> {
 /// its error).
 pub fn load_with_kek(store: &StoreArgs) -> Result<(Config, Option<PathBuf>), String> {
     let mut config = load(store)?;
-    let created = match tessera_core::keys::kek_file::resolve(&mut config)? {
-        tessera_core::keys::kek_file::KekSource::Created(path) => Some(path),
-        _ => None,
-    };
+    let created =
+        match tessera_core::keys::kek_file::resolve(&mut config).map_err(|e| e.to_string())? {
+            tessera_core::keys::kek_file::KekSource::Created(path) => Some(path),
+            _ => None,
+        };
     Ok((config, created))
 }
 
@@ -112,7 +103,7 @@ mod tests {
 
     use clap::CommandFactory;
 
-    use super::*;
+    use super::with_env_in_help;
 
     fn flag_envs(cmd: &clap::Command, out: &mut BTreeSet<String>) {
         for arg in cmd.get_arguments() {
@@ -123,6 +114,26 @@ mod tests {
         for sub in cmd.get_subcommands() {
             flag_envs(sub, out);
         }
+    }
+
+    #[test]
+    fn the_help_of_a_configuration_flag_names_its_variable() {
+        let mut cmd = with_env_in_help(crate::Cli::command());
+        let serve = cmd.find_subcommand_mut("serve").unwrap();
+        let help = |id: &str| {
+            serve
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_help())
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        };
+        assert!(help("tls_client_ca").ends_with("[env: TESSERA_TLS_CLIENT_CA]"));
+        assert!(
+            help("refresh_reuse_grace_secs").ends_with("[env: TESSERA_REFRESH_REUSE_GRACE_SECS]")
+        );
+        assert!(help("database").ends_with("[env: TESSERA_DATABASE]"));
+        assert!(!help("no_monitor").contains("[env:"));
     }
 
     #[test]
@@ -139,34 +150,12 @@ mod tests {
             documented.contains("TESSERA_TLS_CLIENT_CA"),
             "{documented:?}"
         );
-        let mut bound: BTreeSet<String> = ENV_ONLY.iter().map(|(n, _)| n.to_string()).collect();
+        let mut bound: BTreeSet<String> = tessera_core::config::ENV
+            .iter()
+            .map(tessera_core::config::EnvVar::name)
+            .collect();
         flag_envs(&crate::Cli::command(), &mut bound);
         let unbound: Vec<_> = documented.difference(&bound).collect();
         assert!(unbound.is_empty(), "documented but never read: {unbound:?}");
-    }
-
-    #[test]
-    fn environment_only_settings_reach_the_configuration() {
-        let mut c = Config::default();
-        let values = [
-            ("TESSERA_KEY_ENCRYPTION_KEY", "a2V5"),
-            ("TESSERA_KEY_ENCRYPTION_KEY_FILE", "/etc/tessera/kek"),
-            ("TESSERA_DPOP_NONCE_SECRET", "nonce"),
-            ("TESSERA_BEHIND_TLS_PROXY", "true"),
-            ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1"),
-        ];
-        for (name, value) in values {
-            let (_, set) = ENV_ONLY.iter().find(|(n, _)| *n == name).unwrap();
-            set(&mut c, value.to_string());
-        }
-        assert_eq!(c.keys.encryption_key.as_deref(), Some("a2V5"));
-        assert_eq!(
-            c.keys.encryption_key_file.as_deref(),
-            Some(Path::new("/etc/tessera/kek"))
-        );
-        assert_eq!(c.dpop.nonce_secret.as_deref(), Some("nonce"));
-        assert!(c.behind_tls_proxy);
-        assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
-        assert_eq!(ENV_ONLY.len(), values.len());
     }
 }

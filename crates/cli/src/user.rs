@@ -171,7 +171,7 @@ async fn create(args: CreateArgs) -> Result<(), String> {
     let password = read_password()?;
     let record = UserRecord {
         username: args.username.clone(),
-        password_hash: user::hash_password(&password)?,
+        password_hash: tessera_proto::Secret::new(user::hash_password(&password)?),
         disabled: false,
         created_at: SystemClock.now(),
     };

@@ -13,13 +13,13 @@ use crate::client_auth::jwks_uri::{JwksFetcher, RemoteJwks};
 use crate::client_cache::ClientCache;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::StoreError;
-use crate::key_lifecycle::{KeyChange, run_schedule};
-use crate::keys::{KeyPolicy, KeyRing, Sealer};
+use crate::error::{StartupError, StoreError};
+use crate::keys::lifecycle::{KeyChange, run_schedule};
+use crate::keys::{KeyError, KeyPolicy, KeyRing, Sealer};
 use crate::password_gate::PasswordGate;
 use crate::store::{ChangeVersions, Store};
 
-pub use crate::key_lifecycle::rotate_key;
+pub use crate::keys::lifecycle::rotate_key;
 
 /// How many opaque-token selectors a node reserves from the store at a time.
 const SELECTOR_BLOCK: u64 = 4096;
@@ -54,21 +54,18 @@ impl Authority {
         config: Config,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Arc<Self>, String> {
+    ) -> Result<Arc<Self>, StartupError> {
         let sealer = config
             .keys
             .encryption_key
-            .as_deref()
-            .map(Sealer::from_base64)
+            .as_ref()
+            .map(|k| Sealer::from_base64(k.expose_secret()))
             .transpose()?;
         if config.refresh.reuse_grace_secs > 0 && sealer.is_none() {
-            return Err(
-                "refresh.reuse_grace_secs needs keys.encryption_key: successors are kept sealed under it for the window"
-                    .into(),
-            );
+            return Err(StartupError::GraceWithoutKek);
         }
         if let Some(sealer) = &sealer {
-            let n = crate::key_lifecycle::reseal_keys(store.as_ref(), sealer).await?;
+            let n = crate::keys::lifecycle::reseal_keys(store.as_ref(), sealer).await?;
             if n > 0 {
                 tracing::info!(
                     keys = n,
@@ -80,14 +77,14 @@ impl Authority {
         // First start: a current key per algorithm. Later: catch up on what fell due while no
         // node ran (a next key to publish or promote, expired keys to remove).
         run_schedule(store.as_ref(), sealer.as_ref(), &policy, clock.now()).await?;
-        let versions = store.change_versions().await.map_err(|e| e.to_string())?;
+        let versions = store.change_versions().await?;
         let keys = load_keys(store.as_ref(), sealer.as_ref(), clock.now(), &policy).await?;
         let issuer = config.issuer();
         // The dummy hash of the login page, computed once now (argon2id: off the async threads).
         let login = config.login.clone();
         let password_gate = tokio::task::spawn_blocking(move || PasswordGate::new(&login))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| StartupError::Task(e.to_string()))?;
         Ok(Arc::new(Self {
             token_endpoint: format!("{issuer}/token"),
             issuer,
@@ -99,7 +96,11 @@ impl Authority {
             selectors: tokio::sync::Mutex::new(0..0),
             versions: Mutex::new(versions),
             dpop_nonces: NonceSource::new(
-                config.dpop.nonce_secret.as_deref().map(str::as_bytes),
+                config
+                    .dpop
+                    .nonce_secret
+                    .as_ref()
+                    .map(|s| s.expose_secret().as_bytes()),
                 config.dpop.nonce_period_secs,
             ),
             remote_jwks: RemoteJwks::default(),
@@ -267,7 +268,7 @@ impl Authority {
                 &self.key_policy(),
             )
             .await
-            .map_err(StoreError::Backend)?;
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
             *self.keys.write().expect("key ring lock poisoned") = Arc::new(ring);
         }
         *self.versions.lock().expect("versions lock poisoned") = now;
@@ -299,7 +300,7 @@ impl Authority {
     /// Runs the key schedule once at the clock's time (publish, promote, remove what is due; see
     /// [`crate::keys::plan`]) and reloads the ring at once if anything changed. Safe on every
     /// node at once: the store's conditional writes let exactly one act.
-    pub async fn run_key_schedule(&self) -> Result<Vec<KeyChange>, String> {
+    pub async fn run_key_schedule(&self) -> Result<Vec<KeyChange>, KeyError> {
         let changes = run_schedule(
             self.store.as_ref(),
             self.sealer.as_ref(),
@@ -308,7 +309,7 @@ impl Authority {
         )
         .await?;
         if !changes.is_empty() {
-            self.sync_changes().await.map_err(|e| e.to_string())?;
+            self.sync_changes().await?;
         }
         Ok(changes)
     }
@@ -342,7 +343,7 @@ async fn load_keys(
     sealer: Option<&Sealer>,
     now: u64,
     policy: &KeyPolicy,
-) -> Result<KeyRing, String> {
-    let stored = store.list_keys().await.map_err(|e| e.to_string())?;
+) -> Result<KeyRing, KeyError> {
+    let stored = store.list_keys().await?;
     KeyRing::load(&stored, sealer, now, policy.retired_published_for)
 }

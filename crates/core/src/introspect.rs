@@ -7,12 +7,12 @@
 use tessera_proto::response::{Confirmation, IntrospectionResponse};
 use tessera_proto::{ErrorCode, OAuthError};
 
-use crate::admin::{ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::client::{Client, GrantType, TokenFormat};
 use crate::client_auth::{self, PresentedCredentials};
 use crate::lineage::{client_allows, live_ancestors};
+use crate::ops::admin::{ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::params::Params;
 use crate::resolve::{Resolved, resolve};
 use crate::store::LineageToken;

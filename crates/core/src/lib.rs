@@ -3,10 +3,10 @@
 //! A request flows: `client_auth` (who is calling) → `grant` (what is asked) → `policy` (scope,
 //! audience, lifetime) → `mint` (JWT or opaque) → `store` (traits; backends in `tessera-store`) →
 //! `audit` (typed events). `introspect` and `revoke` resolve presented tokens via `resolve`.
+//! Operations beside the request path (admin scopes, alerts, ingest, the janitor, leaks) are
+//! in `ops`; the signing-key lifecycle is `keys::lifecycle`.
 #![warn(missing_docs)]
 
-pub mod admin;
-pub mod alerts;
 pub mod audit;
 pub mod authority;
 pub mod authorize;
@@ -18,16 +18,13 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod grant;
-pub mod ingest;
 pub mod introspect;
-pub mod janitor;
 #[cfg(test)]
 mod junk;
-pub mod key_lifecycle;
 pub mod keys;
-pub mod leaks;
 pub mod lineage;
 pub mod mint;
+pub mod ops;
 pub mod params;
 pub mod password_gate;
 pub mod policy;

@@ -111,7 +111,9 @@ impl PasswordGate {
         let matched = tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let _running = Running::start(&counts);
-            let hash = user.as_ref().map_or(&*dummy, |u| u.password_hash.as_str());
+            let hash = user
+                .as_ref()
+                .map_or(&*dummy, |u| u.password_hash.expose_secret());
             let matches = user::verify_password(hash, &password);
             user.filter(|u| matches && !u.disabled)
         })
@@ -132,7 +134,7 @@ mod tests {
     fn user(password: &str) -> UserRecord {
         UserRecord {
             username: "alice".into(),
-            password_hash: user::hash_password(&Secret::new(password)).unwrap(),
+            password_hash: Secret::new(user::hash_password(&Secret::new(password)).unwrap()),
             disabled: false,
             created_at: 0,
         }
@@ -161,7 +163,7 @@ mod tests {
         assert!(matches!(g.check(None, "right").await, Checked::NoMatch));
         let long = "x".repeat(user::MAX_PASSWORD + 1);
         let mut long_user = alice.clone();
-        long_user.password_hash = user::hash_password(&Secret::new(&long)).unwrap();
+        long_user.password_hash = Secret::new(user::hash_password(&Secret::new(&long)).unwrap());
         assert!(
             matches!(g.check(Some(long_user), &long).await, Checked::NoMatch),
             "an over-long password never matches"

@@ -5,10 +5,10 @@
 use proptest::prelude::*;
 
 use crate::audit::{AuditEvent, EventKind};
-use crate::ingest::EventBatch;
 use crate::junk::json_junk;
 use crate::keys::{KeyRing, KeyState, SigningAlg, generate_key};
 use crate::mint::jwt::AccessTokenClaims;
+use crate::ops::ingest::EventBatch;
 
 fn ring() -> &'static KeyRing {
     static RING: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();

@@ -3,12 +3,15 @@
 use serde::Serialize;
 
 use crate::error::OAuthError;
+use crate::secret::Secret;
 
-/// RFC 6749 §5.1 successful token response. Holds the raw token: build it only to serialise it.
-#[derive(Serialize)]
+/// RFC 6749 §5.1 successful token response. Holds the raw tokens as [`Secret`]s: `Debug` redacts
+/// them, and serialising this body is the one place they leave the server.
+#[derive(Debug, Serialize)]
 pub struct TokenResponse {
-    /// The access token, raw: this is the one place it leaves the server.
-    pub access_token: String,
+    /// The access token.
+    #[serde(serialize_with = "Secret::serialize_exposed")]
+    pub access_token: Secret,
     /// `Bearer` (RFC 6750) or `DPoP` (RFC 9449).
     pub token_type: &'static str,
     /// Lifetime in seconds.
@@ -16,26 +19,24 @@ pub struct TokenResponse {
     /// The granted scope (always sent: it may differ from the request).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
-    /// RFC 6749 §5.1: the refresh token (raw), when the grant issues one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    /// RFC 6749 §5.1: the refresh token, when the grant issues one.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_exposed_refresh"
+    )]
+    pub refresh_token: Option<Secret>,
     /// RFC 8693 §2.2.1: the type of the issued token, for a token exchange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
 }
 
-impl std::fmt::Debug for TokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field("access_token", &"[redacted]")
-            .field("token_type", &self.token_type)
-            .field("expires_in", &self.expires_in)
-            .field("scope", &self.scope)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .finish()
+fn serialize_exposed_refresh<S: serde::Serializer>(
+    token: &Option<Secret>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match token {
+        Some(t) => Secret::serialize_exposed(t, serializer),
+        None => serializer.serialize_none(),
     }
 }
 

@@ -7,9 +7,11 @@ use std::fmt;
 use aws_lc_rs::digest;
 use subtle::ConstantTimeEq;
 
-/// A raw secret: a client secret, an opaque token, a private key's encoding.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A raw secret: a client secret, an opaque token, a configured key, a private key's encoding
+/// (`Secret<Vec<u8>>`). The one type for every secret field, so no struct holding one needs a
+/// hand-written `Debug`: derive it, and this prints `Secret([redacted])`.
+#[derive(Clone)]
+pub struct Secret<T = String>(T);
 
 impl Secret {
     /// Wraps a raw secret.
@@ -26,11 +28,48 @@ impl Secret {
     pub fn hash(&self) -> SecretHash {
         SecretHash::of(self.0.as_bytes())
     }
+
+    /// For `#[serde(serialize_with)]` on the one field of a response body where a secret leaves
+    /// the server (`Secret` itself has no `Serialize`, so it cannot be written by accident).
+    pub fn serialize_exposed<S: serde::Serializer>(
+        secret: &Secret,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose_secret())
+    }
 }
 
-impl fmt::Debug for Secret {
+impl Secret<Vec<u8>> {
+    /// Wraps secret bytes: a private key, a sealed token.
+    pub fn from_bytes(value: Vec<u8>) -> Self {
+        Self(value)
+    }
+
+    /// The raw bytes: for the store, and for the one place that opens or uses them.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl<T: AsRef<[u8]>> PartialEq for Secret<T> {
+    /// Constant time (for equal lengths): comparing secrets must not leak how much of one matched.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_ref().ct_eq(other.0.as_ref()).into()
+    }
+}
+
+impl<T: AsRef<[u8]>> Eq for Secret<T> {}
+
+impl<T> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret([redacted])")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    /// From a configuration file or a request body: a plain string.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
     }
 }
 
@@ -103,6 +142,45 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let s = Secret::new("tsr_cs_supersecret");
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        let bytes = Secret::from_bytes(b"private key".to_vec());
+        assert_eq!(format!("{bytes:?}"), "Secret([redacted])");
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Holder {
+            secret: Option<Secret>,
+        }
+        let holder = Holder {
+            secret: Some(Secret::new("tsr_cs_supersecret")),
+        };
+        assert!(!format!("{holder:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn secrets_compare_by_value() {
+        assert_eq!(Secret::new("one"), Secret::new("one"));
+        assert_ne!(Secret::new("one"), Secret::new("onf"));
+        assert_ne!(Secret::new("one"), Secret::new("one "));
+        assert_eq!(
+            Secret::from_bytes(vec![1, 2]),
+            Secret::from_bytes(vec![1, 2])
+        );
+        assert_ne!(
+            Secret::from_bytes(vec![1, 2]),
+            Secret::from_bytes(vec![1, 3])
+        );
+    }
+
+    #[test]
+    fn secrets_deserialize_from_strings_and_serialize_only_on_purpose() {
+        let s: Secret = serde_json::from_str("\"k3y\"").unwrap();
+        assert_eq!(s.expose_secret(), "k3y");
+        #[derive(serde::Serialize)]
+        struct Body {
+            #[serde(serialize_with = "Secret::serialize_exposed")]
+            token: Secret,
+        }
+        let json = serde_json::to_string(&Body { token: s }).unwrap();
+        assert_eq!(json, r#"{"token":"k3y"}"#);
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl HttpJwksFetcher {
     /// A client that follows no redirect (the registered URI is the one trusted, not wherever it
     /// points), uses no proxy from the environment (the address check must see the real
     /// destination), resolves through the policy and gives up after [`FETCH_TIMEOUT`].
-    pub fn new(policy: AddressPolicy) -> Result<Self, String> {
+    pub fn new(policy: AddressPolicy) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -57,8 +57,7 @@ impl HttpJwksFetcher {
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
             .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("building the jwks_uri HTTP client: {e}"))?;
+            .build()?;
         Ok(Self { http, policy })
     }
 

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod error;
 pub mod extract;
 pub mod jwks_fetch;
 pub mod linger;
@@ -19,11 +20,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tessera_core::clock::{Clock, SystemClock};
-use tessera_core::janitor::Janitor;
+use tessera_core::ops::janitor::Janitor;
 use tessera_core::store::Store;
 use tessera_core::{Authority, Config};
 
 use crate::admin::metrics::Metrics;
+use crate::error::StartError;
 use crate::state::App;
 
 /// A running server: its bound addresses; dropping it stops it.
@@ -46,7 +48,7 @@ impl Drop for Running {
 }
 
 /// Starts the server on the system clock.
-pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<Running, String> {
+pub async fn start(config: Config, store: Arc<dyn Store>) -> Result<Running, StartError> {
     start_with_clock(config, store, Arc::new(SystemClock)).await
 }
 
@@ -57,7 +59,7 @@ pub async fn start_with_clock(
     mut config: Config,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-) -> Result<Running, String> {
+) -> Result<Running, StartError> {
     config.check()?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
@@ -65,17 +67,21 @@ pub async fn start_with_clock(
     };
     let listener = listen::bind(config.listen).await?;
     let admin_listener = listen::bind(config.admin_listen).await?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let admin_addr = admin_listener.local_addr().map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(StartError::LocalAddr)?;
+    let admin_addr = admin_listener.local_addr().map_err(StartError::LocalAddr)?;
     config.listen = addr;
     let janitor = config
         .retention
         .enabled
         .then(|| Janitor::new(store.clone(), clock.clone(), config.retention.clone()));
     let authority = Authority::open(config, store, clock).await?;
-    authority.set_jwks_fetcher(Arc::new(jwks_fetch::HttpJwksFetcher::new(
-        jwks_fetch::address_policy(authority.config(), authority.issuer()),
-    )?));
+    authority.set_jwks_fetcher(Arc::new(
+        jwks_fetch::HttpJwksFetcher::new(jwks_fetch::address_policy(
+            authority.config(),
+            authority.issuer(),
+        ))
+        .map_err(StartError::JwksClient)?,
+    ));
     if !authority.keys_sealed() {
         tracing::warn!(
             "signing keys are stored UNENCRYPTED in the database: no key-encryption key was \

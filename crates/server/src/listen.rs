@@ -167,8 +167,8 @@ impl Connection {
 }
 
 /// Binds `addr`.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, crate::error::StartError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("binding {addr}: {e}"))
+        .map_err(|source| crate::error::StartError::Bind { addr, source })
 }

@@ -5,7 +5,7 @@
 //! for `self_signed_tls_client_auth`. Whether the chain verifies against `tls_client_ca` is
 //! decided here, once per connection, and travels with each request as
 //! `ClientCertificate::chain_verified`; the core decides what a certificate authenticates.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
@@ -17,8 +17,64 @@ use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureS
 use tessera_core::binding::mtls::ClientCertificate;
 use tokio_rustls::TlsAcceptor;
 
-fn read(p: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()))
+/// A TLS file that could not be used: each message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The file could not be read.
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not PEM of the expected kind.
+    #[error("parsing {}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The key file holds no private key.
+    #[error("no private key in {}", .0.display())]
+    NoPrivateKey(PathBuf),
+    /// rustls refused the protocol versions.
+    #[error("{0}")]
+    Protocols(rustls::Error),
+    /// The certificate and key do not make a usable pair.
+    #[error("TLS certificate/key: {0}")]
+    CertificateKey(rustls::Error),
+    /// A client CA certificate is not usable as a trust anchor.
+    #[error("{}: {source}", path.display())]
+    TrustAnchor {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rustls::Error,
+    },
+    /// No client-certificate verifier could be built from the CA file.
+    #[error("client CA {}: {detail}", path.display())]
+    ClientCa {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+}
+
+fn read(p: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(p).map_err(|source| TlsError::Read {
+        path: p.to_path_buf(),
+        source,
+    })
+}
+
+fn parse(p: &Path) -> impl FnOnce(std::io::Error) -> TlsError + '_ {
+    move |source| TlsError::Parse {
+        path: p.to_path_buf(),
+        source,
+    }
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -26,21 +82,21 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// Builds the TLS acceptor from PEM files, asking clients for an optional certificate.
-pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let certs = rustls_pemfile::certs(&mut read(cert)?.as_slice())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("parsing {}: {e}", cert.display()))?;
+        .map_err(parse(cert))?;
     let key = rustls_pemfile::private_key(&mut read(key)?.as_slice())
-        .map_err(|e| format!("parsing {}: {e}", key.display()))?
-        .ok_or_else(|| format!("no private key in {}", key.display()))?;
+        .map_err(parse(key))?
+        .ok_or_else(|| TlsError::NoPrivateKey(key.to_path_buf()))?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsError::Protocols)?
         .with_client_cert_verifier(Arc::new(OptionalClientCert {
             provider: provider(),
         }))
         .with_single_cert(certs, key)
-        .map_err(|e| format!("TLS certificate/key: {e}"))?;
+        .map_err(TlsError::CertificateKey)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
@@ -116,21 +172,25 @@ pub struct ChainChecker {
 
 impl ChainChecker {
     /// A checker trusting the CA certificates in `ca_pem`, or trusting nothing when `None`.
-    pub fn new(ca_pem: Option<&Path>) -> Result<Self, String> {
+    pub fn new(ca_pem: Option<&Path>) -> Result<Self, TlsError> {
         let Some(path) = ca_pem else {
             return Ok(Self::default());
         };
         let mut roots = RootCertStore::empty();
         for cert in rustls_pemfile::certs(&mut read(path)?.as_slice()) {
-            let cert = cert.map_err(|e| format!("parsing {}: {e}", path.display()))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let cert = cert.map_err(parse(path))?;
+            roots.add(cert).map_err(|source| TlsError::TrustAnchor {
+                path: path.to_path_buf(),
+                source,
+            })?;
         }
         let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
             .allow_unauthenticated()
             .build()
-            .map_err(|e| format!("client CA {}: {e}", path.display()))?;
+            .map_err(|e| TlsError::ClientCa {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            })?;
         Ok(Self {
             verifier: Some(verifier),
         })

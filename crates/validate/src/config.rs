@@ -2,6 +2,7 @@
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use tessera_proto::Secret;
 
 /// The algorithms accepted by default: asymmetric only. `none` cannot be expressed, and HS*
 /// (a MAC keyed with a *public* key is the classic alg-confusion attack) is refused even if added.
@@ -71,21 +72,12 @@ impl RouteScope {
 
 /// The resource server's own client credentials at the authorization server, used for
 /// introspection (RFC 7662), the revocation feed and usage events.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClientCredentials {
     /// Its `client_id`.
     pub id: String,
     /// Its `client_secret`.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("id", &self.id)
-            .field("secret", &"[redacted]")
-            .finish()
-    }
+    pub secret: Secret,
 }
 
 /// Configuration of the layer. Build with [`ValidateConfig::new`] and the `with_*` methods.
@@ -168,7 +160,7 @@ impl ValidateConfig {
     pub fn with_client(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
         self.client = Some(ClientCredentials {
             id: id.into(),
-            secret: secret.into(),
+            secret: Secret::new(secret),
         });
         self
     }

@@ -3,7 +3,7 @@
 //! layer adds the binding to the token (`cnf.jkt` is the proof key's thumbprint, `ath` the
 //! base64url SHA-256 of the access token) and its own replay guard (a bounded in-memory `jti`
 //! cache). A resource server sets no nonce policy.
-use std::collections::HashMap;
+use crate::expiring::{ExpiringMap, WhenFull};
 use std::sync::Mutex;
 
 use tessera_proto::OAuthError;
@@ -22,7 +22,7 @@ fn invalid(description: &'static str) -> Rejection {
 
 /// Proof `jti`s seen, each kept until its proof could no longer be accepted.
 pub struct ReplayCache {
-    seen: Mutex<HashMap<String, u64>>,
+    seen: Mutex<ExpiringMap<String, ()>>,
     max: usize,
 }
 
@@ -30,7 +30,7 @@ impl ReplayCache {
     /// A cache remembering at most `max` proofs.
     pub fn new(max: usize) -> Self {
         Self {
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(ExpiringMap::new(WhenFull::Refuse)),
             max,
         }
     }
@@ -39,17 +39,10 @@ impl ReplayCache {
     /// (failing closed: forgetting a `jti` early would let its proof be replayed).
     fn insert(&self, key: String, expires: u64, now: u64) -> bool {
         let mut seen = self.seen.lock().expect("poisoned");
-        if seen.get(&key).is_some_and(|e| *e > now) {
+        if seen.get(&key, now).is_some() {
             return false;
         }
-        if seen.len() >= self.max {
-            seen.retain(|_, e| *e > now);
-            if seen.len() >= self.max {
-                return false;
-            }
-        }
-        seen.insert(key, expires);
-        true
+        seen.insert(key, (), expires, now, self.max)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Opaque tokens: RFC 7662 introspection with the resource server's own credentials, cached by
 //! the token's SHA-256 for at most `introspection_cache_ttl` and never beyond the token's `exp`.
 //! A token string whose checksum fails is refused locally, so garbage never costs a round trip.
-use std::collections::HashMap;
+use crate::expiring::{ExpiringMap, WhenFull};
 use std::sync::Mutex;
 
 use serde::Deserialize;
@@ -43,14 +43,15 @@ struct Response {
 
 /// The bounded cache of positive results.
 pub struct IntrospectionCache {
-    entries: Mutex<HashMap<[u8; 32], (TokenClaims, u64)>>,
+    entries: Mutex<ExpiringMap<[u8; 32], TokenClaims>>,
 }
 
 impl IntrospectionCache {
     /// An empty cache.
     pub fn new() -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            // Full of live answers: start over rather than grow without bound.
+            entries: Mutex::new(ExpiringMap::new(WhenFull::Clear)),
         }
     }
 
@@ -59,7 +60,7 @@ impl IntrospectionCache {
         self.entries
             .lock()
             .expect("poisoned")
-            .retain(|_, (c, _)| c.token_id != token_id);
+            .retain(|c| c.token_id != token_id);
     }
 
     /// Drops the entries of a client's tokens (disabled, deleted or given `tokens_not_before`).
@@ -67,27 +68,22 @@ impl IntrospectionCache {
         self.entries
             .lock()
             .expect("poisoned")
-            .retain(|_, (c, _)| c.client_id != client_id);
+            .retain(|c| c.client_id != client_id);
     }
 
     fn get(&self, key: &[u8; 32], now: u64) -> Option<TokenClaims> {
-        let entries = self.entries.lock().expect("poisoned");
-        entries
-            .get(key)
-            .filter(|(_, until)| now < *until)
-            .map(|(c, _)| c.clone())
+        self.entries
+            .lock()
+            .expect("poisoned")
+            .get(key, now)
+            .cloned()
     }
 
     fn put(&self, key: [u8; 32], claims: TokenClaims, until: u64, now: u64, max: usize) {
-        let mut entries = self.entries.lock().expect("poisoned");
-        if entries.len() >= max {
-            entries.retain(|_, (_, u)| *u > now);
-            // Still full of live entries: start over rather than grow without bound.
-            if entries.len() >= max {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (claims, until));
+        self.entries
+            .lock()
+            .expect("poisoned")
+            .insert(key, claims, until, now, max);
     }
 }
 
@@ -138,7 +134,7 @@ pub async fn introspect(
     };
     let response = http
         .post(endpoint)
-        .basic_auth(enc(id), Some(enc(secret)))
+        .basic_auth(enc(id), Some(enc(secret.expose_secret())))
         .form(&[("token", token), ("token_type_hint", "access_token")])
         .send()
         .await

@@ -22,10 +22,10 @@
 //! a token or client the revocation feed reports are dropped (the per-request check refuses them
 //! regardless); entries of a withdrawn key are refused by the key check and dropped at their next
 //! use.
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use crate::expiring::{ExpiringMap, WhenFull};
 use crate::jwt::Verified;
 
 /// The SHA-256 of a token string: the cache key.
@@ -54,7 +54,7 @@ pub struct JwtCacheStats {
 /// The bounded cache of verified JWTs.
 pub struct VerifiedJwtCache {
     max: usize,
-    entries: RwLock<HashMap<Digest, Arc<Verified>>>,
+    entries: RwLock<ExpiringMap<Digest, Arc<Verified>>>,
     hits: AtomicU64,
     verifications: AtomicU64,
 }
@@ -64,7 +64,9 @@ impl VerifiedJwtCache {
     pub fn new(max: usize) -> Self {
         Self {
             max,
-            entries: RwLock::new(HashMap::new()),
+            // Full of live entries: drop an arbitrary sixteenth, so the next inserts find
+            // room without another sweep.
+            entries: RwLock::new(ExpiringMap::new(WhenFull::DropFraction(16))),
             hits: AtomicU64::new(0),
             verifications: AtomicU64::new(0),
         }
@@ -80,10 +82,10 @@ impl VerifiedJwtCache {
         if !self.enabled() {
             return None;
         }
-        let entries = self.entries.read().expect("poisoned");
-        entries
-            .get(key)
-            .filter(|v| now < v.claims.expires_at)
+        self.entries
+            .read()
+            .expect("poisoned")
+            .get(key, now)
             .cloned()
     }
 
@@ -92,23 +94,11 @@ impl VerifiedJwtCache {
         if !self.enabled() || now >= verified.claims.expires_at {
             return;
         }
-        let mut entries = self.entries.write().expect("poisoned");
-        if entries.len() >= self.max && !entries.contains_key(&key) {
-            entries.retain(|_, v| now < v.claims.expires_at);
-            if entries.len() >= self.max {
-                // Still full of live entries: drop an arbitrary sixteenth (HashMap order), so
-                // the next inserts find room without another sweep.
-                let victims: Vec<Digest> = entries
-                    .keys()
-                    .take((self.max / 16).max(1))
-                    .copied()
-                    .collect();
-                for k in &victims {
-                    entries.remove(k);
-                }
-            }
-        }
-        entries.insert(key, verified);
+        let until = verified.claims.expires_at;
+        self.entries
+            .write()
+            .expect("poisoned")
+            .insert(key, verified, until, now, self.max);
     }
 
     /// Drops one entry (its key check failed).
@@ -122,7 +112,7 @@ impl VerifiedJwtCache {
             self.entries
                 .write()
                 .expect("poisoned")
-                .retain(|_, v| v.claims.token_id != token_id);
+                .retain(|v| v.claims.token_id != token_id);
         }
     }
 
@@ -132,7 +122,7 @@ impl VerifiedJwtCache {
             self.entries
                 .write()
                 .expect("poisoned")
-                .retain(|_, v| v.claims.client_id != client_id);
+                .retain(|v| v.claims.client_id != client_id);
         }
     }
 

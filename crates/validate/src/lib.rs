@@ -53,6 +53,7 @@ mod config;
 mod discovery;
 pub mod dpop;
 mod error;
+mod expiring;
 mod introspect;
 mod jwks;
 mod jwt;

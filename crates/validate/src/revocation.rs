@@ -107,7 +107,7 @@ pub async fn poll(
     let resp = http
         .get(url)
         .query(&[("after", cursor)])
-        .basic_auth(enc(&client.id), Some(enc(&client.secret)))
+        .basic_auth(enc(&client.id), Some(enc(client.secret.expose_secret())))
         .send()
         .await
         .map_err(|e| format!("revocation feed poll failed: {e}"))?;

@@ -48,7 +48,7 @@ impl UsageReporter {
         let (tx, mut rx) = mpsc::channel::<Report>(QUEUE);
         tokio::spawn(async move {
             let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            let (id, secret) = (enc(&client.id), enc(&client.secret));
+            let (id, secret) = (enc(&client.id), enc(client.secret.expose_secret()));
             let mut buf = Vec::with_capacity(batch);
             loop {
                 let Some(first) = rx.recv().await else { return };
@@ -129,7 +129,7 @@ mod tests {
             format!("http://{addr}/admin/events"),
             ClientCredentials {
                 id: "rs".into(),
-                secret: "s".into(),
+                secret: tessera_proto::Secret::new("s"),
             },
             3,
             Duration::from_millis(200),
@@ -161,7 +161,7 @@ mod tests {
             "http://127.0.0.1:9/admin/events".into(),
             ClientCredentials {
                 id: "rs".into(),
-                secret: "s".into(),
+                secret: tessera_proto::Secret::new("s"),
             },
             1,
             Duration::from_millis(10),

@@ -4,7 +4,7 @@
 //! A wrong password shows the form again with one generic message: no user enumeration. Too
 //! many failures lock the name or address out for a while (`throttle`); passwords are checked
 //! a bounded number at a time (`crate::password_gate`).
-use tessera_proto::{ErrorCode, OAuthError, SecretHash, TokenKind, TokenString};
+use tessera_proto::{ErrorCode, OAuthError, Secret, SecretHash, TokenKind, TokenString};
 
 use super::throttle::{LOCKED_OUT, LoginKeys};
 use super::{AuthorizationRequest, Consent, error_redirect, random_id, response_url};
@@ -67,7 +67,7 @@ pub async fn login(
         )));
     };
     let consent = Consent {
-        request_id: request_id.to_string(),
+        request_id: Secret::new(request_id),
         client_name: client.name.clone(),
         client_id: client.id.clone(),
         scopes: request

@@ -14,7 +14,7 @@ pub mod throttle;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
-use tessera_proto::{ErrorCode, OAuthError, SecretHash};
+use tessera_proto::{ErrorCode, OAuthError, Secret};
 
 use crate::authority::Authority;
 use crate::client::{Client, GrantType};
@@ -51,27 +51,17 @@ pub struct AuthorizationRequest {
 }
 
 /// What the user is asked to approve, for the login page.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Consent {
-    /// The hidden form field naming the pending request (random, single use).
-    pub request_id: String,
+    /// The hidden form field naming the pending request (random, single use). A capability
+    /// (whoever holds it may complete the login), hence a `Secret`.
+    pub request_id: Secret,
     /// The client's human name.
     pub client_name: String,
     /// The client id.
     pub client_id: String,
     /// The scopes asked for.
     pub scopes: Vec<String>,
-}
-
-impl std::fmt::Debug for Consent {
-    /// The request id is a capability (whoever holds it may complete the login): redacted.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Consent")
-            .field("request_id", &"[redacted]")
-            .field("client_id", &self.client_id)
-            .field("scopes", &self.scopes)
-            .finish()
-    }
 }
 
 /// What the authorization endpoint answers.
@@ -202,7 +192,7 @@ pub async fn authorize(
     };
     match validate(&client, params, redirect_uri.clone(), sent, state.clone()) {
         Ok(request) => {
-            let request_id = random_id();
+            let request_id = Secret::new(random_id());
             let scopes = request
                 .scope
                 .split(' ')
@@ -219,7 +209,7 @@ pub async fn authorize(
             let stored = authority
                 .store()
                 .insert_pending_authorization(
-                    SecretHash::of(request_id.as_bytes()),
+                    request_id.hash(),
                     body,
                     now + PENDING_TTL,
                     now,

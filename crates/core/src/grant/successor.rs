@@ -41,9 +41,9 @@ pub(super) fn seal(
     })?;
     let sealed = sealer
         .seal(&aad(predecessor), successor.expose_secret().as_bytes())
-        .map_err(OAuthError::server_error)?;
+        .map_err(|e| OAuthError::server_error(e.to_string()))?;
     Ok(Some(SealedSuccessor {
-        sealed,
+        sealed: Secret::from_bytes(sealed),
         until: now + window,
     }))
 }
@@ -61,7 +61,7 @@ pub(super) fn open(
         OAuthError::server_error("a sealed refresh successor, but keys are not sealed")
     })?;
     let plain = sealer
-        .open(&aad(predecessor), &sealed.sealed)
+        .open(&aad(predecessor), sealed.sealed.expose_secret())
         .map_err(|_| OAuthError::server_error("a sealed refresh successor does not open"))?;
     let token = String::from_utf8(plain)
         .map(Secret::new)

@@ -10,7 +10,9 @@ use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use serde_json::json;
 
 use super::provider::install_crypto_provider;
-use super::{KeyState, Sealer, SigningAlg, StoredKey};
+use tessera_proto::Secret;
+
+use super::{KeyError, KeyState, Sealer, SigningAlg, StoredKey};
 
 /// Generates a fresh key of `alg` in state `state`, sealed by `sealer` if one is given.
 pub fn generate_key(
@@ -18,23 +20,23 @@ pub fn generate_key(
     state: KeyState,
     sealer: Option<&Sealer>,
     now: u64,
-) -> Result<StoredKey, String> {
+) -> Result<StoredKey, KeyError> {
     let rng = SystemRandom::new();
     let pkcs8 = match alg {
         SigningAlg::ES256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| "ES256 key generation failed")?
+            .map_err(|_| KeyError::Generate("ES256 key generation failed"))?
             .as_ref()
             .to_vec(),
         SigningAlg::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng)
-            .map_err(|_| "Ed25519 key generation failed")?
+            .map_err(|_| KeyError::Generate("Ed25519 key generation failed"))?
             .as_ref()
             .to_vec(),
         SigningAlg::RS256 => {
             use aws_lc_rs::encoding::AsDer;
-            let pair =
-                RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| "RSA key generation failed")?;
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048)
+                .map_err(|_| KeyError::Generate("RSA key generation failed"))?;
             pair.as_der()
-                .map_err(|_| "RSA key encoding failed")?
+                .map_err(|_| KeyError::Generate("RSA key encoding failed"))?
                 .as_ref()
                 .to_vec()
         }
@@ -48,7 +50,7 @@ pub fn generate_key(
         kid,
         alg,
         state,
-        private_key,
+        private_key: Secret::from_bytes(private_key),
         sealed,
         public_jwk,
         created_at: now,
@@ -59,25 +61,30 @@ pub fn generate_key(
 }
 
 /// The `kid` and public JWK (JSON text) of a PKCS#8 private key.
-pub(super) fn public_jwk(alg: SigningAlg, pkcs8: &[u8]) -> Result<(String, String), String> {
+pub(super) fn public_jwk(alg: SigningAlg, pkcs8: &[u8]) -> Result<(String, String), KeyError> {
+    let bad = |alg: &'static str| {
+        move |e: aws_lc_rs::error::KeyRejected| KeyError::BadPrivateKey {
+            alg,
+            detail: e.to_string(),
+        }
+    };
     // Before any jsonwebtoken call: the thumbprint below would otherwise fix the crate's default
     // provider for the whole process.
     install_crypto_provider();
     let mut jwk = match alg {
         SigningAlg::ES256 => {
             let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
-                .map_err(|e| format!("bad ES256 key: {e}"))?;
+                .map_err(bad("ES256"))?;
             let point = pair.public_key().as_ref();
             let (x, y) = point[1..].split_at(32);
             json!({"kty": "EC", "crv": "P-256", "x": B64.encode(x), "y": B64.encode(y)})
         }
         SigningAlg::EdDSA => {
-            let pair =
-                Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| format!("bad Ed25519 key: {e}"))?;
+            let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(bad("Ed25519"))?;
             json!({"kty": "OKP", "crv": "Ed25519", "x": B64.encode(pair.public_key().as_ref())})
         }
         SigningAlg::RS256 => {
-            let pair = RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| format!("bad RSA key: {e}"))?;
+            let pair = RsaKeyPair::from_pkcs8(pkcs8).map_err(bad("RSA"))?;
             let public = pair.public_key();
             json!({
                 "kty": "RSA",
@@ -86,10 +93,11 @@ pub(super) fn public_jwk(alg: SigningAlg, pkcs8: &[u8]) -> Result<(String, Strin
             })
         }
     };
-    let parsed: Jwk = serde_json::from_value(jwk.clone()).map_err(|e| e.to_string())?;
+    let parsed: Jwk =
+        serde_json::from_value(jwk.clone()).map_err(|e| KeyError::Jwk(e.to_string()))?;
     let kid = parsed
         .thumbprint(ThumbprintHash::SHA256)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| KeyError::Jwk(e.to_string()))?;
     jwk["kid"] = json!(kid);
     jwk["alg"] = json!(alg.as_str());
     jwk["use"] = json!("sig");

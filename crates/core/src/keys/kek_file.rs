@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::KekFileError;
 use crate::Config;
 
 /// Where the key-encryption key comes from, once resolved.
@@ -35,7 +36,7 @@ pub fn default_path(database: &str) -> Option<PathBuf> {
 /// `keys.encryption_key_file`, else the default beside a SQLite database, created on first use.
 /// With PostgreSQL and neither setting, refuses: every node must hold the same key, so it has
 /// to be given deliberately (docs/keys.md).
-pub fn resolve(config: &mut Config) -> Result<KekSource, String> {
+pub fn resolve(config: &mut Config) -> Result<KekSource, KekFileError> {
     if config.keys.encryption_key.is_some() {
         return Ok(KekSource::Configured);
     }
@@ -45,29 +46,23 @@ pub fn resolve(config: &mut Config) -> Result<KekSource, String> {
     ) {
         (Some(p), _) => p.clone(),
         (None, Some(p)) => p,
-        (None, None) => {
-            return Err("signing keys must be sealed: with PostgreSQL set keys.encryption_key \
-                 (TESSERA_KEY_ENCRYPTION_KEY, base64 of 32 random bytes, e.g. `openssl rand -base64 32`) \
-                 or keys.encryption_key_file (TESSERA_KEY_ENCRYPTION_KEY_FILE), the same on every node \
-                 (docs/keys.md)"
-                .into());
-        }
+        (None, None) => return Err(KekFileError::PostgresNeedsKey),
     };
     let (key, source) = load_or_create(&path)?;
-    config.keys.encryption_key = Some(key);
+    config.keys.encryption_key = Some(tessera_proto::Secret::new(key));
     Ok(source)
 }
 
 /// Reads the base64 key in `path`, or creates the file with a fresh random key if it does not
 /// exist. Refuses a file whose permissions are wider than 0600.
-pub fn load_or_create(path: &Path) -> Result<(String, KekSource), String> {
+pub fn load_or_create(path: &Path) -> Result<(String, KekSource), KekFileError> {
     match read(path) {
         Ok(key) => return Ok((key, KekSource::File(path.to_path_buf()))),
         Err(ReadError::Missing) => {}
         Err(ReadError::Other(e)) => return Err(e),
     }
     let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| "RNG failed".to_string())?;
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| KekFileError::Rng)?;
     let key = STANDARD.encode(bytes);
     match create_exclusive(path, &key) {
         Ok(()) => Ok((key, KekSource::Created(path.to_path_buf()))),
@@ -75,54 +70,65 @@ pub fn load_or_create(path: &Path) -> Result<(String, KekSource), String> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path)
             .map(|k| (k, KekSource::File(path.to_path_buf())))
             .map_err(|e| match e {
-                ReadError::Missing => format!("{} vanished while being created", path.display()),
+                ReadError::Missing => KekFileError::Vanished(path.to_path_buf()),
                 ReadError::Other(e) => e,
             }),
-        Err(e) => Err(format!(
-            "creating the key-encryption key file {}: {e}",
-            path.display()
-        )),
+        Err(source) => Err(KekFileError::Create {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 enum ReadError {
     Missing,
-    Other(String),
+    Other(KekFileError),
 }
 
 fn read(path: &Path) -> Result<String, ReadError> {
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
-        Err(e) => return Err(ReadError::Other(format!("{}: {e}", path.display()))),
+        Err(source) => {
+            return Err(ReadError::Other(KekFileError::Metadata {
+                path: path.to_path_buf(),
+                source,
+            }));
+        }
     };
     check_permissions(path, &meta).map_err(ReadError::Other)?;
-    let text = fs::read_to_string(path)
-        .map_err(|e| ReadError::Other(format!("reading {}: {e}", path.display())))?;
+    let text = fs::read_to_string(path).map_err(|source| {
+        ReadError::Other(KekFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
     let key = text.trim().to_string();
     // Validate now, so a damaged file is named rather than reported as a bad configured key.
-    super::Sealer::from_base64(&key)
-        .map_err(|e| ReadError::Other(format!("{}: {e}", path.display())))?;
+    super::Sealer::from_base64(&key).map_err(|source| {
+        ReadError::Other(KekFileError::Invalid {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
     Ok(key)
 }
 
 #[cfg(unix)]
-fn check_permissions(path: &Path, meta: &fs::Metadata) -> Result<(), String> {
+fn check_permissions(path: &Path, meta: &fs::Metadata) -> Result<(), KekFileError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(format!(
-            "refusing to start: the key-encryption key file {} has mode {mode:04o}, readable or \
-             writable by others; it must be 0600 (owner only). Fix: chmod 600 {}",
-            path.display(),
-            path.display()
-        ));
+        return Err(KekFileError::Permissions {
+            path: path.to_path_buf(),
+            mode,
+        });
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn check_permissions(_: &Path, _: &fs::Metadata) -> Result<(), String> {
+fn check_permissions(_: &Path, _: &fs::Metadata) -> Result<(), KekFileError> {
     Ok(())
 }
 
@@ -187,7 +193,7 @@ mod tests {
         let (b, src) = load_or_create(&path).unwrap();
         assert_eq!((a, src), (b, KekSource::File(path.clone())));
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        let err = load_or_create(&path).unwrap_err();
+        let err = load_or_create(&path).unwrap_err().to_string();
         assert!(
             err.contains("mode 0644") && err.contains("chmod 600"),
             "{err}"
@@ -202,8 +208,13 @@ mod tests {
             database: "postgres://u@h/db".into(),
             ..Config::default()
         };
-        assert!(resolve(&mut c).unwrap_err().contains("keys.encryption_key"));
-        c.keys.encryption_key = Some(STANDARD.encode([1u8; 32]));
+        assert!(
+            resolve(&mut c)
+                .unwrap_err()
+                .to_string()
+                .contains("keys.encryption_key")
+        );
+        c.keys.encryption_key = Some(tessera_proto::Secret::new(STANDARD.encode([1u8; 32])));
         assert_eq!(resolve(&mut c).unwrap(), KekSource::Configured);
     }
 }

@@ -1,16 +1,18 @@
 //! Signing keys: generation, sealing at rest, the in-memory [`KeyRing`] that signs and verifies,
 //! and the JWK Set it publishes.
+mod error;
 mod generate;
 pub mod kek_file;
+pub mod lifecycle;
 mod provider;
 mod ring;
 mod schedule;
 mod seal;
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
+use tessera_proto::Secret;
 
+pub use error::{KekFileError, KeyError, SealError};
 pub use generate::generate_key;
 pub use provider::install_crypto_provider;
 pub use ring::{ActiveSigner, KeyRing};
@@ -95,7 +97,7 @@ impl KeyState {
 
 /// A signing key as stored: the private key (PKCS#8, sealed when an encryption key is set) and
 /// its public JWK.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredKey {
     /// Key id: the RFC 7638 thumbprint of the public key.
     pub kid: String,
@@ -104,7 +106,7 @@ pub struct StoredKey {
     /// Life-cycle state.
     pub state: KeyState,
     /// PKCS#8 private key, sealed with AES-256-GCM when `sealed`.
-    pub private_key: Vec<u8>,
+    pub private_key: Secret<Vec<u8>>,
     /// Whether `private_key` is sealed.
     pub sealed: bool,
     /// The public JWK (JSON object text) with `kid`, `alg` and `use`.
@@ -117,20 +119,4 @@ pub struct StoredKey {
     pub retired_at: Option<u64>,
     /// When it was revoked (`tessera keys revoke`).
     pub revoked_at: Option<u64>,
-}
-
-impl fmt::Debug for StoredKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredKey")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .field("state", &self.state)
-            .field("private_key", &"[redacted]")
-            .field("sealed", &self.sealed)
-            .field("created_at", &self.created_at)
-            .field("activated_at", &self.activated_at)
-            .field("retired_at", &self.retired_at)
-            .field("revoked_at", &self.revoked_at)
-            .finish()
-    }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::provider::install_crypto_provider;
-use super::{KeyState, Sealer, SigningAlg, StoredKey};
+use super::{KeyError, KeyState, Sealer, SigningAlg, StoredKey};
 
 /// The current signing key of one algorithm, parsed once.
 pub struct ActiveSigner {
@@ -50,7 +50,7 @@ impl KeyRing {
         sealer: Option<&Sealer>,
         now: u64,
         publish_retired_for: u64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, KeyError> {
         install_crypto_provider();
         let mut signers = HashMap::new();
         let mut verifiers = HashMap::new();
@@ -64,22 +64,22 @@ impl KeyRing {
             if !live {
                 continue;
             }
-            let jwk: Jwk = serde_json::from_str(&k.public_jwk)
-                .map_err(|e| format!("stored JWK of {} is invalid: {e}", k.kid))?;
-            let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
+            let jwk: Jwk =
+                serde_json::from_str(&k.public_jwk).map_err(|e| KeyError::StoredJwk {
+                    kid: k.kid.clone(),
+                    detail: e.to_string(),
+                })?;
+            let decoding =
+                DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Decoding(e.to_string()))?;
             verifiers.insert(k.kid.clone(), (k.alg, decoding));
             published
                 .push(serde_json::from_str::<serde_json::Value>(&k.public_jwk).expect("valid"));
             if k.state == KeyState::Current {
                 let der = match (k.sealed, sealer) {
-                    (false, _) => k.private_key.clone(),
-                    (true, Some(s)) => s.open(&k.kid, &k.private_key)?,
+                    (false, _) => k.private_key.expose_secret().to_vec(),
+                    (true, Some(s)) => s.open(&k.kid, k.private_key.expose_secret())?,
                     (true, None) => {
-                        return Err(format!(
-                            "key {} is sealed but no key-encryption key is configured \
-                             (keys.encryption_key / TESSERA_KEY_ENCRYPTION_KEY)",
-                            k.kid
-                        ));
+                        return Err(KeyError::SealedWithoutKek(k.kid.clone()));
                     }
                 };
                 let key = match k.alg {
@@ -129,11 +129,12 @@ impl KeyRing {
     }
 
     /// Signs `claims` as an RFC 9068 JWT (`typ: at+jwt`) with the current key of `alg`.
-    pub fn sign<T: Serialize>(&self, alg: SigningAlg, claims: &T) -> Result<String, String> {
+    pub fn sign<T: Serialize>(&self, alg: SigningAlg, claims: &T) -> Result<String, KeyError> {
         let signer = self
             .signer(alg)
-            .ok_or_else(|| format!("no current {} key", alg.as_str()))?;
-        jsonwebtoken::encode(&signer.header, claims, &signer.key).map_err(|e| e.to_string())
+            .ok_or(KeyError::NoCurrentKey(alg.as_str()))?;
+        jsonwebtoken::encode(&signer.header, claims, &signer.key)
+            .map_err(|e| KeyError::Sign(e.to_string()))
     }
 
     /// Verifies a JWT signed by one of our published keys: `typ` `at+jwt`, the key's own `alg`,

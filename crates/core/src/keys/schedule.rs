@@ -137,7 +137,7 @@ mod tests {
             kid: kid.into(),
             alg: SigningAlg::ES256,
             state,
-            private_key: Vec::new(),
+            private_key: tessera_proto::Secret::from_bytes(Vec::new()),
             sealed: false,
             public_jwk: String::new(),
             created_at: created,

@@ -7,6 +7,8 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::SealError;
+
 /// Seals and opens private keys.
 pub struct Sealer(LessSafeKey);
 
@@ -18,23 +20,21 @@ impl fmt::Debug for Sealer {
 
 impl Sealer {
     /// Builds a sealer from a base64 (standard alphabet) 32-byte key.
-    pub fn from_base64(b64: &str) -> Result<Self, String> {
+    pub fn from_base64(b64: &str) -> Result<Self, SealError> {
         let bytes = STANDARD
             .decode(b64.trim())
-            .map_err(|_| "the key-encryption key is not valid base64".to_string())?;
+            .map_err(|_| SealError::NotBase64)?;
         if bytes.len() != 32 {
-            return Err(
-                "the key-encryption key must be 32 bytes (base64 of 32 random bytes)".into(),
-            );
+            return Err(SealError::WrongLength);
         }
-        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| "bad AES key".to_string())?;
+        let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| SealError::BadKey)?;
         Ok(Self(LessSafeKey::new(key)))
     }
 
     /// `nonce || ciphertext || tag`, with `kid` as the AEAD associated data.
-    pub fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| "RNG failed".to_string())?;
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| SealError::Rng)?;
         let mut buf = plaintext.to_vec();
         self.0
             .seal_in_place_append_tag(
@@ -42,7 +42,7 @@ impl Sealer {
                 Aad::from(kid.as_bytes()),
                 &mut buf,
             )
-            .map_err(|_| "sealing failed".to_string())?;
+            .map_err(|_| SealError::Seal)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
         Ok(out)
@@ -50,28 +50,28 @@ impl Sealer {
 
     /// Opens what [`Sealer::seal`] produced for `kid`; fails on a wrong key, tampering, or a
     /// blob sealed for another kid.
-    pub fn open(&self, kid: &str, sealed: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn open(&self, kid: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
         self.open_with(Aad::from(kid.as_bytes()), sealed)
     }
 
     /// Opens a blob sealed before blobs were bound to their kid (empty associated data). Only
     /// the start-up migration calls it, to re-seal such blobs with their kid
-    /// (`key_lifecycle::reseal_keys`); the key ring never accepts them.
-    pub fn open_unbound(&self, sealed: &[u8]) -> Result<Vec<u8>, String> {
+    /// (`keys::lifecycle::reseal_keys`); the key ring never accepts them.
+    pub fn open_unbound(&self, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
         self.open_with(Aad::from(&[][..]), sealed)
     }
 
-    fn open_with(&self, aad: Aad<&[u8]>, sealed: &[u8]) -> Result<Vec<u8>, String> {
+    fn open_with(&self, aad: Aad<&[u8]>, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
         if sealed.len() < NONCE_LEN {
-            return Err("sealed key too short".into());
+            return Err(SealError::TooShort);
         }
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| "bad nonce".to_string())?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError::BadNonce)?;
         let mut buf = rest.to_vec();
         let plain = self
             .0
             .open_in_place(nonce, aad, &mut buf)
-            .map_err(|_| "cannot open a private key: wrong key-encryption key?".to_string())?;
+            .map_err(|_| SealError::DoesNotOpen)?;
         Ok(plain.to_vec())
     }
 }

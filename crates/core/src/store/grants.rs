@@ -1,6 +1,6 @@
 //! Authorization codes, refresh tokens and grant families.
 use async_trait::async_trait;
-use tessera_proto::SecretHash;
+use tessera_proto::{Secret, SecretHash};
 
 use super::{StoreResult, tokens::FamilyToken};
 
@@ -87,23 +87,14 @@ pub struct RefreshTokenRecord {
 /// A rotation's successor kept for the reuse grace window (`refresh.reuse_grace_secs`): its
 /// token string sealed under the key-encryption key by the refresh grant, which alone opens it.
 /// The store keeps it until `until` and never hands it out after.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedSuccessor {
-    /// `nonce || ciphertext || tag` of the successor's token string.
-    pub sealed: Vec<u8>,
+    /// `nonce || ciphertext || tag` of the successor's token string: sealed, but a secret all
+    /// the same.
+    pub sealed: Secret<Vec<u8>>,
     /// The end of the window, seconds since the epoch: from then on presenting the rotated
     /// token again is reuse.
     pub until: u64,
-}
-
-impl std::fmt::Debug for SealedSuccessor {
-    /// Sealed, but a secret all the same: only the window is shown.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealedSuccessor")
-            .field("sealed", &"[redacted]")
-            .field("until", &self.until)
-            .finish()
-    }
 }
 
 /// What rotating a refresh token did.

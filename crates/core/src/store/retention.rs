@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use super::StoreResult;
 
 /// The kinds of row that stop being needed at a known time, which the retention janitor
-/// (`crate::janitor`) deletes. Adding an expiring table = one variant here and one line per
+/// (`crate::ops::janitor`) deletes. Adding an expiring table = one variant here and one line per
 /// backend naming its table, key and expiry column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Expiring {

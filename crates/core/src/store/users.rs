@@ -1,30 +1,20 @@
 //! Resource owners.
 use async_trait::async_trait;
+use tessera_proto::Secret;
 
 use super::StoreResult;
 
 /// A resource owner who logs in on the built-in login page.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserRecord {
     /// The login name (unique).
     pub username: String,
-    /// The argon2id PHC string of the password.
-    pub password_hash: String,
+    /// The argon2id PHC string of the password: slow to attack, not harmless, so never printed.
+    pub password_hash: Secret,
     /// A disabled user cannot log in.
     pub disabled: bool,
     /// Creation time, seconds since the epoch.
     pub created_at: u64,
-}
-
-impl std::fmt::Debug for UserRecord {
-    /// The password hash is left out: it is slow to attack, not harmless.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRecord")
-            .field("username", &self.username)
-            .field("disabled", &self.disabled)
-            .field("created_at", &self.created_at)
-            .finish()
-    }
 }
 
 /// Resource owners.

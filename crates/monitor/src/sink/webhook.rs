@@ -28,7 +28,6 @@ pub struct WebhookConfig {
     /// Where to POST.
     pub url: String,
     /// The shared HMAC key.
-    #[serde(deserialize_with = "secret")]
     pub secret: Secret,
     /// Per-attempt timeout, milliseconds.
     #[serde(default = "default_timeout_ms")]
@@ -49,10 +48,6 @@ fn default_queue() -> usize {
 }
 fn default_attempts() -> u32 {
     3
-}
-
-fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-    Ok(Secret::new(String::deserialize(d)?))
 }
 
 /// The `X-Tessera-Signature` value for `body` sent at `timestamp` (unix seconds).

@@ -17,7 +17,6 @@
 pub mod target;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +29,7 @@ use crate::ScanError;
 use crate::finding::{Finding, ServerVerdict};
 
 /// Where and as whom to check leaked Tessera tokens.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ServerCheck {
     /// Base URL of the authorization server, e.g. `https://auth.example.com`.
     pub url: String,
@@ -40,17 +39,6 @@ pub struct ServerCheck {
     pub client_secret: Secret,
     /// Revoke live tokens (rotate live client secrets) instead of only asking.
     pub revoke: bool,
-}
-
-impl fmt::Debug for ServerCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerCheck")
-            .field("url", &self.url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"[redacted]")
-            .field("revoke", &self.revoke)
-            .finish()
-    }
 }
 
 #[derive(Serialize)]

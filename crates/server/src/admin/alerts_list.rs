@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
-use tessera_core::alerts::{self, MAX_LIST};
+use tessera_core::ops::alerts::{self, MAX_LIST};
 use tessera_core::store::{AlertFilter, AlertStatus};
 use tessera_proto::OAuthError;
 

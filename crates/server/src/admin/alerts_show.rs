@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
-use tessera_core::alerts;
+use tessera_core::ops::alerts;
 
 use super::caller::{self, BodyKind};
 use crate::routes::finish;

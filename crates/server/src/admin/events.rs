@@ -1,14 +1,14 @@
 //! `POST /admin/events`: resource servers report token uses as a JSON batch `{"events": [...]}`
 //! of `token.used` events, each with the `token` it was made with (docs/events.md); the caller
 //! holds `tessera:events` or `tessera:admin` and is registered with the resource URIs the tokens
-//! are addressed to. Answers `{"accepted": N, "dropped": {reason: N}}` (core::ingest).
+//! are addressed to. Answers `{"accepted": N, "dropped": {reason: N}}` (core::ops::ingest).
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
-use tessera_core::ingest::{self, EventBatch};
+use tessera_core::ops::ingest::{self, EventBatch};
 use tessera_proto::OAuthError;
 
 use super::caller::{self, BodyKind};

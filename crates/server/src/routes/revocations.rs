@@ -14,7 +14,7 @@ use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use tessera_core::admin::{ADMIN_SCOPE, REVOCATIONS_SCOPE, require_any_scope};
+use tessera_core::ops::admin::{ADMIN_SCOPE, REVOCATIONS_SCOPE, require_any_scope};
 use tessera_core::store::{FeedPosition, RevocationEntry, RevokedKind};
 use tessera_proto::OAuthError;
 use tessera_proto::revocation_feed::{Entry, EntryType, Page};

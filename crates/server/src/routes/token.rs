@@ -29,14 +29,11 @@ pub async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
         app.metrics
             .issued(&issued.client_id, issued.format.as_str());
         let body = TokenResponse {
-            access_token: issued.access_token.expose_secret().to_string(),
+            access_token: issued.access_token,
             token_type: issued.token_type,
             expires_in: issued.expires_in,
             scope: issued.scope,
-            refresh_token: issued
-                .refresh_token
-                .as_ref()
-                .map(|t| t.expose_secret().to_string()),
+            refresh_token: issued.refresh_token,
             issued_token_type: issued.issued_token_type,
         };
         Ok(axum::Json(body).into_response())

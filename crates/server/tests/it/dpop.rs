@@ -23,9 +23,9 @@ impl DpopKey {
     pub fn new(alg: SigningAlg) -> Self {
         let k = generate_key(alg, KeyState::Current, None, 0).unwrap();
         let key = match alg {
-            SigningAlg::ES256 => EncodingKey::from_ec_der(&k.private_key),
-            SigningAlg::EdDSA => EncodingKey::from_ed_der(&k.private_key),
-            SigningAlg::RS256 => EncodingKey::from_rsa_der(&k.private_key),
+            SigningAlg::ES256 => EncodingKey::from_ec_der(k.private_key.expose_secret()),
+            SigningAlg::EdDSA => EncodingKey::from_ed_der(k.private_key.expose_secret()),
+            SigningAlg::RS256 => EncodingKey::from_rsa_der(k.private_key.expose_secret()),
         };
         let alg = match alg {
             SigningAlg::ES256 => Algorithm::ES256,

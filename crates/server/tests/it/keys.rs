@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tessera_core::audit::EventKind;
 use tessera_core::clock::{Clock, FixedClock, SystemClock};
-use tessera_core::key_lifecycle::{KeyChange, RevokeKeyError, revoke_key};
+use tessera_core::keys::lifecycle::{KeyChange, RevokeKeyError, revoke_key};
 use tessera_core::keys::{KeyState, SigningAlg};
 use tessera_core::store::KeyRevocation;
 
@@ -257,7 +257,7 @@ async fn revoking_a_retired_key_unpublishes_it_without_touching_the_signer() {
         .unwrap();
     let now = SystemClock.now();
     let new_kid =
-        tessera_core::key_lifecycle::rotate_key(cli.as_ref(), SigningAlg::ES256, None, now)
+        tessera_core::keys::lifecycle::rotate_key(cli.as_ref(), SigningAlg::ES256, None, now)
             .await
             .unwrap();
     let outcome = revoke_key(cli.as_ref(), &old_kid, None, None, now)

@@ -14,7 +14,12 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 fn sign(key: &StoredKey, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(key.kid.clone());
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&key.private_key)).unwrap()
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_ec_der(key.private_key.expose_secret()),
+    )
+    .unwrap()
 }
 
 fn jti() -> String {
@@ -67,7 +72,7 @@ async fn assertions_authenticate_and_every_broken_one_is_invalid_client() {
     let forged = jsonwebtoken::encode(
         &other_signed,
         &claims(json!({})),
-        &EncodingKey::from_ec_der(&other.private_key),
+        &EncodingKey::from_ec_der(other.private_key.expose_secret()),
     )
     .unwrap();
     let hs = {
@@ -421,7 +426,7 @@ async fn jwks_uri_keys_verify_and_a_new_kid_is_fetched_once_per_interval() {
         let made_up = jsonwebtoken::encode(
             &h,
             &json!({"iss": c.id, "sub": c.id, "aud": server.base, "exp": clock.now() + 60, "jti": jti()}),
-            &EncodingKey::from_ec_der(&new.private_key),
+            &EncodingKey::from_ec_der(new.private_key.expose_secret()),
         )
         .unwrap();
         assert_eq!(present(&server, &made_up).await, rejected);

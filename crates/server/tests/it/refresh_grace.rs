@@ -23,7 +23,9 @@ fn with_grace(secs: u64) -> Config {
     let mut config = test_config();
     config.refresh.reuse_grace_secs = secs;
     // Successors are sealed under the key-encryption key (`tessera serve` always has one).
-    config.keys.encryption_key = Some(base64::engine::general_purpose::STANDARD.encode([7u8; 32]));
+    config.keys.encryption_key = Some(tessera_proto::Secret::new(
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+    ));
     config
 }
 
@@ -193,7 +195,11 @@ async fn a_window_needs_the_key_encryption_key() {
     let url = format!("sqlite:{}", dir.path().join("t.db").display());
     config.database = url.clone();
     let store: Arc<dyn Store> = tessera_store::open(&url).await.unwrap();
-    let err = tessera_server::start(config, store).await.err().unwrap();
+    let err = tessera_server::start(config, store)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         err.contains("refresh.reuse_grace_secs needs keys.encryption_key"),
         "{err}"

@@ -48,11 +48,17 @@ async fn plain_http_off_loopback_is_refused_unless_insecure_http() {
     let mut config = test_config();
     config.listen = "0.0.0.0:0".parse().unwrap();
     config.issuer = Some("https://auth.example.com".into());
-    let err = config.check().unwrap_err();
+    let err = config.check().unwrap_err().to_string();
     assert!(err.contains("refusing plain HTTP"), "{err}");
     config.insecure_http = true;
     assert!(config.check().is_ok());
     let mut config = test_config();
     config.issuer = Some("http://auth.example.com".into());
-    assert!(config.check().unwrap_err().contains("must be an https URL"));
+    assert!(
+        config
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("must be an https URL")
+    );
 }

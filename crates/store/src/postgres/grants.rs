@@ -10,7 +10,7 @@ use tessera_core::store::{
     AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
     RotateOutcome, SealedSuccessor, StoreResult,
 };
-use tessera_proto::SecretHash;
+use tessera_proto::{Secret, SecretHash};
 use tokio_postgres::Row;
 
 use super::{PgStore, corrupt, pool};
@@ -175,7 +175,7 @@ async fn successor_within_grace(
         return Ok(None);
     };
     let sealed = SealedSuccessor {
-        sealed: kept.try_get(1).map_err(pool::map_err)?,
+        sealed: Secret::from_bytes(kept.try_get(1).map_err(pool::map_err)?),
         until: kept.try_get::<_, i64>(2).map_err(pool::map_err)? as u64,
     };
     let successor: &[u8] = kept.try_get(0).map_err(pool::map_err)?;
@@ -349,7 +349,7 @@ impl GrantStore for PgStore {
                     &[
                         &key,
                         &new.hash.as_bytes().as_slice(),
-                        &grace.sealed,
+                        &grace.sealed.expose_secret(),
                         &(grace.until as i64),
                     ],
                 )

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tessera_core::keys::{KeyState, SigningAlg, StoredKey};
 use tessera_core::store::{KeyRevocation, KeyStore, StoreResult};
+use tessera_proto::Secret;
 
 use super::{PgStore, corrupt, pool};
 
@@ -43,7 +44,7 @@ async fn insert(
             &k.kid,
             &k.alg.as_str(),
             &state.as_str(),
-            &k.private_key,
+            &k.private_key.expose_secret(),
             &k.sealed,
             &k.public_jwk,
             &(k.created_at as i64),
@@ -87,7 +88,7 @@ impl KeyStore for PgStore {
                         .ok_or_else(|| corrupt("signing_keys", "alg"))?,
                     state: KeyState::parse(r.try_get(2).map_err(get)?)
                         .ok_or_else(|| corrupt("signing_keys", "state"))?,
-                    private_key: r.try_get(3).map_err(get)?,
+                    private_key: Secret::from_bytes(r.try_get(3).map_err(get)?),
                     sealed: r.try_get(4).map_err(get)?,
                     public_jwk: r.try_get(5).map_err(get)?,
                     created_at: r.try_get::<_, i64>(6).map_err(get)? as u64,

@@ -2,6 +2,7 @@
 use async_trait::async_trait;
 use tessera_core::error::StoreError;
 use tessera_core::store::{StoreResult, UserRecord, UserStore};
+use tessera_proto::Secret;
 
 use tokio_postgres::Row;
 
@@ -19,7 +20,7 @@ impl UserStore for PgStore {
     async fn create_user(&self, u: &UserRecord) -> StoreResult<()> {
         self.execute(
             "INSERT INTO users (username, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4)",
-            &[&u.username, &u.password_hash, &u.disabled, &(u.created_at as i64)],
+            &[&u.username, &u.password_hash.expose_secret(), &u.disabled, &(u.created_at as i64)],
         )
         .await
         .map(drop)
@@ -85,7 +86,7 @@ impl UserStore for PgStore {
 fn user_row(r: &Row) -> UserRecord {
     UserRecord {
         username: r.get(0),
-        password_hash: r.get(1),
+        password_hash: Secret::new(r.get::<_, String>(1)),
         disabled: r.get(2),
         created_at: r.get::<_, i64>(3) as u64,
     }

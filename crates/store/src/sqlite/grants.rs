@@ -9,7 +9,7 @@ use tessera_core::store::{
     AuthorizationCodeRecord, FamilyToken, GrantStore, RedeemOutcome, RefreshTokenRecord,
     RotateOutcome, SealedSuccessor, StoreResult,
 };
-use tessera_proto::SecretHash;
+use tessera_proto::{Secret, SecretHash};
 
 use super::SqliteStore;
 
@@ -168,7 +168,7 @@ fn successor_within_grace(
             Ok((
                 hash_of(r.get(0)?)?,
                 SealedSuccessor {
-                    sealed: r.get(1)?,
+                    sealed: Secret::from_bytes(r.get(1)?),
                     until: r.get::<_, i64>(2)? as u64,
                 },
             ))
@@ -333,7 +333,7 @@ impl GrantStore for SqliteStore {
                     .execute(params![
                         old.as_bytes().as_slice(),
                         new.hash.as_bytes().as_slice(),
-                        grace.sealed,
+                        grace.sealed.expose_secret(),
                         grace.until as i64
                     ])?;
                 }

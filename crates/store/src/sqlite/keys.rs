@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use tessera_core::keys::{KeyState, SigningAlg, StoredKey};
 use tessera_core::store::{KeyRevocation, KeyStore, StoreResult};
+use tessera_proto::Secret;
 
 use super::SqliteStore;
 
@@ -33,7 +34,7 @@ fn insert(
         k.kid,
         k.alg.as_str(),
         state.as_str(),
-        k.private_key,
+        k.private_key.expose_secret(),
         k.sealed,
         k.public_jwk,
         k.created_at as i64,
@@ -63,7 +64,7 @@ impl KeyStore for SqliteStore {
                     kid: r.get(0)?,
                     alg: SigningAlg::parse(&r.get::<_, String>(1)?).ok_or_else(|| bad("alg"))?,
                     state: KeyState::parse(&r.get::<_, String>(2)?).ok_or_else(|| bad("state"))?,
-                    private_key: r.get(3)?,
+                    private_key: Secret::from_bytes(r.get(3)?),
                     sealed: r.get(4)?,
                     public_jwk: r.get(5)?,
                     created_at: r.get::<_, i64>(6)? as u64,

@@ -3,6 +3,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use tessera_core::error::StoreError;
 use tessera_core::store::{StoreResult, UserRecord, UserStore};
+use tessera_proto::Secret;
 
 use super::SqliteStore;
 
@@ -22,7 +23,7 @@ impl UserStore for SqliteStore {
                 conn.prepare_cached(
                     "INSERT INTO users (username, password_hash, disabled, created_at) VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![u.username, u.password_hash, u.disabled, u.created_at as i64])?;
+                .execute(params![u.username, u.password_hash.expose_secret(), u.disabled, u.created_at as i64])?;
                 Ok(())
             })
             .await
@@ -97,7 +98,7 @@ impl UserStore for SqliteStore {
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
         username: r.get(0)?,
-        password_hash: r.get(1)?,
+        password_hash: Secret::new(r.get::<_, String>(1)?),
         disabled: r.get(2)?,
         created_at: r.get::<_, i64>(3)? as u64,
     })

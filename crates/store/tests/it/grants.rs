@@ -8,7 +8,7 @@ use tessera_core::store::{
     AuthorizationCodeRecord, Expiring, FamilyToken, FeedPosition, RedeemOutcome,
     RefreshTokenRecord, RotateOutcome, Store, UserRecord,
 };
-use tessera_proto::SecretHash;
+use tessera_proto::{Secret, SecretHash};
 
 use crate::support::{Env, InsertToken, opaque_id, token};
 
@@ -339,7 +339,7 @@ async fn users_round_trip(env: Env) {
     let s = env.store;
     let u = UserRecord {
         username: "alice".into(),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        password_hash: Secret::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
         disabled: false,
         created_at: NOW,
     };
@@ -430,7 +430,7 @@ async fn users_are_listed_changed_and_deleted(env: Env) {
     for name in ["carol", "alice"] {
         s.create_user(&UserRecord {
             username: name.into(),
-            password_hash: format!("hash-{name}"),
+            password_hash: Secret::new(format!("hash-{name}")),
             disabled: false,
             created_at: NOW,
         })
@@ -445,7 +445,12 @@ async fn users_are_listed_changed_and_deleted(env: Env) {
     assert!(!s.get_user("alice").await.unwrap().unwrap().disabled);
     assert!(s.set_user_password("alice", "hash-new").await.unwrap());
     assert_eq!(
-        s.get_user("alice").await.unwrap().unwrap().password_hash,
+        s.get_user("alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .expose_secret(),
         "hash-new"
     );
     assert!(!s.set_user_disabled("nobody", true).await.unwrap());

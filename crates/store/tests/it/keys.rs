@@ -26,7 +26,7 @@ async fn reseal_key_replaces_only_the_blob_it_was_given(env: Env) {
     let s = env.store;
     let mut plain = key_in("k1", SigningAlg::ES256, KeyState::Current, 10);
     plain.sealed = false;
-    plain.private_key = b"plain".to_vec();
+    plain.private_key = tessera_proto::Secret::from_bytes(b"plain".to_vec());
     assert!(s.insert_key(plain).await.unwrap());
     // Stale `old` (another node re-sealed first): nothing changes.
     assert!(!s.reseal_key("k1", b"other", b"sealed-1").await.unwrap());
@@ -35,7 +35,7 @@ async fn reseal_key_replaces_only_the_blob_it_was_given(env: Env) {
     assert!(!s.reseal_key("k1", b"plain", b"sealed-2").await.unwrap());
     let k = &s.list_keys().await.unwrap()[0];
     assert_eq!(
-        (k.private_key.as_slice(), k.sealed),
+        (k.private_key.expose_secret(), k.sealed),
         (&b"sealed-1"[..], true)
     );
     assert_eq!(k.state, KeyState::Current);

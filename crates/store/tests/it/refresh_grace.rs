@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tessera_core::clock::FixedClock;
 use tessera_core::config::RetentionConfig;
-use tessera_core::janitor::Janitor;
+use tessera_core::ops::janitor::Janitor;
 use tessera_core::store::{Expiring, RefreshTokenRecord, RotateOutcome, SealedSuccessor, Store};
 use tessera_proto::SecretHash;
 
@@ -28,7 +28,7 @@ const WINDOW: u64 = 5;
 /// A stand-in for the grant's sealed token string (the store never looks inside).
 fn sealed(name: &str, at: u64) -> SealedSuccessor {
     SealedSuccessor {
-        sealed: format!("sealed {name}").into_bytes(),
+        sealed: tessera_proto::Secret::from_bytes(format!("sealed {name}").into_bytes()),
         until: at + WINDOW,
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tessera_core::audit::EventKind;
 use tessera_core::clock::FixedClock;
 use tessera_core::config::RetentionConfig;
-use tessera_core::janitor::Janitor;
+use tessera_core::ops::janitor::Janitor;
 use tessera_core::store::{Expiring, FeedPosition, Store};
 
 use crate::support::{Env, InsertToken, event, opaque_id, token};

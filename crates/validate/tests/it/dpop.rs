@@ -19,7 +19,7 @@ impl DpopKey {
     pub(crate) fn new() -> Self {
         let k = generate_key(SigningAlg::ES256, KeyState::Current, None, 0).unwrap();
         Self {
-            key: EncodingKey::from_ec_der(&k.private_key),
+            key: EncodingKey::from_ec_der(k.private_key.expose_secret()),
             jwk: serde_json::from_str(&k.public_jwk).unwrap(),
         }
     }

@@ -194,7 +194,7 @@ async fn alg_none_hs256_with_the_public_key_tampering_and_unknown_kid_are_refuse
     let forged = jsonwebtoken::encode(
         &h,
         &claims,
-        &jsonwebtoken::EncodingKey::from_ec_der(&stranger.private_key),
+        &jsonwebtoken::EncodingKey::from_ec_der(stranger.private_key.expose_secret()),
     )
     .unwrap();
     assert_eq!(
@@ -213,7 +213,7 @@ async fn alg_none_hs256_with_the_public_key_tampering_and_unknown_kid_are_refuse
     let plain = jsonwebtoken::encode(
         &h,
         &claims,
-        &jsonwebtoken::EncodingKey::from_ec_der(&k.private_key),
+        &jsonwebtoken::EncodingKey::from_ec_der(k.private_key.expose_secret()),
     )
     .unwrap();
     assert_eq!(
@@ -298,7 +298,7 @@ async fn a_revoked_signing_key_is_refused_after_the_next_jwks_refresh() {
         serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
     let kid = header["kid"].as_str().unwrap();
     let now = tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock);
-    tessera_core::key_lifecycle::revoke_key(a.store.as_ref(), kid, None, None, now)
+    tessera_core::keys::lifecycle::revoke_key(a.store.as_ref(), kid, None, None, now)
         .await
         .unwrap();
     // The issuer drops it within its change poll; the validator once its cached set is stale.

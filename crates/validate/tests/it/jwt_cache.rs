@@ -183,7 +183,7 @@ async fn a_cached_token_whose_signing_key_is_revoked_is_refused() {
     let header: serde_json::Value =
         serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
     let kid = header["kid"].as_str().unwrap();
-    tessera_core::key_lifecycle::revoke_key(a.store.as_ref(), kid, None, None, SystemClock.now())
+    tessera_core::keys::lifecycle::revoke_key(a.store.as_ref(), kid, None, None, SystemClock.now())
         .await
         .unwrap();
     assert_eq!(

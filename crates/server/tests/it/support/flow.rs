@@ -30,7 +30,9 @@ pub async fn code_client(
             .store
             .create_user(&UserRecord {
                 username: USER.into(),
-                password_hash: tessera_core::user::hash_password(&Secret::new(PASSWORD)).unwrap(),
+                password_hash: Secret::new(
+                    tessera_core::user::hash_password(&Secret::new(PASSWORD)).unwrap(),
+                ),
                 disabled: false,
                 created_at: 0,
             })

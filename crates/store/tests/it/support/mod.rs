@@ -244,7 +244,7 @@ pub fn key(kid: &str, alg: SigningAlg, created_at: u64) -> StoredKey {
         kid: kid.into(),
         alg,
         state: KeyState::Current,
-        private_key: format!("pkcs8 of {kid}").into_bytes(),
+        private_key: tessera_proto::Secret::from_bytes(format!("pkcs8 of {kid}").into_bytes()),
         sealed: kid.len().is_multiple_of(2),
         public_jwk: format!(r#"{{"kid":"{kid}","alg":"{}"}}"#, alg.as_str()),
         created_at,

@@ -145,7 +145,12 @@ impl As {
         let mut header = Header::new(jsonwebtoken::Algorithm::ES256);
         header.typ = Some("at+jwt".into());
         header.kid = Some(k.kid.clone());
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&k.private_key)).unwrap()
+        jsonwebtoken::encode(
+            &header,
+            claims,
+            &EncodingKey::from_ec_der(k.private_key.expose_secret()),
+        )
+        .unwrap()
     }
 
     /// Valid claims for `API`, to be altered.

@@ -1,10 +1,12 @@
 //! Carrying out the signing-key lifecycle on the store: the scheduled steps every node runs
 //! ([`run_schedule`]), `tessera keys rotate` ([`begin_rotation`], [`rotate_key`]) and
 //! `tessera keys revoke` ([`revoke_key`]), each recording its audit events. The plan itself is
-//! pure ([`crate::keys::plan`]); every store write here is conditional, so several nodes may run
+//! pure ([`super::plan`]); every store write here is conditional, so several nodes may run
 //! the same step at once and exactly one of them acts (and records the event).
+use super::{
+    KeyError, KeyPolicy, KeyState, Sealer, SigningAlg, Step, StoredKey, generate_key, plan,
+};
 use crate::audit::{AuditEvent, EventKind};
-use crate::keys::{KeyPolicy, KeyState, Sealer, SigningAlg, Step, StoredKey, generate_key, plan};
 use crate::store::{KeyRevocation, Store};
 
 /// A change this node made to the keys.
@@ -72,15 +74,15 @@ pub async fn run_schedule(
     sealer: Option<&Sealer>,
     policy: &KeyPolicy,
     now: u64,
-) -> Result<Vec<KeyChange>, String> {
-    let keys = store.list_keys().await.map_err(|e| e.to_string())?;
+) -> Result<Vec<KeyChange>, KeyError> {
+    let keys = store.list_keys().await?;
     let mut changes = Vec::new();
     for step in plan(&keys, policy, now) {
         match step {
             Step::CreateCurrent(alg) => {
                 let key = generate_key(alg, KeyState::Current, sealer, now)?;
                 let kid = key.kid.clone();
-                if store.insert_key(key).await.map_err(|e| e.to_string())? {
+                if store.insert_key(key).await? {
                     record_rotation(store, alg, &kid, None, "initial", now).await;
                     changes.push(KeyChange::Rotated {
                         alg,
@@ -95,10 +97,7 @@ pub async fn run_schedule(
                 }
             }
             Step::Promote { alg, next, current } => {
-                let won = store
-                    .promote_key(&next, current.as_deref(), now)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let won = store.promote_key(&next, current.as_deref(), now).await?;
                 if won {
                     record_rotation(store, alg, &next, current.as_deref(), "scheduled", now).await;
                     changes.push(KeyChange::Rotated {
@@ -109,7 +108,7 @@ pub async fn run_schedule(
                 }
             }
             Step::Prune { cutoff } => {
-                let removed = store.prune_keys(cutoff).await.map_err(|e| e.to_string())?;
+                let removed = store.prune_keys(cutoff).await?;
                 for kid in removed {
                     if let Some(k) = keys.iter().find(|k| k.kid == kid) {
                         store
@@ -138,10 +137,10 @@ async fn publish_next(
     sealer: Option<&Sealer>,
     reason: &str,
     now: u64,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, KeyError> {
     let key = generate_key(alg, KeyState::Next, sealer, now)?;
     let kid = key.kid.clone();
-    if !store.insert_key(key).await.map_err(|e| e.to_string())? {
+    if !store.insert_key(key).await? {
         return Ok(None);
     }
     store
@@ -158,18 +157,18 @@ pub async fn begin_rotation(
     alg: SigningAlg,
     sealer: Option<&Sealer>,
     now: u64,
-) -> Result<(StoredKey, bool), String> {
+) -> Result<(StoredKey, bool), KeyError> {
     let existing = |keys: Vec<StoredKey>| {
         keys.into_iter()
             .find(|k| k.alg == alg && k.state == KeyState::Next)
     };
-    let keys = store.list_keys().await.map_err(|e| e.to_string())?;
+    let keys = store.list_keys().await?;
     if let Some(k) = existing(keys) {
         return Ok((k, false));
     }
     let created = publish_next(store, alg, sealer, "manual", now).await?;
-    let keys = store.list_keys().await.map_err(|e| e.to_string())?;
-    let key = existing(keys).ok_or("the new next key vanished")?;
+    let keys = store.list_keys().await?;
+    let key = existing(keys).ok_or(KeyError::Vanished)?;
     let ours = created.is_some_and(|kid| kid == key.kid);
     Ok((key, ours))
 }
@@ -183,15 +182,14 @@ pub async fn rotate_key(
     alg: SigningAlg,
     sealer: Option<&Sealer>,
     now: u64,
-) -> Result<String, String> {
-    let keys = store.list_keys().await.map_err(|e| e.to_string())?;
+) -> Result<String, KeyError> {
+    let keys = store.list_keys().await?;
     let of = |state| keys.iter().find(|k| k.alg == alg && k.state == state);
     if let Some(next) = of(KeyState::Next) {
         let current = of(KeyState::Current).map(|k| k.kid.clone());
         let won = store
             .promote_key(&next.kid, current.as_deref(), now)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         if won {
             record_rotation(store, alg, &next.kid, current.as_deref(), "manual", now).await;
             return Ok(next.kid.clone());
@@ -200,17 +198,13 @@ pub async fn rotate_key(
     }
     let current = store
         .list_keys()
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .into_iter()
         .find(|k| k.alg == alg && k.state == KeyState::Current)
         .map(|k| k.kid);
     let key = generate_key(alg, KeyState::Current, sealer, now)?;
     let kid = key.kid.clone();
-    store
-        .rotate_in_key(key, now)
-        .await
-        .map_err(|e| e.to_string())?;
+    store.rotate_in_key(key, now).await?;
     record_rotation(store, alg, &kid, current.as_deref(), "manual", now).await;
     Ok(kid)
 }
@@ -245,8 +239,8 @@ pub async fn revoke_key(
         return Err(RevokeKeyError::UnknownKid(kid.to_string()));
     };
     // Made before the transaction (generation is slow for RSA); used only if `kid` is current.
-    let replacement =
-        generate_key(key.alg, KeyState::Current, sealer, now).map_err(RevokeKeyError::Store)?;
+    let replacement = generate_key(key.alg, KeyState::Current, sealer, now)
+        .map_err(|e| RevokeKeyError::Store(e.to_string()))?;
     let outcome = store
         .revoke_key(kid, replacement, now)
         .await
@@ -274,23 +268,22 @@ pub async fn revoke_key(
 /// one a conditional store write (several nodes may run it at once). Returns how many this node
 /// re-sealed. A sealed blob that opens neither way (wrong key-encryption key, or a blob moved to
 /// another kid) is left alone: the key ring refuses it when it signs.
-pub async fn reseal_keys(store: &dyn Store, sealer: &Sealer) -> Result<usize, String> {
-    let keys = store.list_keys().await.map_err(|e| e.to_string())?;
+pub async fn reseal_keys(store: &dyn Store, sealer: &Sealer) -> Result<usize, KeyError> {
+    let keys = store.list_keys().await?;
     let mut done = 0;
     for k in keys {
         let plain = match k.sealed {
-            false => k.private_key.clone(),
-            true if sealer.open(&k.kid, &k.private_key).is_ok() => continue,
-            true => match sealer.open_unbound(&k.private_key) {
+            false => k.private_key.expose_secret().to_vec(),
+            true if sealer.open(&k.kid, k.private_key.expose_secret()).is_ok() => continue,
+            true => match sealer.open_unbound(k.private_key.expose_secret()) {
                 Ok(plain) => plain,
                 Err(_) => continue,
             },
         };
         let sealed = sealer.seal(&k.kid, &plain)?;
         if store
-            .reseal_key(&k.kid, &k.private_key, &sealed)
-            .await
-            .map_err(|e| e.to_string())?
+            .reseal_key(&k.kid, k.private_key.expose_secret(), &sealed)
+            .await?
         {
             done += 1;
         }

@@ -5,7 +5,9 @@ use tessera_proto::{ErrorCode, OAuthError};
 
 use crate::client::Client;
 
-pub use crate::leaks::ADMIN_SCOPE;
+/// The scope an administrative client needs: the whole `/admin/*` API, the revocation feed, and
+/// introspection of any token.
+pub const ADMIN_SCOPE: &str = "tessera:admin";
 
 /// The scope a resource server needs to report `token.used` events (`POST /admin/events`)
 /// without the power to read or acknowledge alerts.

@@ -13,12 +13,11 @@
 //! holds `tessera:events:act` ([`Provenance`]).
 use std::collections::BTreeMap;
 use std::collections::HashMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use tessera_proto::OAuthError;
+use tessera_proto::{OAuthError, Secret};
 
-use crate::admin::{ADMIN_SCOPE, EVENTS_ACT_SCOPE, EVENTS_SCOPE, require_any_scope};
+use super::admin::{ADMIN_SCOPE, EVENTS_ACT_SCOPE, EVENTS_SCOPE, require_any_scope};
 use crate::audit::{AuditEvent, EventKind, Provenance};
 use crate::authority::Authority;
 use crate::client::Client;
@@ -35,23 +34,13 @@ pub const MAX_FUTURE_MS: u64 = 60_000;
 /// evidence would land outside every detector's window or rewrite history.
 pub const MAX_AGE_MS: u64 = 3_600_000;
 
-/// The token as the resource server received it: resolved, never stored, never printed.
-#[derive(Deserialize)]
-#[serde(transparent)]
-pub struct ReportedToken(String);
-
-impl fmt::Debug for ReportedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ReportedToken([redacted])")
-    }
-}
-
 /// One reported use: a `token.used` event in the docs/events.md schema plus the token itself.
 #[derive(Debug, Deserialize)]
 pub struct ReportedUse {
-    /// The token the use was made with; absent when the request carried none.
+    /// The token the use was made with, as the resource server received it: resolved, never
+    /// stored, never printed; absent when the request carried none.
     #[serde(default)]
-    pub token: Option<ReportedToken>,
+    pub token: Option<Secret>,
     /// The event; its token facts are replaced by the resolved token's.
     #[serde(flatten)]
     pub event: AuditEvent,
@@ -156,12 +145,13 @@ pub async fn ingest(
         } else {
             match token {
                 None => Ok(None),
-                Some(ReportedToken(token)) => {
-                    let f = match resolved.get(&token) {
+                Some(token) => {
+                    let token = token.expose_secret();
+                    let f = match resolved.get(token) {
                         Some(f) => f.clone(),
                         None => {
-                            let f = facts(authority, &token).await?;
-                            resolved.insert(token, f.clone());
+                            let f = facts(authority, token).await?;
+                            resolved.insert(token.to_string(), f.clone());
                             f
                         }
                     };

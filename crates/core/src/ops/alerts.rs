@@ -5,7 +5,7 @@ use tessera_proto::OAuthError;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::admin::{ADMIN_SCOPE, require_any_scope};
+use super::admin::{ADMIN_SCOPE, require_any_scope};
 use crate::authority::Authority;
 use crate::client::Client;
 use crate::store::{AckOutcome, AlertFilter, AlertRecord, Store};

@@ -10,8 +10,7 @@ use crate::audit::{EventKind, RequestContext};
 use crate::authority::Authority;
 use crate::client::Client;
 
-/// The scope an administrative client needs.
-pub const ADMIN_SCOPE: &str = "tessera:admin";
+use super::admin::ADMIN_SCOPE;
 
 /// Most leaks in one request.
 const MAX_LEAKS: usize = 1000;
