@@ -575,3 +575,48 @@ async fn the_monitor_sees_each_exchange_once_committed() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen, server.events_of(EventKind::TokenExchanged).await);
 }
+
+/// RFC 8693 §2.1 `actor_token`: the acting party, here the exchanging client itself — a live
+/// token of its own is accepted, another client's is refused.
+#[tokio::test]
+async fn an_actor_token_must_be_the_exchanging_clients_own() {
+    let server = TestServer::start().await;
+    let Chain { service, agent, .. } = chain(&server, TokenFormat::Jwt).await;
+    let t0 = server.access_token(&service).await;
+    // The agent's own token: it may get one by exchange (the only grant it has).
+    let own = exchanged(&server, &agent, &t0, &[]).await;
+    let with_actor = |actor: &str| {
+        let actor = actor.to_string();
+        let (server, agent, t0) = (&server, &agent, t0.clone());
+        async move {
+            exchange(
+                server,
+                agent,
+                &t0,
+                &[("actor_token", &actor), ("actor_token_type", ACCESS_TOKEN)],
+            )
+            .await
+        }
+    };
+    assert_eq!(with_actor(&own).await.0, 200);
+    assert_eq!(
+        with_actor(&t0).await,
+        (
+            400,
+            error(
+                "invalid_request",
+                "the actor_token was not issued to this client"
+            )
+        )
+    );
+    assert_eq!(
+        with_actor("forged").await,
+        (
+            400,
+            error(
+                "invalid_grant",
+                "the actor_token is invalid, expired or revoked"
+            )
+        )
+    );
+}
