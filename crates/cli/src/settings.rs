@@ -62,6 +62,9 @@ const ENV_ONLY: &[EnvSetting] = &[
             c.dpop.nonce_secret = Some(v);
         }
     }),
+    ("TESSERA_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", |c, v| {
+        c.par.require_pushed_authorization_requests = matches!(v.as_str(), "1" | "true" | "yes");
+    }),
     ("TESSERA_BEHIND_TLS_PROXY", |c, v| {
         c.behind_tls_proxy = matches!(v.as_str(), "1" | "true" | "yes");
     }),
@@ -153,6 +156,7 @@ mod tests {
             ("TESSERA_KEY_ENCRYPTION_KEY_FILE", "/etc/tessera/kek"),
             ("TESSERA_DPOP_NONCE_SECRET", "nonce"),
             ("TESSERA_BEHIND_TLS_PROXY", "true"),
+            ("TESSERA_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", "true"),
             ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1"),
         ];
         for (name, value) in values {
@@ -166,6 +170,7 @@ mod tests {
         );
         assert_eq!(c.dpop.nonce_secret.as_deref(), Some("nonce"));
         assert!(c.behind_tls_proxy);
+        assert!(c.par.require_pushed_authorization_requests);
         assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
         assert_eq!(ENV_ONLY.len(), values.len());
     }

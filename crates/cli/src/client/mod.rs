@@ -76,6 +76,9 @@ pub struct UpdateArgs {
     /// Whether every token request must carry a DPoP proof: true or false
     #[arg(long)]
     require_dpop: Option<bool>,
+    /// Whether its authorization requests must be pushed to `/par` first (RFC 9126): true or false
+    #[arg(long)]
+    require_par: Option<bool>,
     /// Replace the client's JWK Set with this file's (private_key_jwt, self_signed_tls_client_auth)
     #[arg(long)]
     jwks_file: Option<std::path::PathBuf>,
@@ -155,6 +158,10 @@ pub struct CreateArgs {
     /// Every token request must carry a DPoP proof (RFC 9449); bearer tokens are refused
     #[arg(long)]
     require_dpop: bool,
+    /// Its authorization requests must be pushed to `/par` first (RFC 9126 §6); a plain
+    /// `/authorize` request is refused
+    #[arg(long)]
+    require_par: bool,
     /// Print JSON
     #[arg(long)]
     json: bool,
@@ -210,6 +217,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "auth_method": c.auth_method().as_str(),
         "access_token_ttl": c.access_token_ttl,
         "require_dpop": c.require_dpop,
+        "require_pushed_authorization_requests": c.require_par,
         "tls_client_auth": c.credential.tls_subject(),
         "jwks": keys.and_then(ClientKeys::jwks).and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
         "jwks_uri": keys.and_then(ClientKeys::jwks_uri),

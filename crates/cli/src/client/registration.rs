@@ -106,6 +106,7 @@ pub(super) fn build(args: &CreateArgs, now: u64) -> Result<(Client, Option<Secre
         jwt_alg: parse_jwt_alg(&args.jwt_alg)?,
         access_token_ttl: args.access_token_ttl,
         require_dpop: args.require_dpop,
+        require_par: args.require_par,
         tokens_not_before: None,
         resource_uris: args.resource_uris.clone(),
         disabled: false,
@@ -167,6 +168,9 @@ pub(super) fn apply(args: &UpdateArgs, c: &mut Client) -> Result<(), String> {
     }
     if let Some(require) = args.require_dpop {
         c.require_dpop = require;
+    }
+    if let Some(require) = args.require_par {
+        c.require_par = require;
     }
     // New keys replace the registered ones (by value or by reference, never both).
     if args.jwks_file.is_some() || args.jwks_uri.is_some() {

@@ -171,6 +171,9 @@ pub struct Client {
     pub access_token_ttl: Option<u64>,
     /// RFC 9449: every token request must carry a DPoP proof.
     pub require_dpop: bool,
+    /// RFC 9126 §6 `require_pushed_authorization_requests`: its authorization requests must
+    /// come through `POST /par`; a plain `GET /authorize` is refused.
+    pub require_par: bool,
     /// Tokens of this client issued before this time (seconds since the epoch) are inactive: set
     /// when its secret leaked, so every token it held dies with the secret.
     pub tokens_not_before: Option<u64>,

@@ -39,6 +39,7 @@ fn client(credential: Credential) -> Client {
         jwt_alg: SigningAlg::ES256,
         access_token_ttl: None,
         require_dpop: false,
+        require_par: false,
         tokens_not_before: None,
         disabled: false,
         created_at: 0,

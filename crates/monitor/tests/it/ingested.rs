@@ -87,6 +87,7 @@ impl Server {
             },
             tokens_not_before: None,
             require_dpop: false,
+            require_par: false,
             disabled: false,
             created_at: now,
             updated_at: now,

@@ -72,6 +72,7 @@ impl Server {
             resource_uris: vec![],
             tokens_not_before: None,
             require_dpop: false,
+            require_par: false,
             disabled: false,
             created_at: now,
             updated_at: now,

@@ -144,6 +144,7 @@ impl TestServer {
             jwt_alg: SigningAlg::ES256,
             access_token_ttl: None,
             require_dpop: false,
+            require_par: false,
             tokens_not_before: None,
             resource_uris: vec![],
             disabled: false,

@@ -161,6 +161,7 @@ pub fn client(id: &str, created_at: u64) -> Client {
         access_token_ttl: None,
         resource_uris: vec![],
         require_dpop: false,
+        require_par: false,
         tokens_not_before: Some(7),
         disabled: false,
         created_at,
