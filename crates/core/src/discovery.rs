@@ -51,8 +51,11 @@ pub fn metadata(authority: &Authority) -> AuthorizationServerMetadata {
                 "token_endpoint": url("/token"),
                 "introspection_endpoint": url("/introspect"),
                 "revocation_endpoint": url("/revoke"),
+                "pushed_authorization_request_endpoint": url(crate::authorize::par::PATH),
             })
         }),
         token_endpoint_auth_signing_alg_values_supported: ASYMMETRIC_ALGS.to_vec(),
+        pushed_authorization_request_endpoint: url(crate::authorize::par::PATH),
+        require_pushed_authorization_requests: config.par.require_pushed_authorization_requests,
     }
 }

@@ -40,6 +40,9 @@ pub enum ErrorCode {
     InvalidToken,
     /// RFC 6750 §3.1: the access token lacks a scope the resource needs.
     InsufficientScope,
+    /// RFC 9101 §7 (used by RFC 9126 §4): the `request_uri` is unknown, expired, already used
+    /// or not the client's.
+    InvalidRequestUri,
 }
 
 impl ErrorCode {
@@ -62,6 +65,7 @@ impl ErrorCode {
             Self::UseDpopNonce => "use_dpop_nonce",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidRequestUri => "invalid_request_uri",
         }
     }
 }

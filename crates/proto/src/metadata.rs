@@ -45,4 +45,9 @@ pub struct AuthorizationServerMetadata {
     pub mtls_endpoint_aliases: Option<serde_json::Value>,
     /// RFC 9449 §5.1: algorithms accepted in DPoP proofs.
     pub dpop_signing_alg_values_supported: Vec<&'static str>,
+    /// RFC 9126 §5: where clients push authorization requests.
+    pub pushed_authorization_request_endpoint: String,
+    /// RFC 9126 §5: every authorization request must be pushed first (server-wide). Always
+    /// present, `false` included: clients need not know the default.
+    pub require_pushed_authorization_requests: bool,
 }

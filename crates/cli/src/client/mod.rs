@@ -84,6 +84,9 @@ pub struct UpdateArgs {
     /// instead of naming this client as the actor (audited as impersonation); true or false
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     allow_impersonation: Option<bool>,
+    /// Whether its authorization requests must be pushed to `/par` first (RFC 9126): true or false
+    #[arg(long)]
+    require_par: Option<bool>,
     /// Replace the client's JWK Set with this file's (private_key_jwt, self_signed_tls_client_auth)
     #[arg(long)]
     jwks_file: Option<std::path::PathBuf>,
@@ -170,6 +173,10 @@ pub struct CreateArgs {
     /// impersonation). Off by default: exchanged tokens are delegations
     #[arg(long)]
     allow_impersonation: bool,
+    /// Its authorization requests must be pushed to `/par` first (RFC 9126 §6); a plain
+    /// `/authorize` request is refused
+    #[arg(long)]
+    require_par: bool,
     /// Print JSON
     #[arg(long)]
     json: bool,
@@ -227,6 +234,7 @@ fn describe(c: &Client) -> serde_json::Value {
         "require_dpop": c.require_dpop,
         "allow_impersonation": c.allow_impersonation,
         "may_exchange": may_exchange(c),
+        "require_pushed_authorization_requests": c.require_par,
         "tls_client_auth": c.credential.tls_subject(),
         "jwks": keys.and_then(ClientKeys::jwks).and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok()),
         "jwks_uri": keys.and_then(ClientKeys::jwks_uri),

@@ -107,6 +107,7 @@ pub(super) fn build(args: &CreateArgs, now: u64) -> Result<(Client, Option<Secre
         access_token_ttl: args.access_token_ttl,
         require_dpop: args.require_dpop,
         allow_impersonation: args.allow_impersonation,
+        require_par: args.require_par,
         tokens_not_before: None,
         resource_uris: args.resource_uris.clone(),
         disabled: false,
@@ -184,6 +185,9 @@ pub(super) fn apply(args: &UpdateArgs, c: &mut Client) -> Result<(), String> {
                 .map(|g| GrantType::parse(g).ok_or_else(|| format!("unknown grant type {g:?}")))
                 .collect::<Result<_, _>>()?
         };
+    }
+    if let Some(require) = args.require_par {
+        c.require_par = require;
     }
     // New keys replace the registered ones (by value or by reference, never both).
     if args.jwks_file.is_some() || args.jwks_uri.is_some() {

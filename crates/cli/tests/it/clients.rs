@@ -104,6 +104,74 @@ fn public_clients_have_no_secret() {
 }
 
 #[test]
+fn require_par_is_registered_shown_and_updated() {
+    let (_dir, db) = sqlite();
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "client",
+            "create",
+            "--database",
+            &db,
+            "--name",
+            "web",
+            "--audience",
+            "https://api.example.com",
+            "--grant-type",
+            "authorization_code",
+            "--redirect-uri",
+            "https://app.example.com/cb",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        tessera(&args)["client_id"].as_str().unwrap().to_string()
+    };
+    let show = |id: &str| tessera(&["client", "show", "--database", &db, id, "--json"]);
+    let plain = create(&[]);
+    assert_eq!(show(&plain)["require_pushed_authorization_requests"], false);
+    let strict = create(&["--require-par"]);
+    assert_eq!(show(&strict)["require_pushed_authorization_requests"], true);
+    tessera(&[
+        "client",
+        "update",
+        "--database",
+        &db,
+        &strict,
+        "--require-par",
+        "false",
+        "--json",
+    ]);
+    assert_eq!(
+        show(&strict)["require_pushed_authorization_requests"],
+        false
+    );
+    tessera(&[
+        "client",
+        "update",
+        "--database",
+        &db,
+        &plain,
+        "--require-par",
+        "true",
+        "--json",
+    ]);
+    assert_eq!(show(&plain)["require_pushed_authorization_requests"], true);
+    let out = Command::new(BIN)
+        .args([
+            "client",
+            "update",
+            "--database",
+            &db,
+            &plain,
+            "--require-par",
+            "maybe",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(show(&plain)["require_pushed_authorization_requests"], true);
+}
+
+#[test]
 fn jwks_uri_is_registered_shown_and_checked() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("t.db").display());

@@ -6,8 +6,12 @@
 //! §4.11); after that, errors go back to the client as a redirect carrying `error`, `state` and
 //! `iss`. A valid request becomes a *pending authorization*, stored server-side under a random
 //! single-use id that the login form carries in a hidden field (the form's CSRF protection).
+//!
+//! A request may also have been pushed beforehand (RFC 9126, `par`): then `/authorize` carries
+//! only `client_id` and `request_uri`, and the pushed request stands in for the query.
 pub mod flood;
 pub mod login;
+pub mod par;
 pub mod pkce;
 pub mod throttle;
 
@@ -158,25 +162,27 @@ pub async fn authorize(
         Some(c) if !c.disabled => c,
         _ => return Ok(page("unknown client")),
     };
-    let (redirect_uri, sent) = match params.get("redirect_uri") {
-        Err(_) => return Ok(page("redirect_uri is included more than once")),
-        // RFC 9700 §2.1: exact string matching against the registered URIs.
-        Ok(Some(uri)) if client.redirect_uris.iter().any(|r| r == uri) => (uri.to_string(), true),
-        Ok(Some(_)) => {
-            return Ok(page(
-                "redirect_uri does not match any redirection URI registered for this client",
-            ));
+    // RFC 9126 §4: a pushed request replaces the query's parameters (only `client_id`, to find
+    // the client, is read besides `request_uri`; the rest of the query is ignored).
+    match params.get("request_uri") {
+        Err(_) => return Ok(page("request_uri is included more than once")),
+        Ok(Some(uri)) => {
+            return match par::take(authority, &client, uri).await? {
+                Ok(request) => open_login(authority, &client, request, ip).await,
+                Err(e) => Ok(AuthorizeStep::ErrorPage(e)),
+            };
         }
-        // RFC 6749 §3.1.2.3: it may be omitted only when exactly one is registered.
-        Ok(None) => match client.redirect_uris.as_slice() {
-            [only] => (only.clone(), false),
-            [] => return Ok(page("this client has no registered redirection URI")),
-            _ => {
-                return Ok(page(
-                    "redirect_uri is required: this client registered several",
-                ));
-            }
-        },
+        Ok(None) => {}
+    }
+    // RFC 9126 §5 and §6: the server or this client requires pushed requests.
+    if client.require_par || authority.config().par.require_pushed_authorization_requests {
+        return Ok(page(
+            "this client must push its authorization request to the pushed authorization request endpoint first (RFC 9126)",
+        ));
+    }
+    let (redirect_uri, sent) = match resolve_redirect_uri(&client, params) {
+        Ok(r) => r,
+        Err(description) => return Ok(page(description)),
     };
     // From here on, errors go back to the client. `state` first, so they can carry it.
     let state = match params.get("state") {
@@ -191,44 +197,7 @@ pub async fn authorize(
         }
     };
     match validate(&client, params, redirect_uri.clone(), sent, state.clone()) {
-        Ok(request) => {
-            let request_id = Secret::new(random_id());
-            let scopes = request
-                .scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            if !flood::admit(authority, ip).await? {
-                return Ok(AuthorizeStep::TooMany(flood::too_many(
-                    "too many sign-in requests from your network: try again in a minute",
-                )));
-            }
-            let body = serde_json::to_string(&request).expect("a request serialises");
-            let now = authority.clock().now();
-            let stored = authority
-                .store()
-                .insert_pending_authorization(
-                    request_id.hash(),
-                    body,
-                    now + PENDING_TTL,
-                    now,
-                    authority.config().login.max_pending,
-                )
-                .await?;
-            if !stored {
-                tracing::warn!("login.max_pending reached: sign-in forms refused");
-                return Ok(AuthorizeStep::TooMany(flood::too_many(
-                    "too many sign-in requests are open right now: try again in a few minutes",
-                )));
-            }
-            Ok(AuthorizeStep::Login(Consent {
-                request_id,
-                client_name: client.name.clone(),
-                client_id: client.id.clone(),
-                scopes,
-            }))
-        }
+        Ok(request) => open_login(authority, &client, request, ip).await,
         Err(e) => Ok(AuthorizeStep::Redirect(error_redirect(
             authority,
             &redirect_uri,
@@ -238,8 +207,76 @@ pub async fn authorize(
     }
 }
 
+/// Stores a validated request as a pending login form and shows the form.
+async fn open_login(
+    authority: &Authority,
+    client: &Client,
+    request: AuthorizationRequest,
+    ip: Option<IpAddr>,
+) -> Result<AuthorizeStep, OAuthError> {
+    let request_id = Secret::new(random_id());
+    let scopes = request
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if !flood::admit(authority, ip).await? {
+        return Ok(AuthorizeStep::TooMany(flood::too_many(
+            "too many sign-in requests from your network: try again in a minute",
+        )));
+    }
+    let body = serde_json::to_string(&request).expect("a request serialises");
+    let now = authority.clock().now();
+    let stored = authority
+        .store()
+        .insert_pending_authorization(
+            request_id.hash(),
+            body,
+            now + PENDING_TTL,
+            now,
+            authority.config().login.max_pending,
+        )
+        .await?;
+    if !stored {
+        tracing::warn!("login.max_pending reached: sign-in forms refused");
+        return Ok(AuthorizeStep::TooMany(flood::too_many(
+            "too many sign-in requests are open right now: try again in a few minutes",
+        )));
+    }
+    Ok(AuthorizeStep::Login(Consent {
+        request_id,
+        client_name: client.name.clone(),
+        client_id: client.id.clone(),
+        scopes,
+    }))
+}
+
+/// The client's redirection URI for this request; `Err` describes why none can be trusted.
+pub(crate) fn resolve_redirect_uri(
+    client: &Client,
+    params: &Params,
+) -> Result<(String, bool), &'static str> {
+    match params.get("redirect_uri") {
+        Err(_) => Err("redirect_uri is included more than once"),
+        // RFC 9700 §2.1: exact string matching against the registered URIs.
+        Ok(Some(uri)) if client.redirect_uris.iter().any(|r| r == uri) => {
+            Ok((uri.to_string(), true))
+        }
+        Ok(Some(_)) => {
+            Err("redirect_uri does not match any redirection URI registered for this client")
+        }
+        // RFC 6749 §3.1.2.3: it may be omitted only when exactly one is registered.
+        Ok(None) => match client.redirect_uris.as_slice() {
+            [only] => Ok((only.clone(), false)),
+            [] => Err("this client has no registered redirection URI"),
+            _ => Err("redirect_uri is required: this client registered several"),
+        },
+    }
+}
+
 /// The rest of the request, once the redirection URI is trusted.
-fn validate(
+pub(crate) fn validate(
     client: &Client,
     params: &Params,
     redirect_uri: String,

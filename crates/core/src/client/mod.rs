@@ -179,6 +179,9 @@ pub struct Client {
     /// RFC 8693 token exchange without `act`: the tokens it exchanges name the subject alone
     /// (impersonation, audited as such) instead of recording this client as the actor.
     pub allow_impersonation: bool,
+    /// RFC 9126 §6 `require_pushed_authorization_requests`: its authorization requests must
+    /// come through `POST /par`; a plain `GET /authorize` is refused.
+    pub require_par: bool,
     /// Tokens of this client issued before this time (seconds since the epoch) are inactive: set
     /// when its secret leaked, so every token it held dies with the secret.
     pub tokens_not_before: Option<u64>,

@@ -40,6 +40,7 @@ fn client(credential: Credential) -> Client {
         access_token_ttl: None,
         require_dpop: false,
         allow_impersonation: false,
+        require_par: false,
         tokens_not_before: None,
         disabled: false,
         created_at: 0,

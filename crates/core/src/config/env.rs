@@ -88,6 +88,7 @@ pub static ENV: &[EnvVar] = &[
     bind!(behind_tls_proxy, flag),
     bind!(trusted_proxies, list),
     bind!(refresh.reuse_grace_secs, number),
+    bind!(par.require_pushed_authorization_requests, flag),
     bind!(keys.encryption_key, secret, "TESSERA_KEY_ENCRYPTION_KEY"),
     bind!(
         keys.encryption_key_file,
@@ -226,6 +227,7 @@ mod tests {
             ("TESSERA_BEHIND_TLS_PROXY", "yes"),
             ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, ,192.0.2.1"),
             ("TESSERA_REFRESH_REUSE_GRACE_SECS", "5"),
+            ("TESSERA_PAR_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", "true"),
             ("TESSERA_KEY_ENCRYPTION_KEY", "a2V5"),
             ("TESSERA_KEY_ENCRYPTION_KEY_FILE", "/etc/tessera/kek"),
             ("TESSERA_DPOP_NONCE_SECRET", "nonce"),
@@ -250,6 +252,7 @@ mod tests {
         assert!(c.behind_tls_proxy);
         assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "192.0.2.1"]);
         assert_eq!(c.refresh.reuse_grace_secs, 5);
+        assert!(c.par.require_pushed_authorization_requests);
         assert_eq!(
             c.keys.encryption_key.as_ref().map(|k| k.expose_secret()),
             Some("a2V5")

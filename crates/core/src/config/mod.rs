@@ -59,6 +59,27 @@ pub struct Config {
     pub login: LoginConfig,
     /// Client authentication.
     pub client_auth: ClientAuthConfig,
+    /// Pushed authorization requests (RFC 9126).
+    pub par: ParConfig,
+}
+
+/// Pushed authorization requests (RFC 9126): clients authenticate and `POST /par` their authorization request, then send the user to `/authorize` with only `client_id` and the `request_uri` they got back (single use, valid 60 seconds, bound to the pushing client).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ParConfig {
+    /// Every client must push its authorization requests (RFC 9126 §5 `require_pushed_authorization_requests`); a plain `GET /authorize` is refused. Off: only clients registered with `--require-par` must.
+    pub require_pushed_authorization_requests: bool,
+    /// Unexpired, unused pushed requests one client may hold at once; past it `POST /par` answers `429`. Bounds what one (authenticated) client can store.
+    pub max_per_client: u64,
+}
+
+impl Default for ParConfig {
+    fn default() -> Self {
+        Self {
+            require_pushed_authorization_requests: false,
+            max_per_client: 1000,
+        }
+    }
 }
 
 /// Client authentication (RFC 6749 §2.3): `private_key_jwt` client assertions (RFC 7523) and the fetching of clients' `jwks_uri` documents.
@@ -271,6 +292,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             login: LoginConfig::default(),
             client_auth: ClientAuthConfig::default(),
+            par: ParConfig::default(),
         }
     }
 }

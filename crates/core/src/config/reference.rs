@@ -35,6 +35,7 @@ pub fn reference_markdown() -> String {
                 "RetentionConfig" => Some("retention"),
                 "LoginConfig" => Some("login"),
                 "ClientAuthConfig" => Some("client_auth"),
+                "ParConfig" => Some("par"),
                 _ => None,
             };
             let heading = if section == Some("") {

@@ -1,4 +1,5 @@
-//! Pending authorization requests: what `GET /authorize` stored for the login form to finish.
+//! Pending authorization requests: what `GET /authorize` stored for the login form to finish,
+//! and what clients pushed to `POST /par` (RFC 9126) for `GET /authorize` to pick up.
 use async_trait::async_trait;
 use tessera_proto::SecretHash;
 
@@ -31,4 +32,27 @@ pub trait PendingAuthorizationStore: Send + Sync {
     ) -> StoreResult<Option<String>>;
     /// Consumes a pending authorization request: `true` for exactly one caller.
     async fn consume_pending_authorization(&self, id: SecretHash, now: u64) -> StoreResult<bool>;
+    /// Stores a pushed authorization request (RFC 9126 §2.2) for `client_id`, named by the
+    /// SHA-256 of its `request_uri`, until `expires_at` — unless the client already has
+    /// `max_per_client` unexpired pushed requests (at `now`): then nothing is stored and `false`
+    /// returned. Atomic across nodes, like the login forms' cap. Pushed rows are never login
+    /// forms: `get`/`consume_pending_authorization` do not see them.
+    async fn insert_pushed_authorization(
+        &self,
+        id: SecretHash,
+        client_id: &str,
+        body: String,
+        expires_at: u64,
+        now: u64,
+        max_per_client: u64,
+    ) -> StoreResult<bool>;
+    /// Consumes the pushed request `id` if it is unexpired, unused and was pushed by
+    /// `client_id`, returning its body: `Some` for exactly one caller (RFC 9126 §2.2: the
+    /// request URI is single-use and bound to the client that pushed it).
+    async fn take_pushed_authorization(
+        &self,
+        id: SecretHash,
+        client_id: &str,
+        now: u64,
+    ) -> StoreResult<Option<String>>;
 }

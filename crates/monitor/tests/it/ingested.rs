@@ -88,6 +88,7 @@ impl Server {
             tokens_not_before: None,
             require_dpop: false,
             allow_impersonation: false,
+            require_par: false,
             disabled: false,
             created_at: now,
             updated_at: now,

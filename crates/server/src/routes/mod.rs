@@ -2,6 +2,7 @@
 mod authorize;
 mod discovery;
 mod introspect;
+mod par;
 mod revocations;
 mod revoke;
 mod token;
@@ -29,6 +30,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/authorize", get(authorize::handle))
         .route("/login", post(authorize::login))
+        .route(tessera_core::authorize::par::PATH, post(par::handle))
         .route("/token", post(token::handle))
         .route("/introspect", post(introspect::handle))
         .route("/revoke", post(revoke::handle))

@@ -20,6 +20,7 @@ mod login_throttle;
 mod malformed;
 mod mtls;
 mod oversized;
+mod par;
 mod pg_outage;
 mod pg_tls;
 mod private_key_jwt;

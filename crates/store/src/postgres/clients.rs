@@ -18,7 +18,7 @@ const CLIENT_ENTRY: &str = "INSERT INTO revocation_entries (kind, id, revoked_at
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri, resource_uris, allow_impersonation";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri, resource_uris, allow_impersonation, require_par";
 
 fn from_row(r: &Row) -> StoreResult<Client> {
     let get = |e| map_err(e);
@@ -63,6 +63,7 @@ fn from_row(r: &Row) -> StoreResult<Client> {
         updated_at: r.try_get::<_, i64>(15).map_err(get)? as u64,
         require_dpop: r.try_get(16).map_err(get)?,
         allow_impersonation: r.try_get(23).map_err(get)?,
+        require_par: r.try_get(24).map_err(get)?,
         tokens_not_before: r
             .try_get::<_, Option<i64>>(19)
             .map_err(get)?
@@ -81,7 +82,7 @@ impl ClientStore for PgStore {
         // deleted client stay refused (they were issued before it was created). One statement.
         let sql = format!(
             "WITH created AS (INSERT INTO clients ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
              RETURNING id, created_at, tokens_not_before, disabled) \
              UPDATE revocation_entries e SET revoked_at = c.created_at, \
              not_before = GREATEST(c.created_at, COALESCE(c.tokens_not_before, c.created_at)), disabled = c.disabled \
@@ -115,6 +116,7 @@ impl ClientStore for PgStore {
                 &cred.jwks_uri,
                 &c.resource_uris,
                 &c.allow_impersonation,
+                &c.require_par,
             ],
         )
         .await
@@ -157,7 +159,7 @@ impl ClientStore for PgStore {
                      audiences = $6, token_format = $7, jwt_alg = $8, auth_method = $9, \
                      access_token_ttl = $10, disabled = $11, updated_at = $12, require_dpop = $13, \
                      jwks = $14, tls_client_auth = $15, tokens_not_before = $16, \
-                     redirect_uris = $17, jwks_uri = $18, resource_uris = $19, allow_impersonation = $21, \
+                     redirect_uris = $17, jwks_uri = $18, resource_uris = $19, allow_impersonation = $21, require_par = $22, \
                      secret_hash = CASE WHEN length($20::bytea) = 0 OR length(secret_hash) = 0 THEN $20 ELSE secret_hash END, \
                      previous_secret_hash = CASE WHEN length($20::bytea) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_hash END, \
                      previous_secret_expires_at = CASE WHEN length($20::bytea) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_expires_at END \
@@ -189,6 +191,7 @@ impl ClientStore for PgStore {
                         &c.resource_uris,
                         &cred.secret_hash,
                         &c.allow_impersonation,
+                        &c.require_par,
                     ],
                 )
                 .await?;

@@ -299,6 +299,14 @@ ALTER TABLE access_tokens ADD COLUMN act TEXT;
 -- A client that may exchange tokens without appearing as the actor (--allow-impersonation).
 ALTER TABLE clients ADD COLUMN allow_impersonation BOOLEAN NOT NULL DEFAULT FALSE;
 "#,
+    r#"
+-- Pushed authorization requests (RFC 9126): a pending request pushed by an authenticated
+-- client, named by its request_uri and bound to that client (client_id NULL: a login form's).
+ALTER TABLE pending_authorizations ADD COLUMN client_id TEXT;
+CREATE INDEX pending_authorizations_by_client ON pending_authorizations (client_id, expires_at);
+-- RFC 9126 §6: the client must push its authorization requests.
+ALTER TABLE clients ADD COLUMN require_par BOOLEAN NOT NULL DEFAULT FALSE;
+"#,
 ];
 
 /// Brings the schema named by the connection's `search_path` to the latest version. The lock is

@@ -12,7 +12,7 @@ use crate::client_row::{CredentialColumns, StoredCredential};
 
 const COLUMNS: &str = "id, name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
     grant_types, scopes, default_scopes, audiences, token_format, jwt_alg, auth_method, \
-    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri, resource_uris, allow_impersonation";
+    access_token_ttl, disabled, created_at, updated_at, require_dpop, jwks, tls_client_auth, tokens_not_before, redirect_uris, jwks_uri, resource_uris, allow_impersonation, require_par";
 
 fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).expect("a string list serialises")
@@ -61,6 +61,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
         updated_at: r.get::<_, i64>(15)? as u64,
         require_dpop: r.get(16)?,
         allow_impersonation: r.get(23)?,
+        require_par: r.get(24)?,
         tokens_not_before: r.get::<_, Option<i64>>(19)?.map(|t| t as u64),
     })
 }
@@ -91,7 +92,7 @@ impl ClientStore for SqliteStore {
                 let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_string()).collect();
                 let cred = CredentialColumns::of(&c.credential);
                 conn.prepare_cached(&format!(
-                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+                    "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
                 ))?
                 .execute(params![
                     c.id,
@@ -118,6 +119,7 @@ impl ClientStore for SqliteStore {
                     cred.jwks_uri,
                     json_list(&c.resource_uris),
                     c.allow_impersonation,
+                    c.require_par,
                 ])?;
                 // A client id reused after a deletion: its new tokens are valid again, those of
                 // the deleted client stay refused (they were issued before it was created).
@@ -169,7 +171,7 @@ impl ClientStore for SqliteStore {
                     .prepare_cached(
                         "UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, default_scopes = ?5, \
                          audiences = ?6, token_format = ?7, jwt_alg = ?8, auth_method = ?9, \
-                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17, jwks_uri = ?18, resource_uris = ?19, allow_impersonation = ?21, \
+                         access_token_ttl = ?10, disabled = ?11, updated_at = ?12, require_dpop = ?13, jwks = ?14, tls_client_auth = ?15, tokens_not_before = ?16, redirect_uris = ?17, jwks_uri = ?18, resource_uris = ?19, allow_impersonation = ?21, require_par = ?22, \
                          secret_hash = CASE WHEN length(?20) = 0 OR length(secret_hash) = 0 THEN ?20 ELSE secret_hash END, \
                          previous_secret_hash = CASE WHEN length(?20) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_hash END, \
                          previous_secret_expires_at = CASE WHEN length(?20) = 0 OR length(secret_hash) = 0 THEN NULL ELSE previous_secret_expires_at END \
@@ -197,6 +199,7 @@ impl ClientStore for SqliteStore {
                         json_list(&c.resource_uris),
                         cred.secret_hash,
                         c.allow_impersonation,
+                        c.require_par,
                     ])?;
                 let after = (c.disabled, c.tokens_not_before.map(|t| t as i64));
                 if before.is_some_and(|b| b != after) {

@@ -298,6 +298,14 @@ ALTER TABLE access_tokens ADD COLUMN act TEXT;
 -- A client that may exchange tokens without appearing as the actor (--allow-impersonation).
 ALTER TABLE clients ADD COLUMN allow_impersonation INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- Pushed authorization requests (RFC 9126): a pending request pushed by an authenticated
+-- client, named by its request_uri and bound to that client (client_id NULL: a login form's).
+ALTER TABLE pending_authorizations ADD COLUMN client_id TEXT;
+CREATE INDEX pending_authorizations_by_client ON pending_authorizations (client_id, expires_at);
+-- RFC 9126 §6: the client must push its authorization requests.
+ALTER TABLE clients ADD COLUMN require_par INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Brings the database to the latest schema; safe when several processes start at once.

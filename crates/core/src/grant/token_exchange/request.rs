@@ -151,6 +151,7 @@ mod tests {
             access_token_ttl: None,
             require_dpop: false,
             allow_impersonation: false,
+            require_par: false,
             tokens_not_before: None,
             disabled: false,
             created_at: 0,

@@ -145,6 +145,7 @@ impl TestServer {
             access_token_ttl: None,
             require_dpop: false,
             allow_impersonation: false,
+            require_par: false,
             tokens_not_before: None,
             resource_uris: vec![],
             disabled: false,

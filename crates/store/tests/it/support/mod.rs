@@ -162,6 +162,7 @@ pub fn client(id: &str, created_at: u64) -> Client {
         resource_uris: vec![],
         require_dpop: false,
         allow_impersonation: false,
+        require_par: false,
         tokens_not_before: Some(7),
         disabled: false,
         created_at,
