@@ -202,6 +202,7 @@ mod tests {
                 "TESSERA_BEHIND_TLS_PROXY",
                 "TESSERA_TRUSTED_PROXIES",
                 "TESSERA_REFRESH_REUSE_GRACE_SECS",
+                "TESSERA_PAR_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS",
                 "TESSERA_KEY_ENCRYPTION_KEY",
                 "TESSERA_KEY_ENCRYPTION_KEY_FILE",
                 "TESSERA_DPOP_NONCE_SECRET",
