@@ -87,6 +87,25 @@ pub async fn mint(
     }
 }
 
+/// [`mint`] for a token whose `token.issued` event the caller commits itself, with the change
+/// that hands the token out (a token exchange's lineage link): a JWT's event is returned, not
+/// recorded; an opaque token's is committed with its row as in [`mint`] (`None`).
+pub async fn mint_unrecorded(
+    authority: &Authority,
+    spec: TokenSpec,
+    ctx: &RequestContext,
+) -> Result<(IssuedToken, Option<AuditEvent>), OAuthError> {
+    match spec.format {
+        TokenFormat::Jwt => {
+            let reason = spec.reason;
+            let issued = jwt::mint(authority, spec)?;
+            let event = issued_event(authority, ctx, &issued, reason);
+            Ok((issued, Some(event)))
+        }
+        TokenFormat::Opaque => Ok((opaque::mint(authority, spec, ctx).await?, None)),
+    }
+}
+
 /// The `token.issued` event for `issued`: it names the token by its id, never by value.
 fn issued_event(
     authority: &Authority,

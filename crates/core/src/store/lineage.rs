@@ -66,13 +66,14 @@ pub trait LineageStore: Send + Sync {
     /// (opaque row `revoked_at`, or its `jti` among the revoked), serialised against every
     /// revocation of the parent: either that revocation's cascade sees this link, or this call
     /// sees the revocation and revokes the child at once ([`LinkOutcome::ParentRevoked`]).
-    /// `exchanged` (the `token.exchanged` event) is stored in the same transaction when the
-    /// link is made, and not at all otherwise: the audit trail names exactly the exchanges whose
-    /// token was handed out.
+    /// `events` (the `token.exchanged` event, preceded by a JWT's `token.issued`) are stored in
+    /// the same transaction, in order, when the link is made, and not at all otherwise: the
+    /// audit trail names exactly the exchanges whose token was handed out, and a JWT exchange
+    /// costs one commit, not two.
     async fn link_exchanged(
         &self,
         link: &ExchangeLink,
-        exchanged: AuditEvent,
+        events: Vec<AuditEvent>,
         now: u64,
     ) -> StoreResult<LinkOutcome>;
     /// The ancestors of `token`, its parent first; empty for a token that was not exchanged.

@@ -135,7 +135,7 @@ impl LineageStore for PgStore {
     async fn link_exchanged(
         &self,
         link: &ExchangeLink,
-        exchanged: AuditEvent,
+        events: Vec<AuditEvent>,
         now: u64,
     ) -> StoreResult<LinkOutcome> {
         let mut conn = pool::get(&self.pool).await?;
@@ -165,7 +165,7 @@ impl LineageStore for PgStore {
                 let exp = link.expires_at as i64;
                 revoke_linked(&tx, ck, &link.child.id, &link.client_id, exp, now as i64).await?;
             } else {
-                super::events::append(&tx, std::iter::once(&exchanged)).await?;
+                super::events::append(&tx, events.iter()).await?;
             }
             tx.commit().await?;
             Ok(if revoked {

@@ -120,7 +120,7 @@ impl LineageStore for SqliteStore {
     async fn link_exchanged(
         &self,
         link: &ExchangeLink,
-        exchanged: AuditEvent,
+        events: Vec<AuditEvent>,
         now: u64,
     ) -> StoreResult<LinkOutcome> {
         let link = link.clone();
@@ -144,7 +144,9 @@ impl LineageStore for SqliteStore {
                     link.expires_at as i64,
                 ])?;
                 if !revoked {
-                    super::events::insert(conn, &exchanged)?;
+                    for event in &events {
+                        super::events::insert(conn, event)?;
+                    }
                     return Ok(LinkOutcome::Linked);
                 }
                 revoke_linked(

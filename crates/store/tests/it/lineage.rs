@@ -101,7 +101,7 @@ async fn chain(s: &Arc<dyn Store>) {
         link(jwt("j3"), opaque(3), 1),
     ] {
         assert_eq!(
-            s.link_exchanged(&l, exchanged(), NOW).await.unwrap(),
+            s.link_exchanged(&l, vec![exchanged()], NOW).await.unwrap(),
             LinkOutcome::Linked
         );
     }
@@ -175,7 +175,7 @@ async fn a_link_to_a_revoked_parent_revokes_the_child_at_once(env: Env) {
     assert!(s.revoke_access_token(1, NOW).await.unwrap());
     let late = link(opaque(2), opaque(1), 1);
     assert_eq!(
-        s.link_exchanged(&late, exchanged(), NOW).await.unwrap(),
+        s.link_exchanged(&late, vec![exchanged()], NOW).await.unwrap(),
         LinkOutcome::ParentRevoked
     );
     assert!(is_revoked(&s, &opaque(2)).await);
@@ -184,7 +184,7 @@ async fn a_link_to_a_revoked_parent_revokes_the_child_at_once(env: Env) {
     for (child, parent) in [(jwt("jc"), jwt("jp")), (jwt("jd"), opaque(99))] {
         let l = link(child.clone(), parent, 1);
         assert_eq!(
-            s.link_exchanged(&l, exchanged(), NOW).await.unwrap(),
+            s.link_exchanged(&l, vec![exchanged()], NOW).await.unwrap(),
             LinkOutcome::ParentRevoked
         );
         assert!(is_revoked(&s, &child).await, "{child:?}");
@@ -217,7 +217,7 @@ async fn links_racing_a_revocation_leave_no_live_child(env: Env) {
                 let child = jwt(&format!("child-{parent_kind:?}-{round}-{i}"));
                 let l = link(child.clone(), parent.clone(), 1);
                 tasks.push(tokio::spawn(async move {
-                    let outcome = s.link_exchanged(&l, exchanged(), NOW).await.unwrap();
+                    let outcome = s.link_exchanged(&l, vec![exchanged()], NOW).await.unwrap();
                     (child, outcome)
                 }));
             }
@@ -263,7 +263,7 @@ async fn family_revocation_reaches_exchanged_tokens(env: Env) {
     assert!(s.link_family_token("f", &family_token, "c1").await.unwrap());
     let child = link(jwt("from-family"), opaque(7), 1);
     assert_eq!(
-        s.link_exchanged(&child, exchanged(), NOW).await.unwrap(),
+        s.link_exchanged(&child, vec![exchanged()], NOW).await.unwrap(),
         LinkOutcome::Linked
     );
     assert!(s.revoke_family("f", NOW).await.unwrap());
@@ -326,7 +326,7 @@ async fn a_client_change_revokes_what_was_exchanged_from_its_tokens(env: Env) {
     s.insert_token(token(8)).await.unwrap();
     let late = link(jwt("late"), opaque(8), 1);
     assert_eq!(
-        s.link_exchanged(&late, exchanged(), NOW).await.unwrap(),
+        s.link_exchanged(&late, vec![exchanged()], NOW).await.unwrap(),
         LinkOutcome::ParentRevoked
     );
     let mut c = s.get_client("agent2").await.unwrap().unwrap();
@@ -335,7 +335,7 @@ async fn a_client_change_revokes_what_was_exchanged_from_its_tokens(env: Env) {
     assert!(s.update_client(&c).await.unwrap());
     let from_disabled = link(jwt("late2"), opaque(8), 3);
     assert_eq!(
-        s.link_exchanged(&from_disabled, exchanged(), NOW)
+        s.link_exchanged(&from_disabled, vec![exchanged()], NOW)
             .await
             .unwrap(),
         LinkOutcome::ParentRevoked

@@ -126,7 +126,8 @@ impl Grant for TokenExchange {
             reason: None,
             act: act.clone(),
         };
-        let mut issued = mint::mint(authority, spec, ctx).await?;
+        // A JWT's `token.issued` is committed with the link below: one commit per exchange.
+        let (mut issued, issued_event) = mint::mint_unrecorded(authority, spec, ctx).await?;
         let Some(child) = crate::lineage::token_of(issued.format, &issued.token_id) else {
             return Err(OAuthError::server_error("minted token has no lineage id"));
         };
@@ -161,14 +162,17 @@ impl Grant for TokenExchange {
             .to_string(),
         );
         // The link checks the subject token again inside its transaction, and stores the
-        // `token.exchanged` event with it: a revocation that answered before is seen here, and
-        // the new token never leaves (nor is its exchange recorded).
+        // `token.exchanged` event (and a JWT's `token.issued`) with it: a revocation that
+        // answered before is seen here, and the new token never leaves (nor is it recorded).
+        let events: Vec<_> = issued_event.into_iter().chain([event]).collect();
         let store = authority.store();
-        if store.link_exchanged(&link, event.clone(), now).await? == LinkOutcome::ParentRevoked {
+        if store.link_exchanged(&link, events.clone(), now).await? == LinkOutcome::ParentRevoked {
             return Err(subject::invalid("subject_token").with_detail("revoked while exchanging"));
         }
-        // Committed with the link: now the monitor may see it.
-        authority.tap_committed(&event);
+        // Committed with the link: now the monitor may see them.
+        for event in &events {
+            authority.tap_committed(event);
+        }
         // RFC 8693 §2.2.1: issued_token_type is REQUIRED in the response.
         issued.issued_token_type = Some(ACCESS_TOKEN_TYPE);
         Ok(issued)
