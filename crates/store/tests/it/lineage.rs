@@ -175,7 +175,9 @@ async fn a_link_to_a_revoked_parent_revokes_the_child_at_once(env: Env) {
     assert!(s.revoke_access_token(1, NOW).await.unwrap());
     let late = link(opaque(2), opaque(1), 1);
     assert_eq!(
-        s.link_exchanged(&late, vec![exchanged()], NOW).await.unwrap(),
+        s.link_exchanged(&late, vec![exchanged()], NOW)
+            .await
+            .unwrap(),
         LinkOutcome::ParentRevoked
     );
     assert!(is_revoked(&s, &opaque(2)).await);
@@ -263,7 +265,9 @@ async fn family_revocation_reaches_exchanged_tokens(env: Env) {
     assert!(s.link_family_token("f", &family_token, "c1").await.unwrap());
     let child = link(jwt("from-family"), opaque(7), 1);
     assert_eq!(
-        s.link_exchanged(&child, vec![exchanged()], NOW).await.unwrap(),
+        s.link_exchanged(&child, vec![exchanged()], NOW)
+            .await
+            .unwrap(),
         LinkOutcome::Linked
     );
     assert!(s.revoke_family("f", NOW).await.unwrap());
@@ -326,7 +330,9 @@ async fn a_client_change_revokes_what_was_exchanged_from_its_tokens(env: Env) {
     s.insert_token(token(8)).await.unwrap();
     let late = link(jwt("late"), opaque(8), 1);
     assert_eq!(
-        s.link_exchanged(&late, vec![exchanged()], NOW).await.unwrap(),
+        s.link_exchanged(&late, vec![exchanged()], NOW)
+            .await
+            .unwrap(),
         LinkOutcome::ParentRevoked
     );
     let mut c = s.get_client("agent2").await.unwrap().unwrap();
