@@ -199,19 +199,7 @@ async fn a_client_registered_with_require_par_must_push() {
     let c = code_client(&server, true, |c| c.require_par = true).await;
     let other = code_client(&server, true, |_| {}).await;
     let (_, challenge) = pkce();
-    let resp = authorize(&server, &request(&c, &challenge, &[])).await;
-    assert_eq!(resp.status().as_u16(), 400);
-    assert!(resp.headers().get(LOCATION).is_none());
-    assert!(shows_error(
-        &resp.text().await.unwrap(),
-        "invalid_request",
-        MUST_PUSH
-    ));
-    let request_uri = pushed(&server, &c, &challenge).await;
-    assert_eq!(
-        authorize_pushed(&server, &c, &request_uri, &[]).await.0,
-        200
-    );
+    assert_plain_refused_pushed_accepted(&server, &c, &challenge).await;
     // Other clients are not concerned.
     let resp = authorize(&server, &request(&other, &challenge, &[])).await;
     assert_eq!(resp.status().as_u16(), 200);
@@ -228,18 +216,7 @@ async fn the_server_wide_switch_requires_par_of_every_client_and_is_advertised()
     .await;
     let c = code_client(&server, true, |_| {}).await;
     let (_, challenge) = pkce();
-    let resp = authorize(&server, &request(&c, &challenge, &[])).await;
-    assert_eq!(resp.status().as_u16(), 400);
-    assert!(shows_error(
-        &resp.text().await.unwrap(),
-        "invalid_request",
-        MUST_PUSH
-    ));
-    let request_uri = pushed(&server, &c, &challenge).await;
-    assert_eq!(
-        authorize_pushed(&server, &c, &request_uri, &[]).await.0,
-        200
-    );
+    assert_plain_refused_pushed_accepted(&server, &c, &challenge).await;
     let metadata: Value = server
         .http
         .get(server.url("/.well-known/oauth-authorization-server"))
@@ -500,4 +477,23 @@ async fn one_client_may_hold_only_so_many_open_pushed_requests() {
     // A used request keeps its slot until it expires: the cap bounds stored rows.
     assert_eq!(authorize_pushed(&server, &c, &first, &[]).await.0, 200);
     assert_eq!(push(&server, &c, &form).await.0, 429);
+}
+
+/// A client that must push: its plain `/authorize` gets the error page (no redirect), its pushed
+/// request the login page.
+async fn assert_plain_refused_pushed_accepted(
+    server: &TestServer,
+    c: &TestClient,
+    challenge: &str,
+) {
+    let resp = authorize(server, &request(c, challenge, &[])).await;
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(resp.headers().get(LOCATION).is_none());
+    assert!(shows_error(
+        &resp.text().await.unwrap(),
+        "invalid_request",
+        MUST_PUSH
+    ));
+    let request_uri = pushed(server, c, challenge).await;
+    assert_eq!(authorize_pushed(server, c, &request_uri, &[]).await.0, 200);
 }
